@@ -1,0 +1,68 @@
+"""Dependencies shared by the routes: the store, and who is calling."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant_id: int
+    tenant: str
+    scope: str  # "admin" | "write" | "read"
+    actor: str  # written to the audit trail
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope in ("admin", "write")
+
+
+@dataclass
+class AppState:
+    store: Store
+    admin_key: str
+    default_tenant_id: int
+    default_tenant: str
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.returnpath
+    return state
+
+
+def get_store(state: Annotated[AppState, Depends(get_state)]) -> Store:
+    return state.store
+
+
+_bearer = HTTPBearer(auto_error=False, description="API key")
+
+
+async def get_principal(
+    state: Annotated[AppState, Depends(get_state)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if creds is None or not creds.credentials:
+        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'")
+    key = creds.credentials
+    if state.admin_key and hmac.compare_digest(key.encode(), state.admin_key.encode()):
+        return Principal(state.default_tenant_id, state.default_tenant, "admin", "admin")
+    raise HTTPException(401, "invalid API key")
+
+
+async def get_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if not principal.can_write:
+        raise HTTPException(403, "this key is read-only")
+    return principal
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+StateDep = Annotated[AppState, Depends(get_state)]
+Reader = Annotated[Principal, Depends(get_principal)]
+Writer = Annotated[Principal, Depends(get_writer)]

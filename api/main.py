@@ -1,0 +1,45 @@
+"""The FastAPI application: routers, error format, and offline API docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import problems
+from api.deps import AppState
+from api.routes import events, health, suppressions
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(state: AppState) -> FastAPI:
+    app = FastAPI(
+        title="returnpath",
+        version="0.1.0",
+        summary="Bounce, complaint and auto-reply processing: the suppression list you can trust.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.returnpath = state
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(suppressions.router)
+    app.include_router(events.router)
+    # Swagger UI is served from the package so /docs works on an air-gapped host.
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="returnpath API",
+            swagger_js_url="/static/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui.css",
+            swagger_favicon_url="/static/favicon-32x32.png",
+        )
+
+    return app

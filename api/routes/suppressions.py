@@ -1,0 +1,127 @@
+"""/v1/suppressions: may this address still be mailed, and why not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from api import cursor
+from api.deps import Reader, StoreDep, Writer
+from api.schemas import (
+    CheckRequest,
+    CheckResponse,
+    CheckResult,
+    SuppressionPage,
+    SuppressionPublic,
+    SuppressionPut,
+)
+from store import suppressions
+from store.addresses import InvalidAddress, normalise_address
+from store.models import Suppression
+
+router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
+
+
+def public(row: Suppression) -> SuppressionPublic:
+    return SuppressionPublic(
+        address=row.address, stream=row.stream or None, kind=row.kind, reason=row.reason,
+        source=row.source, verified=row.verified, since=row.created_at, until=row.expires_at,
+        event_id=row.event_id, note=row.note,
+    )
+
+
+def _address(raw: str) -> str:
+    try:
+        return normalise_address(raw)
+    except InvalidAddress as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("", response_model=SuppressionPage)
+async def list_suppressions(
+    store: StoreDep,
+    who: Reader,
+    kind: str | None = None,
+    reason: str | None = None,
+    stream: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    verified: bool | None = None,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> SuppressionPage:
+    flt = suppressions.ListFilter(kind, reason, stream, since, until, verified)
+    rows = await suppressions.list_page(store, who.tenant_id, flt, cursor.decode(cursor_), limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = cursor.encode(rows[-1].id) if more and rows and rows[-1].id is not None else None
+    return SuppressionPage(items=[public(r) for r in rows], next_cursor=nxt)
+
+
+@router.post("/check", response_model=CheckResponse)
+async def check(body: CheckRequest, store: StoreDep, who: Reader) -> CheckResponse:
+    """Check up to 10,000 addresses in one call, before a send or a campaign."""
+    normal: list[tuple[str, str | None]] = []
+    for raw in body.addresses:
+        try:
+            normal.append((raw, normalise_address(raw)))
+        except InvalidAddress:
+            normal.append((raw, None))
+    found = await suppressions.check_many(
+        store, who.tenant_id, [n for _, n in normal if n], body.stream
+    )
+    results: list[CheckResult] = []
+    for raw, addr in normal:
+        if addr is None:
+            results.append(CheckResult(address=raw, suppressed=False, error="not an email address"))
+            continue
+        rows = found.get(addr)
+        if not rows:
+            results.append(CheckResult(address=raw, suppressed=False))
+            continue
+        row = min(rows, key=lambda r: (r.expires_at is not None, r.created_at))
+        results.append(CheckResult(address=raw, suppressed=True, kind=row.kind, reason=row.reason,
+                                   stream=row.stream or None, since=row.created_at, until=row.expires_at))
+    return CheckResponse(results=results, suppressed=sum(r.suppressed for r in results))
+
+
+@router.get("/{address}", response_model=list[SuppressionPublic])
+async def get_suppression(
+    address: str, store: StoreDep, who: Reader, stream: str | None = None
+) -> list[SuppressionPublic]:
+    """The suppressions that stop mail to this address (404 when it may be mailed)."""
+    rows = await suppressions.get_active(store, who.tenant_id, _address(address), stream)
+    if not rows:
+        raise HTTPException(404, "no active suppression for this address")
+    return [public(r) for r in rows]
+
+
+@router.put("/{address}", response_model=SuppressionPublic)
+async def put_suppression(
+    address: str, body: SuppressionPut, store: StoreDep, who: Writer, response: Response
+) -> SuppressionPublic:
+    row, created = await suppressions.put(
+        store, who.tenant_id, _address(address), kind=body.kind, reason=body.reason,
+        stream=body.stream or "", expires_at=body.expires_at, note=body.note, actor=who.actor,
+    )
+    response.status_code = 201 if created else 200
+    return public(row)
+
+
+@router.delete("/{address}", status_code=204)
+async def delete_suppression(
+    address: str,
+    store: StoreDep,
+    who: Writer,
+    stream: str | None = None,
+    reason: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """Lift a suppression; audited. A later hard bounce suppresses again."""
+    removed = await suppressions.remove(
+        store, who.tenant_id, _address(address), stream or "", actor=who.actor, reason=reason
+    )
+    if not removed:
+        raise HTTPException(404, "no active suppression for this address")
+    return Response(status_code=204)

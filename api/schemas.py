@@ -1,0 +1,86 @@
+"""The API's public shapes (separate from the tables, so columns can change freely)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SuppressionKind = Literal["hard_bounce", "complaint", "unsubscribe", "soft_bounce", "manual"]
+
+
+class SuppressionPublic(BaseModel):
+    address: str
+    stream: str | None = Field(description="null: applies to every stream")
+    kind: str
+    reason: str
+    source: str
+    verified: bool
+    since: datetime
+    until: datetime | None = Field(description="null: permanent")
+    event_id: int | None = None
+    note: str | None = None
+
+
+class SuppressionPage(BaseModel):
+    items: list[SuppressionPublic]
+    next_cursor: str | None
+
+
+class SuppressionPut(BaseModel):
+    kind: SuppressionKind = "manual"
+    reason: str = Field(default="manual", min_length=1, max_length=64)
+    stream: str | None = Field(default=None, max_length=64)
+    expires_at: datetime | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CheckRequest(BaseModel):
+    addresses: list[str] = Field(min_length=1, max_length=10_000)
+    stream: str | None = Field(default=None, max_length=64)
+
+
+class CheckResult(BaseModel):
+    address: str
+    suppressed: bool
+    kind: str | None = None
+    reason: str | None = None
+    stream: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    error: str | None = Field(default=None, description="set when the address is not valid")
+
+
+class CheckResponse(BaseModel):
+    results: list[CheckResult]
+    suppressed: int
+
+
+class EventPublic(BaseModel):
+    id: str
+    seq: int
+    created_at: datetime
+    kind: str
+    reason: str
+    recipient: str | None
+    status: str | None
+    smtp_code: str | None
+    diagnostic: str | None
+    remote_mta: str | None
+    reporting_mta: str | None
+    feedback_type: str | None
+    original_message_id: str | None
+    family: str
+    stream: str | None
+    verified: bool
+    message: str
+
+
+class EventPage(BaseModel):
+    items: list[EventPublic]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: str

@@ -1,0 +1,103 @@
+"""The SMTP listener in the service's own event loop, with a clean shutdown.
+
+aiosmtpd's ``Controller`` runs a second loop in a thread; we create the
+server in our loop instead, so storage and relay share one loop (async end to
+end). On shutdown: stop accepting, let transactions in DATA finish for a
+grace period, then tell every remaining client ``421`` and close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any, AnyStr
+
+import structlog
+from aiosmtpd.smtp import SMTP
+
+from inbound.handler import BounceHandler
+
+log = structlog.get_logger("returnpath.inbound")
+
+_REWRITES = {
+    # aiosmtpd's own wording lacks the RFC 3463 enhanced code our peers log.
+    "552 Error: Too much mail data": "552 5.3.4 Message too big for system",
+    "552 Error: message size exceeds fixed maximum message size": (
+        "552 5.3.4 Message size exceeds fixed maximum message size"
+    ),
+}
+
+
+class ReturnpathSMTP(SMTP):
+    """aiosmtpd's protocol, with enhanced status codes on its own size replies."""
+
+    async def push(self, status: AnyStr) -> None:
+        if isinstance(status, str):
+            status = _REWRITES.get(status, status)  # type: ignore[assignment]
+        await super().push(status)
+
+
+class SMTPListener:
+    def __init__(
+        self,
+        handler: BounceHandler,
+        host: str,
+        port: int,
+        *,
+        max_message_size: int,
+        hostname: str | None = None,
+        timeout: float = 300.0,
+    ) -> None:
+        self.handler = handler
+        self.host, self.port = host, port
+        self.max_message_size = max_message_size
+        self.hostname = hostname or socket.getfqdn()
+        self.timeout = timeout
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[ReturnpathSMTP] = set()
+
+    def _factory(self) -> ReturnpathSMTP:
+        proto = _Tracked(
+            self.handler,
+            data_size_limit=self.max_message_size,
+            hostname=self.hostname,
+            timeout=self.timeout,
+            enable_SMTPUTF8=True,
+            ident="returnpath",
+        )
+        proto._registry = self._connections
+        return proto
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._factory, self.host, self.port)
+        sock = self._server.sockets[0].getsockname()
+        self.port = sock[1]
+        log.info("smtp_listening", host=self.host, port=self.port)
+
+    async def stop(self, grace: float) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.handler.in_flight and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        for proto in list(self._connections):
+            transport = proto.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(b"421 4.3.2 Service shutting down, try again later\r\n")
+                transport.close()
+        await self._server.wait_closed()
+        log.info("smtp_stopped", open_connections=len(self._connections))
+
+
+class _Tracked(ReturnpathSMTP):
+    _registry: set[ReturnpathSMTP]
+
+    def connection_made(self, transport: Any) -> None:
+        self._registry.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._registry.discard(self)
+        super().connection_lost(error)

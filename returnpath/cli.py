@@ -1,0 +1,65 @@
+"""The ``returnpath`` command line: serve, parse, and administration."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parsers import parse
+from parsers.model import Kind
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+def _files(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def parse_file_lines(path: Path) -> Iterator[dict[str, object]]:
+    """One JSON-ready dict per finding; a file without findings still yields one."""
+    raw = path.read_bytes()
+    report = parse(raw)
+    if not report.findings:
+        yield {
+            "file": str(path), "recipient": None, "kind": Kind.UNKNOWN.value,
+            "reason": "undefined", "status": None, "smtp_code": None,
+            "diagnostic": None, "remote_mta": None, "feedback_type": None,
+            "original_message_id": None, "family": report.family, "error": report.error,
+        }
+        return
+    for finding in report.findings:
+        yield {"file": str(path), **finding.to_dict()}
+
+
+@app.command("parse")
+def parse_command(
+    paths: Annotated[list[Path], typer.Argument(help=".eml files or directories of them")],
+) -> None:
+    """Parse messages offline and print JSON Lines, one object per finding."""
+    out = sys.stdout
+    for path in _files(paths):
+        for line in parse_file_lines(path):
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Run the SMTP listener, HTTP API and outbox relay (configured by RETURNPATH_* variables)."""
+    import asyncio
+
+    from returnpath import logs
+    from returnpath.service import Service
+    from returnpath.settings import Settings
+
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    asyncio.run(Service(settings).run())

@@ -1,0 +1,113 @@
+"""``returnpath serve``: the SMTP listener, the HTTP API and the outbox relay in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+from collections.abc import Generator
+
+import structlog
+import uvicorn
+
+from api.deps import AppState
+from api.main import create_app
+from bus.relay import OutboxRelay
+from inbound.handler import BounceHandler
+from inbound.server import SMTPListener
+from returnpath.settings import Settings
+from store.db import Store
+from store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
+
+log = structlog.get_logger("returnpath")
+
+
+class _ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the service owns shutdown order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.database_url_async)
+        self.relay: OutboxRelay | None = None
+        self.listener: SMTPListener | None = None
+        self.api: _ApiServer | None = None
+        self.admin_key = settings.api_key
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        s = self.settings
+        await self.store.create_schema()
+        tenant = await ensure_tenant(self.store, DEFAULT_TENANT, s.domains)
+        if not self.admin_key:
+            self.admin_key = "rp_admin_" + secrets.token_urlsafe(24)
+            log.warning("generated_admin_key", api_key=self.admin_key,
+                        hint="set RETURNPATH_API_KEY to keep a key across restarts")
+        if s.amqp_url:
+            self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
+        handler = BounceHandler(
+            self.store,
+            DomainDirectory(self.store),
+            publish=self.relay is not None,
+            on_recorded=(lambda _r: self.relay.wake()) if self.relay else None,  # type: ignore[union-attr]
+        )
+        self.listener = SMTPListener(
+            handler, s.smtp_host, s.smtp_port, max_message_size=s.max_message_size,
+            hostname=s.smtp_hostname or None, timeout=s.smtp_timeout,
+        )
+        await self.listener.start()
+        app = create_app(AppState(self.store, self.admin_key, tenant.id, tenant.name))
+        config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None,
+                                access_log=False, lifespan="off")
+        self.api = _ApiServer(config)
+        log.info("api_listening", host=s.api_host, port=s.api_port, docs=f"http://{s.api_host}:{s.api_port}/docs")
+        log.info("ready", domains=s.domains, database=_safe_url(s.database_url),
+                 broker="on" if s.amqp_url else "off")
+
+    async def run(self) -> None:
+        await self.start()
+        assert self.api is not None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        tasks = [asyncio.create_task(self.api.serve(), name="api")]
+        if self.relay is not None:
+            tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        stopper = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("component_failed", task=task.get_name(), error=repr(task.exception()))
+        await self.shutdown(tasks)
+
+    def request_stop(self) -> None:
+        log.info("shutdown_requested")
+        self._stop.set()
+
+    async def shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        if self.listener is not None:
+            await self.listener.stop(self.settings.shutdown_grace)
+        if self.api is not None:
+            self.api.should_exit = True
+        if self.relay is not None:
+            await self.relay.stop()
+        await asyncio.wait(tasks, timeout=self.settings.shutdown_grace + 5)
+        for task in tasks:
+            task.cancel()
+        await self.store.close()
+        log.info("stopped")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url

@@ -1,0 +1,57 @@
+"""All configuration, from ``RETURNPATH_*`` environment variables (or a .env file).
+
+The names are a contract with operators' scripts: keep them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETURNPATH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./returnpath.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    amqp_url: str = Field(default="", description="RabbitMQ URL; empty disables publishing")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_hostname: str = Field(default="", description="name in the SMTP greeting")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8025
+    domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["bounces.localhost"],
+        description="comma-separated recipient domains of the default tenant",
+    )
+    max_message_size: int = Field(default=10 * 1024 * 1024, gt=0)
+    api_key: str = Field(default="", description="admin API key; empty: one is generated and printed")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+    exchange: str = "returnpath.events"
+    shutdown_grace: float = Field(default=10.0, ge=0, description="seconds for in-flight SMTP")
+    smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [d.strip().lower().rstrip(".") for d in value.split(",") if d.strip()]
+        return value
+
+    @property
+    def database_url_async(self) -> str:
+        """Accept the plain URLs operators type and pick the async driver ourselves."""
+        url = self.database_url
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain):]
+        return url

@@ -1,0 +1,43 @@
+"""One way to write an address, everywhere: the key suppressions are looked up by.
+
+Domains are case-insensitive and may be internationalised (stored as IDNA
+A-labels); local parts are compared case-insensitively by default, because
+virtually every mailbox provider treats them so and a sender who mails
+``Alice@`` after ``alice@`` bounced must be stopped.
+"""
+
+from __future__ import annotations
+
+
+class InvalidAddress(ValueError):
+    pass
+
+
+def normalise_address(address: str, *, fold_local: bool = True) -> str:
+    addr = address.strip().strip("<>").strip()
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    if addr.count("@") < 1:
+        raise InvalidAddress(f"not an email address: {address!r}")
+    local, _, domain = addr.rpartition("@")
+    local = local.strip().strip('"') if local.startswith('"') and local.endswith('"') else local
+    domain = domain.strip().rstrip(".").lower()
+    if not local or not domain or any(c.isspace() for c in local + domain):
+        raise InvalidAddress(f"not an email address: {address!r}")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        if not domain.isascii():
+            raise InvalidAddress(f"bad domain in {address!r}") from exc
+    if fold_local:
+        local = local.lower()
+    return f"{local}@{domain}"
+
+
+def try_normalise(address: str | None) -> str | None:
+    if not address:
+        return None
+    try:
+        return normalise_address(address)
+    except InvalidAddress:
+        return None

@@ -1,0 +1,149 @@
+"""Suppression queries and manual changes: what the API asks of the store.
+
+Active means: not expired. Expired rows stay until the next bounce reuses
+them (their history lives in events and the audit table anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.db import Store
+from store.models import AddressState, Suppression, SuppressionAudit, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    kind: str | None = None
+    reason: str | None = None
+    stream: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    verified: bool | None = None
+
+
+def _active(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(Suppression.expires_at.is_(None), Suppression.expires_at > now)  # type: ignore[union-attr,operator]
+
+
+async def list_page(
+    store: Store, tenant_id: int, flt: ListFilter, after_id: int, limit: int
+) -> list[Suppression]:
+    now = utcnow()
+    q = sa.select(Suppression).where(
+        Suppression.tenant_id == tenant_id, Suppression.id > after_id, _active(now)  # type: ignore[operator]
+    )
+    if flt.kind:
+        q = q.where(Suppression.kind == flt.kind)
+    if flt.reason:
+        q = q.where(Suppression.reason == flt.reason)
+    if flt.stream is not None:
+        q = q.where(Suppression.stream == flt.stream)
+    if flt.since:
+        q = q.where(Suppression.created_at >= flt.since)  # type: ignore[operator]
+    if flt.until:
+        q = q.where(Suppression.created_at < flt.until)  # type: ignore[operator]
+    if flt.verified is not None:
+        q = q.where(Suppression.verified == flt.verified)
+    q = q.order_by(Suppression.id).limit(limit)  # type: ignore[arg-type]
+    async with store.read() as session:
+        return list((await session.execute(q)).scalars().all())
+
+
+async def get_active(
+    store: Store, tenant_id: int, address: str, stream: str | None
+) -> list[Suppression]:
+    """The active suppressions that stop mail to ``address`` in ``stream``.
+
+    A suppression with stream '' applies to every stream.
+    """
+    rows = await check_many(store, tenant_id, [address], stream)
+    return rows.get(address, [])
+
+
+async def check_many(
+    store: Store, tenant_id: int, addresses: Sequence[str], stream: str | None
+) -> dict[str, list[Suppression]]:
+    now = utcnow()
+    streams = ["", stream] if stream else None
+    found: dict[str, list[Suppression]] = {}
+    unique = list(dict.fromkeys(addresses))
+    async with store.read() as session:
+        for i in range(0, len(unique), 5000):
+            chunk = unique[i : i + 5000]
+            q = sa.select(Suppression).where(
+                Suppression.tenant_id == tenant_id,
+                Suppression.address.in_(chunk),  # type: ignore[attr-defined]
+                _active(now),
+            )
+            if streams is not None:
+                q = q.where(Suppression.stream.in_(streams))  # type: ignore[attr-defined]
+            for row in (await session.execute(q)).scalars():
+                found.setdefault(row.address, []).append(row)
+    return found
+
+
+async def put(
+    store: Store,
+    tenant_id: int,
+    address: str,
+    *,
+    kind: str,
+    reason: str,
+    stream: str,
+    expires_at: datetime | None,
+    note: str | None,
+    actor: str,
+    source: str = "manual",
+) -> tuple[Suppression, bool]:
+    """Add or replace a manual suppression; returns (row, created)."""
+    now = utcnow()
+    async with store.write() as session:
+        row = await _get_row(session, tenant_id, address, stream)
+        created = row is None
+        if row is None:
+            row = Suppression(tenant_id=tenant_id, address=address, stream=stream,
+                              kind=kind, reason=reason, created_at=now)
+            session.add(row)
+        row.kind, row.reason, row.source = kind, reason, source
+        row.expires_at, row.note, row.event_id, row.verified = expires_at, note, None, True
+        row.created_at = now
+        session.add(SuppressionAudit(tenant_id=tenant_id, address=address, stream=stream,
+                                     action="add", actor=actor, kind=kind, reason=note or reason, at=now))
+        await session.flush()
+        return row, created
+
+
+async def remove(
+    store: Store, tenant_id: int, address: str, stream: str, *, actor: str, reason: str | None
+) -> bool:
+    """Lift a suppression. Audited; events stay; the soft-bounce count restarts."""
+    now = utcnow()
+    async with store.write() as session:
+        row = await _get_row(session, tenant_id, address, stream)
+        if row is None or not (row.expires_at is None or row.expires_at > now):
+            return False
+        await session.delete(row)
+        session.add(SuppressionAudit(tenant_id=tenant_id, address=address, stream=stream,
+                                     action="remove", actor=actor, kind=row.kind, reason=reason, at=now))
+        state = await session.get(AddressState, (tenant_id, address))
+        if state is not None:
+            state.soft_bounces, state.soft_reset_at = 0, now
+        return True
+
+
+async def _get_row(session: AsyncSession, tenant_id: int, address: str, stream: str) -> Suppression | None:
+    return (
+        await session.execute(
+            sa.select(Suppression).where(
+                Suppression.tenant_id == tenant_id,
+                Suppression.address == address,
+                Suppression.stream == stream,
+            )
+        )
+    ).scalar_one_or_none()
