@@ -1,0 +1,142 @@
+"""Shared signals for the complaint, auto-reply and unsubscribe families.
+
+These three families must each say "not mine" to a delivery failure, so the
+markers of a bounce live here once, as tables. They are deliberately broad:
+a bounce that slips past them would be recorded as a complaint or a vacation
+reply and never suppress a dead address, while an auto-reply wrongly refused
+here merely falls through to the bounce families (which ignore it).
+
+Also here: finding the original message a report carries, because ARF
+reports, forwarded complaints and return-path token lookup all need it.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Iterator
+from email import policy
+from email.message import Message
+
+from parsers.base import first_address, header_text
+
+# Sender local parts that only ever send delivery reports (never a human, never
+# an auto-responder of a mailbox): RFC 5321 postmaster, the sendmail/qmail/
+# Exchange daemon names.
+BOUNCE_SENDER_LOCALS: frozenset[str] = frozenset(
+    {
+        "mailer-daemon",
+        "mailerdaemon",
+        "mailer_daemon",
+        "postmaster",
+        "mail-daemon",
+        "maildaemon",
+        "root",
+        "mdaemon",
+        "mail.delivery.system",
+        "microsoftexchange329e71ec88ae4615bbc36ab6ce41109e",
+    }
+)
+
+# Display names used by daemons that write from an ordinary-looking address.
+BOUNCE_SENDER_NAMES: re.Pattern[str] = re.compile(
+    r"mail\s*delivery\s*(?:sub)?system|mailer[-_ ]?daemon|postmaster|"
+    r"mail\s*administrator|delivery\s*status\s*notification",
+    re.IGNORECASE,
+)
+
+# Subject lines of delivery reports, in the languages MTAs localise them to.
+# Anchored loosely: providers prefix them ("[SPAM]", "Fwd:").
+BOUNCE_SUBJECTS: re.Pattern[str] = re.compile(
+    r"undeliver|undelivered|not\s+delivered|delivery\s+(?:status|failure|failed|"
+    r"notification|problem|report|has\s+failed|incomplete)|failure\s+notice|"
+    r"returned\s+mail|returned\s+to\s+sender|mail\s+delivery\s+failed|"
+    r"delivery\s+(?:to\s+the\s+following|failure)|could\s+not\s+be\s+delivered|"
+    r"warning:\s+message|message\s+(?:not\s+delivered|delayed|blocked|rejected)|"
+    r"nondeliverable|non[- ]?delivery|mail\s+failure|delayed\s+mail|"
+    r"unzustellbar|nicht\s+zustellbar|non\s+remis|non\s+distribuable|"
+    r"no\s+entregado|non\s+recapitabile|niet\s+bezorgd|"
+    r"rejected:|bounced?\s+(?:mail|message)|mail\s+system\s+error|"
+    r"配信不能|配送エラー|退信|退回|未送达|недоставленное|не\s+доставлено",
+    re.IGNORECASE,
+)
+
+# Content types that only delivery and feedback reports use.
+REPORT_PART_TYPES: frozenset[str] = frozenset(
+    {"message/delivery-status", "message/global-delivery-status", "message/feedback-report"}
+)
+
+# Headers whose mere presence marks a delivery report (Exim, Postfix, qmail).
+BOUNCE_HEADERS: tuple[str, ...] = ("X-Failed-Recipients", "X-Postfix-Queue-ID-Bounce")
+
+# How many MIME parts a signal scan looks at: reports put their structure in
+# the first few parts; a hostile message with thousands must not slow us down.
+MAX_PARTS = 64
+
+
+def parts(msg: Message, limit: int = MAX_PARTS) -> Iterator[Message]:
+    """The message and its sub-parts, breadth unlimited but count capped."""
+    for count, part in enumerate(msg.walk()):
+        if count >= limit:
+            return
+        yield part
+
+
+def sender_local(msg: Message) -> str:
+    """Lower-case local part of From:, or "" when there is none."""
+    addr = first_address(header_text(msg, "From"))
+    if not addr:
+        return ""
+    return addr.rsplit("@", 1)[0].lower()
+
+
+def is_delivery_report(msg: Message) -> bool:
+    """True when ``msg`` looks like a bounce/DSN rather than a person's mail.
+
+    A DSN also carries ``Auto-Submitted: auto-replied`` (RFC 3834 asks for it),
+    so the auto-reply and unsubscribe families ask this first.
+    """
+    ctype = msg.get_content_type()
+    if ctype == "multipart/report":
+        return True
+    if any(msg.get(h) is not None for h in BOUNCE_HEADERS):
+        return True
+    if sender_local(msg) in BOUNCE_SENDER_LOCALS:
+        return True
+    if BOUNCE_SENDER_NAMES.search(header_text(msg, "From")):
+        return True
+    if BOUNCE_SUBJECTS.search(header_text(msg, "Subject")):
+        return True
+    return any(p.get_content_type() in REPORT_PART_TYPES for p in parts(msg))
+
+
+def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
+    """The messages a report carries: ``message/rfc822`` or ``text/rfc822-headers``.
+
+    Returned in document order. A ``message/rfc822`` part that was wrongly
+    transfer-encoded (base64 happens) is decoded and parsed; a headers-only
+    part becomes a Message with an empty body.
+    """
+    found: list[Message] = []
+    for part in parts(msg, limit):
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found.append(inner[0])
+            else:
+                parsed = _parse_text(part)
+                if parsed is not None:
+                    found.append(parsed)
+        elif ctype in ("text/rfc822-headers", "text/global-headers"):
+            parsed = _parse_text(part)
+            if parsed is not None:
+                found.append(parsed)
+    return found
+
+
+def _parse_text(part: Message) -> Message | None:
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes) or not raw.strip():
+        return None
+    return email.message_from_bytes(raw.lstrip(), policy=policy.compat32)
