@@ -1,0 +1,136 @@
+"""The one small interface every bounce family implements, and shared helpers.
+
+Why ``email.message_from_bytes`` with ``policy.compat32``: measured on the
+corpus it parses ~6,600 msg/s against ~750 msg/s for ``policy.default`` and
+~3,800 msg/s for flanker, and it never raises on broken MIME (defects are
+recorded instead). Families decode only the parts they need.
+"""
+
+from __future__ import annotations
+
+import re
+from email.header import decode_header, make_header
+from email.message import Message
+from typing import Protocol
+
+from parsers.model import Finding
+
+
+class Family(Protocol):
+    """A bounce family: recognise a message, then extract its findings.
+
+    ``detect`` must be cheap (headers, content type): it runs for every family
+    in registry order until one says yes. ``extract`` may return an empty list,
+    in which case the next family is tried.
+    """
+
+    name: str
+
+    def detect(self, msg: Message) -> bool: ...
+
+    def extract(self, msg: Message) -> list[Finding]: ...
+
+
+_ADDR_RE = re.compile(r"[^\s<>()\"',;:\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", re.ASCII)
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header as readable text: RFC 2047 decoded, never raising on junk."""
+    value = msg.get(name)
+    if value is None:
+        return ""
+    raw = str(value)
+    if "=?" not in raw:
+        return raw.strip()
+    try:
+        return str(make_header(decode_header(raw))).strip()
+    except Exception:  # malformed encoded-words are common in bounces
+        return raw.strip()
+
+
+def first_address(text: str | None) -> str | None:
+    """The first thing in ``text`` that looks like an email address, cleaned."""
+    if not text:
+        return None
+    m = _ADDR_RE.search(text)
+    if not m:
+        return None
+    return clean_address(m.group(0))
+
+
+def clean_address(addr: str) -> str:
+    """Strip the wrapping that MTAs put around addresses (<>, quotes, rfc822;)."""
+    addr = addr.strip().strip("<>\"'").strip()
+    if addr.lower().startswith("rfc822;"):
+        addr = addr[7:].strip().strip("<>")
+    return addr.rstrip(".")
+
+
+def payload_text(part: Message) -> str:
+    """A leaf part's body as text, decoding transfer encoding and charset leniently."""
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        inner = part.get_payload()
+        return inner if isinstance(inner, str) else ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # unknown charset names are common in the wild
+        return payload.decode("utf-8", errors="replace")
+
+
+_DIAG_TYPE_RE = re.compile(r"^\s*(?:smtp|x-[a-z0-9-]+|x400|unix|mta|local)\s*;\s*", re.I)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def strip_diagnostic_type(value: str | None) -> str | None:
+    """``smtp; 550 5.1.1 ...`` → ``550 5.1.1 ...`` (RFC 3464 diagnostic-type prefix)."""
+    if not value:
+        return None
+    value = _SPACE_RE.sub(" ", _DIAG_TYPE_RE.sub("", value, count=1)).strip()
+    return value or None
+
+
+def make_finding(
+    family: str,
+    recipient: str | None,
+    diagnostic: str | None,
+    *,
+    status: str | None = None,
+    smtp_code: str | None = None,
+    action: str | None = None,
+    reason: str | None = None,
+    **extra: str | None,
+) -> Finding:
+    """One bounce finding, classified from whatever clues the family found.
+
+    Families only *collect* clues; the decision lives in ``parsers.reasons``
+    so every MTA's words are judged by the same table. A status that says
+    nothing beyond its class (``5.0.0``, as Exim writes) yields to a code
+    found in the diagnostic. ``reason`` forces a reason the family knows for
+    certain (a provider's own error page).
+    """
+    from parsers import reasons  # local: reasons imports model, not base
+
+    diagnostic = _SPACE_RE.sub(" ", diagnostic).strip() if diagnostic else None
+    if reasons.is_vague(status):
+        status = reasons.find_status(diagnostic) or status
+    if not smtp_code:
+        smtp_code = reasons.find_reply_code(diagnostic)
+    if reason:
+        kind = reasons.kind_for(reason, status, action, smtp_code)
+    else:
+        kind, reason = reasons.classify(diagnostic, status, smtp_code, action)
+    return Finding(
+        kind=kind,
+        reason=reason,
+        recipient=recipient,
+        status=status,
+        smtp_code=smtp_code,
+        diagnostic=diagnostic[:1000] if diagnostic else None,
+        action=action,
+        family=family,
+        **extra,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,31 @@
+"""Last resort: any message that says it is a bounce, read with the common patterns.
+
+Why it exists: the long tail of MTAs (hosted appliances, webmail providers,
+forgotten in-house systems) mostly write "the following address failed",
+the address, and the remote reply. Detection is strict on *who* speaks (a
+mailer-daemon-like sender, a bounce-like subject, ``X-Failed-Recipients``)
+so that ordinary mail, which may also quote addresses, is never flagged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parsers.textbounce import TextFamily
+
+FAMILY = TextFamily(
+    name="generic",
+    headers=("X-Failed-Recipients",),
+    senders=re.compile(
+        r"mailer-daemon|mailer_daemon|postmaster|mail delivery|delivery subsystem"
+        r"|mail administrator|system administrator|mdaemon|maildaemon|bounce",
+        re.I,
+    ),
+    subjects=re.compile(
+        r"undeliver|undelivered|delivery (?:status|failure|failed|notification|report|problem)"
+        r"|returned mail|failure notice|mail delivery|could not be delivered|non.?deliver"
+        r"|delivery has failed|failed delivery|mail system error|returned to sender"
+        r"|message not delivered|rejected|nicht zustellbar|unzustellbar|bounce",
+        re.I,
+    ),
+)

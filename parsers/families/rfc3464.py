@@ -1,0 +1,154 @@
+"""RFC 3464 delivery status notifications (and RFC 6533 global ones).
+
+A DSN is ``multipart/report; report-type=delivery-status`` with a human part,
+a ``message/delivery-status`` part of field groups (one per message, one per
+recipient) and the original as ``message/rfc822`` or ``text/rfc822-headers``.
+
+Quirks handled here, all seen from real MTAs:
+
+* the field groups pasted into a ``text/plain`` part (some gateways lose the
+  MIME structure but keep the words ``Final-Recipient:``/``Status:``);
+* no blank line between recipient groups (several Exchange versions);
+* ``Status: 5.0.0`` for every failure (Exim): the reply in Diagnostic-Code
+  is the real code;
+* an empty Diagnostic-Code: the human part then explains, near the address;
+* a DSN forwarded as ``message/rfc822`` inside a plain message (a user or a
+  ticket system forwarded the bounce to us).
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from parsers.base import clean_address, first_address, make_finding, strip_diagnostic_type
+from parsers.mime import (
+    DSN_TYPES,
+    ORIGINAL_TYPES,
+    delivery_status_text,
+    field_blocks,
+    original_message_id,
+    own_parts,
+    report_text,
+)
+from parsers.model import Finding
+
+NAME = "rfc3464"
+
+_INLINE_FIELDS_RE = re.compile(
+    r"^(?:Final-Recipient|Original-Recipient)[ \t]*:[^\n]*@[^\n]*\n(?:.*\n){0,12}?"
+    r"(?:Action|Status)[ \t]*:",
+    re.I | re.M,
+)
+_FIELDS_START_RE = re.compile(
+    r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date|Received-From-MTA)"
+    r"[ \t]*:",
+    re.I | re.M,
+)
+_MTA_TYPE_RE = re.compile(r"^\s*[a-z0-9-]+\s*;\s*", re.I)
+
+
+def _has_dsn_part(msg: Message) -> bool:
+    return any(p.get_content_type() in DSN_TYPES for p in own_parts(msg))
+
+
+def _forwarded_dsn(msg: Message) -> Message | None:
+    """A DSN attached inside a forwarded message (one level deep is enough)."""
+    for part in own_parts(msg):
+        if part.get_content_type() in ORIGINAL_TYPES:
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                if _has_dsn_part(inner[0]):
+                    return inner[0]
+    return None
+
+
+def _mta(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _MTA_TYPE_RE.sub("", value).strip().strip(";").strip() or None
+
+
+def _paragraph_about(text: str, address: str) -> str | None:
+    """The human part's lines about one recipient: from its address to the next blank line."""
+    low = text.lower()
+    at = low.find(address.lower())
+    if at < 0:
+        return None
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n\n", at)
+    end = len(text) if end < 0 else end
+    if end - start < 40:  # address alone on its line: the explanation is the next paragraph
+        nxt = text.find("\n\n", end + 2)
+        end = len(text) if nxt < 0 else nxt
+    return text[start : min(end, start + 2000)]
+
+
+class RFC3464:
+    """Standard DSNs, wherever the field groups are."""
+
+    name = NAME
+
+    def detect(self, msg: Message) -> bool:
+        if _has_dsn_part(msg) or _forwarded_dsn(msg) is not None:
+            return True
+        return bool(_INLINE_FIELDS_RE.search(report_text(msg)[:65536]))
+
+    def extract(self, msg: Message) -> list[Finding]:
+        fields = delivery_status_text(msg)
+        human = report_text(msg)
+        if fields is None:
+            inner = _forwarded_dsn(msg)
+            if inner is not None:
+                return self.extract(inner)
+            m = _FIELDS_START_RE.search(human)
+            if m is None:
+                return []
+            fields = human[m.start() :]
+        return self.findings_from_fields(msg, fields, human)
+
+    def findings_from_fields(self, msg: Message, fields: str, human: str) -> list[Finding]:
+        """Findings from DSN field text; used by the families that embed DSN fields too."""
+        blocks = field_blocks(fields)
+        per_message: dict[str, str] = {}
+        for block in blocks:
+            if "final-recipient" not in block and "original-recipient" not in block:
+                for key, value in block.items():
+                    per_message.setdefault(key, value)
+        orig_id = original_message_id(msg, human)
+        findings: list[Finding] = []
+        seen: set[str] = set()
+        for block in blocks:
+            final = block.get("final-recipient") or block.get("original-recipient")
+            if not final:
+                continue
+            recipient = first_address(final) or clean_address(final)
+            if not recipient or "@" not in recipient or recipient.lower() in seen:
+                continue
+            seen.add(recipient.lower())
+            original = first_address(block.get("original-recipient"))
+            action = (block.get("action") or "").strip().lower() or None
+            status = (block.get("status") or "").strip().split(" ")[0] or None
+            diagnostic = strip_diagnostic_type(block.get("diagnostic-code"))
+            about = _paragraph_about(human, recipient) if human else None
+            clue = diagnostic
+            if about and (not diagnostic or len(diagnostic) < 12):
+                clue = f"{diagnostic or ''} {about}".strip()
+            finding = make_finding(
+                NAME,
+                recipient,
+                clue,
+                status=status,
+                action=action,
+                remote_mta=_mta(block.get("remote-mta")),
+                reporting_mta=_mta(per_message.get("reporting-mta") or block.get("reporting-mta")),
+                original_message_id=orig_id,
+                original_recipient=original if original and original.lower() != recipient.lower()
+                else None,
+                last_attempt=block.get("last-attempt-date"),
+            )
+            findings.append(finding)
+        return findings
+
+
+FAMILY = RFC3464()

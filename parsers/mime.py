@@ -1,0 +1,224 @@
+"""MIME helpers shared by the bounce families: where the report text, the
+delivery-status fields and the original message live in a bounce.
+
+Why these exist instead of ``msg.walk()`` everywhere: a bounce carries the
+*original* message as an attachment, and that message has its own headers,
+addresses and text. Every family must read the bounce's own parts and never
+mistake the returned message for the report, so the walk here stops at
+``message/rfc822`` boundaries. Texts are capped: a 50 MB bounce whose report
+is in the first kilobytes must not cost a 50 MB decode.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Iterator
+from email import policy
+from email.message import Message
+
+from parsers.base import payload_text
+
+#: the largest amount of one text part we ever look at
+TEXT_CAP = 256 * 1024
+
+DSN_TYPES = frozenset(
+    {
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "message/x-delivery-status",  # seen from old Notes/Domino gateways
+    }
+)
+ORIGINAL_TYPES = frozenset({"message/rfc822", "message/global", "message/partial"})
+HEADER_TYPES = frozenset({"text/rfc822-headers", "message/global-headers", "text/rfc822-header"})
+
+_TAG_RE = re.compile(r"<[^>]{0,2000}>")
+_WS_RE = re.compile(r"[ \t]+")
+_ENTITY = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
+_ENTITY_RE = re.compile("|".join(map(re.escape, _ENTITY)))
+_BLOCK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d|p|div|tr)\b[^>]{0,500}>", re.I)
+_HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.I | re.S)
+
+
+def normalise_newlines(text: str) -> str:
+    """CR LF and bare CR (old Mac mailers, real in the wild) become LF."""
+    if "\r" in text:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Crude but bounded tag stripping: good enough to read a provider's error page."""
+    html = _HIDDEN_RE.sub(" ", html)
+    html = _BLOCK_TAG_RE.sub("\n", html)
+    html = _TAG_RE.sub("", html)
+    html = _ENTITY_RE.sub(lambda m: _ENTITY[m.group(0)], html)
+    return "\n".join(_WS_RE.sub(" ", line).strip() for line in html.split("\n"))
+
+
+def own_parts(msg: Message) -> Iterator[Message]:
+    """Every part of the bounce itself, not descending into attached originals."""
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        yield part
+        ctype = part.get_content_type()
+        if ctype in ORIGINAL_TYPES or ctype in DSN_TYPES:
+            continue
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(reversed(payload))
+
+
+def part_text(part: Message) -> str:
+    """One leaf's text, newline-normalised and capped, HTML turned into lines."""
+    try:
+        text = payload_text(part)
+    except Exception:  # a broken transfer encoding must not stop the family
+        raw = part.get_payload()
+        text = raw if isinstance(raw, str) else ""
+    text = normalise_newlines(text[:TEXT_CAP])
+    if part.get_content_subtype() == "html":
+        text = html_to_text(text)
+    return text
+
+
+def report_text(msg: Message) -> str:
+    """The human-readable text of the bounce (plain parts, else HTML parts).
+
+    A single-part message that is text is its own report. Attached originals,
+    delivery-status fields and header dumps are left out.
+    """
+    plain: list[str] = []
+    html: list[str] = []
+    for part in own_parts(msg):
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/html":
+            html.append(part_text(part))
+        elif ctype in HEADER_TYPES or ctype in DSN_TYPES or ctype in ORIGINAL_TYPES:
+            continue
+        elif part.get_content_maintype() == "text" or ctype == "application/octet-stream" and part is msg:
+            plain.append(part_text(part))
+    if plain and any(t.strip() for t in plain):
+        return "\n".join(plain)
+    return "\n".join(html)
+
+
+def _block_text(block: Message) -> str:
+    return "".join(f"{k}: {v}\n" for k, v in block.items())
+
+
+def delivery_status_text(msg: Message) -> str | None:
+    """The raw text of the first delivery-status part, or None if there is none.
+
+    compat32 parses ``message/delivery-status`` into one Message per field
+    block; it leaves ``message/global-delivery-status`` (RFC 6533) as text,
+    and base64-encoded reports need decoding. All three give the same text.
+    """
+    for part in own_parts(msg):
+        ctype = part.get_content_type()
+        if ctype not in DSN_TYPES:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            if part.get("Content-Transfer-Encoding", "").lower().strip() in ("base64",
+                                                                              "quoted-printable"):
+                raw = part.as_string().split("\n\n", 1)
+                if len(raw) == 2:
+                    return _decode_body(raw[1], part)
+            return "\n".join(_block_text(b) for b in payload if isinstance(b, Message))
+        if isinstance(payload, str):
+            return _decode_body(payload, part)
+    return None
+
+
+def _decode_body(text: str, part: Message) -> str:
+    cte = str(part.get("Content-Transfer-Encoding", "")).lower().strip()
+    if cte in ("base64", "quoted-printable"):
+        holder = Message()
+        holder["Content-Transfer-Encoding"] = cte
+        holder.set_payload(text)
+        data = holder.get_payload(decode=True)
+        if isinstance(data, bytes):
+            text = data.decode("utf-8", errors="replace")
+    return normalise_newlines(text)
+
+
+_RECIPIENT_FIELDS = frozenset({"final-recipient", "original-recipient"})
+_FIELD_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
+
+
+def field_blocks(text: str) -> list[dict[str, str]]:
+    """RFC 3464 field groups: blank-line separated ``Name: value`` blocks.
+
+    Names are lower-cased; continuation lines are folded; only the first
+    occurrence of a name in a block counts (as RFC 3464 allows only one).
+    """
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last: str | None = None
+    for line in normalise_newlines(text).split("\n"):
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current, last = {}, None
+            continue
+        if line[0] in " \t" and last is not None:
+            current[last] += " " + line.strip()
+            continue
+        m = _FIELD_RE.match(line)
+        if m:
+            name = m.group(1).lower()
+            if name in current:
+                if name in _RECIPIENT_FIELDS:
+                    # no blank line between two recipients' groups: a new group starts
+                    blocks.append(current)
+                    current = {}
+                else:
+                    last = None
+                    continue
+            current[name] = m.group(2).strip()
+            last = name
+        else:
+            last = None
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def original_message(msg: Message) -> Message | None:
+    """The returned original (message/rfc822) or its headers (text/rfc822-headers)."""
+    for part in own_parts(msg):
+        ctype = part.get_content_type()
+        if ctype in ORIGINAL_TYPES:
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return payload[0]
+            if isinstance(payload, str):
+                return email.message_from_string(payload.lstrip(), policy=policy.compat32)
+        elif ctype in HEADER_TYPES:
+            text = part_text(part)
+            return email.message_from_string(text.lstrip(), policy=policy.compat32)
+    return None
+
+
+_MSGID_RE = re.compile(r"^Message-Id:[ \t]*(<[^>\s]+>|\S+)", re.I | re.M)
+
+
+def original_message_id(msg: Message, text: str | None = None) -> str | None:
+    """Message-ID of the returned original: attachment first, inline copy second."""
+    orig = original_message(msg)
+    if orig is not None:
+        mid = orig.get("Message-ID")
+        if mid:
+            return str(mid).strip() or None
+    if text:
+        # inline copies ("------ This is a copy of the message ...") come after the report
+        own = str(msg.get("Message-ID", "")).strip()
+        for m in _MSGID_RE.finditer(text):
+            if m.group(1) != own:
+                return m.group(1)
+    return None

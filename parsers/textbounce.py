@@ -1,0 +1,227 @@
+"""The engine behind every non-standard (plain text) bounce family.
+
+Most MTAs that do not write RFC 3464 still write the same shape of report: a
+preamble, then for each failed recipient a line naming the address followed by
+the remote host's words, then a marker and a copy of the original message.
+What differs between MTAs is only *data*: how to recognise the report, where
+the interesting section begins and ends, and how a recipient line looks. A
+family module is therefore one ``TextFamily(...)`` value; this engine does the
+reading, and ``parsers.reasons`` does the judging.
+
+Engine rules, in order:
+
+1. The section is the report text between the family's ``start`` marker (or
+   the beginning) and the first "copy of the original message follows" marker.
+2. A line matching one of the family's ``recipient`` patterns (named group
+   ``addr``, optional group ``diag``) opens a recipient block; following lines
+   belong to it until the next recipient line.
+3. No recipient line at all: the addresses of ``X-Failed-Recipients``, then
+   the recipient of the returned original, explain the whole section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+
+from parsers.base import clean_address, first_address, header_text, make_finding
+from parsers.mime import original_message, original_message_id, report_text
+from parsers.model import Finding
+
+ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
+
+#: where the copy of the original message begins, in any family's words
+ORIGINAL_MARKERS = re.compile(
+    r"^\s*(?:"
+    r"-{2,}\s*(?:This is a copy of|Below this line is a copy|Original message|Returned message"
+    r"|Forwarded message|The header of the original|Original mail|Message text follows"
+    r"|Unsent message below|Headers of the original|original message follows|Undelivered message"
+    r"|Transcript of session follows|Original Message Headers)"
+    r"|Original message follows\.?"
+    r"|The original message (?:was|headers|is) "
+    r"|Message headers follow\.?"
+    r"|------ The original message"
+    r"|\[?Original message header"
+    r"|Content-Type: message/rfc822"
+    r")",
+    re.I | re.M,
+)
+
+#: recipient lines most MTAs share; families put their own first
+COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
+    re.compile(rf"^\s*<(?P<addr>{ADDR})>\s*:?\s*(?P<diag>.*)$"),
+    re.compile(rf"^\s*(?P<addr>{ADDR})\s*:?\s*$"),
+    re.compile(rf"^\s*(?P<addr>{ADDR}):\s+(?P<diag>\S.*)$"),
+    re.compile(rf"<(?P<addr>{ADDR})>\.\.\.\s*(?P<diag>.*)$"),
+    re.compile(rf"^\s*(?:Failed |Invalid |Unknown )?(?:recipient|address|rcpt|to)s?\s*:\s*"
+               rf"<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
+)
+
+_POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
+
+
+@dataclass(frozen=True)
+class TextFamily:
+    """One plain-text bounce format, described as data.
+
+    ``senders``/``subjects`` are searched in the From:/Subject: headers,
+    ``markers`` in the first 8 kB of the report text, ``headers`` names
+    headers whose presence alone is a signature. Detection needs a hit in
+    ``markers`` if ``require_marker`` is set, otherwise any hit counts.
+    """
+
+    name: str
+    senders: re.Pattern[str] | None = None
+    subjects: re.Pattern[str] | None = None
+    markers: re.Pattern[str] | None = None
+    headers: tuple[str, ...] = ()
+    require_marker: bool = False
+    start: re.Pattern[str] | None = None
+    end: re.Pattern[str] | None = None
+    recipients: tuple[re.Pattern[str], ...] = ()
+    use_common_recipients: bool = True
+    #: a phrase in the section that says "temporary, still trying"
+    delayed: re.Pattern[str] | None = None
+    #: fixed reasons for provider wordings the generic table cannot know
+    reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
+
+    def detect(self, msg: Message) -> bool:
+        if self.headers and any(h in msg for h in self.headers):
+            return True
+        hit = False
+        if self.senders is not None and self.senders.search(header_text(msg, "From")):
+            hit = True
+        if not hit and self.subjects is not None and \
+                self.subjects.search(header_text(msg, "Subject")):
+            hit = True
+        if self.markers is not None:
+            found = bool(self.markers.search(report_text(msg)[:8192]))
+            if self.require_marker:
+                return found and (hit or (self.senders is None and self.subjects is None))
+            hit = hit or found
+        return hit
+
+    def extract(self, msg: Message) -> list[Finding]:
+        return extract_text_bounce(self, msg)
+
+
+def section_of(family: TextFamily, text: str) -> str:
+    """The report's own words: after ``start``, before the original message."""
+    if family.start is not None:
+        m = family.start.search(text)
+        if m:
+            text = text[m.start() :]
+    end = (family.end or ORIGINAL_MARKERS).search(text)
+    if end is None and family.end is not None:
+        end = ORIGINAL_MARKERS.search(text)
+    if end is not None and end.start() > 0:
+        text = text[: end.start()]
+    return text[:32768]
+
+
+def _excluded(msg: Message) -> set[str]:
+    """Addresses that are the bounce's own parties, never a failed recipient."""
+    out: set[str] = set()
+    for name in ("From", "To", "Reply-To", "Return-Path", "Sender"):
+        addr = first_address(header_text(msg, name))
+        if addr:
+            out.add(addr.lower())
+    return out
+
+
+def recipient_blocks(
+    family: TextFamily, section: str, excluded: set[str]
+) -> list[tuple[str, list[str]]]:
+    """``[(address, lines about it), ...]`` in the order the report names them."""
+    patterns: Sequence[re.Pattern[str]] = family.recipients
+    if family.use_common_recipients:
+        patterns = (*family.recipients, *COMMON_RECIPIENT_LINES)
+    blocks: list[tuple[str, list[str]]] = []
+    current: list[str] | None = None
+    for line in section.split("\n"):
+        opened = False
+        if "@" in line:
+            for pat in patterns:
+                m = pat.search(line)
+                if not m:
+                    continue
+                addr = clean_address(m.group("addr"))
+                low = addr.lower()
+                if low in excluded or _POSTMASTER_RE.match(low):
+                    continue
+                diag = m.groupdict().get("diag") or ""
+                existing = next((b for b in blocks if b[0].lower() == low), None)
+                if existing is not None:
+                    current = existing[1]
+                else:
+                    current = [diag] if diag else []
+                    blocks.append((addr, current))
+                opened = True
+                break
+        if not opened and current is not None:
+            current.append(line)
+    return blocks
+
+
+def fallback_recipients(msg: Message, excluded: set[str]) -> list[str]:
+    """Who failed when the report does not say: X-Failed-Recipients, then the original's To."""
+    failed = header_text(msg, "X-Failed-Recipients")
+    if failed:
+        found = [clean_address(a) for a in re.findall(ADDR, failed)]
+        if found:
+            return list(dict.fromkeys(found))
+    orig = original_message(msg)
+    if orig is not None:
+        for name in ("To", "Delivered-To", "X-Original-To"):
+            addr = first_address(header_text(orig, name))
+            if addr and addr.lower() not in excluded:
+                return [addr]
+    for name in ("X-Original-To", "Original-Recipient", "X-Failed-Recipient"):
+        addr = first_address(header_text(msg, name))
+        if addr and addr.lower() not in excluded and not _POSTMASTER_RE.match(addr):
+            return [addr]
+    return []
+
+
+def _inline_original_recipient(text: str, excluded: set[str]) -> str | None:
+    """``To:`` of an original message pasted after the marker."""
+    m = ORIGINAL_MARKERS.search(text)
+    if not m:
+        return None
+    for line in text[m.end() : m.end() + 20000].split("\n"):
+        if line.lower().startswith("to:"):
+            addr = first_address(line[3:])
+            if addr and addr.lower() not in excluded:
+                return addr
+    return None
+
+
+def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
+    """Run the engine for one family (see the module docstring)."""
+    text = report_text(msg)
+    section = section_of(family, text)
+    excluded = _excluded(msg)
+    blocks = recipient_blocks(family, section, excluded)
+    if not blocks:
+        addrs = fallback_recipients(msg, excluded)
+        if not addrs:
+            addr = _inline_original_recipient(text, excluded)
+            addrs = [addr] if addr else []
+        blocks = [(a, []) for a in addrs]
+    if not blocks:
+        return []
+    action = "delayed" if family.delayed is not None and family.delayed.search(section) else None
+    orig_id = original_message_id(msg, text)
+    findings = []
+    for addr, lines in blocks:
+        diag = "\n".join(lines).strip()
+        if not diag:
+            diag = section
+        forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
+        findings.append(
+            make_finding(family.name, addr, diag, action=action, reason=forced,
+                         original_message_id=orig_id)
+        )
+    return findings
