@@ -29,7 +29,14 @@ _REWRITES = {
 
 
 class ReturnpathSMTP(SMTP):
-    """aiosmtpd's protocol, with enhanced status codes on its own size replies."""
+    """aiosmtpd's protocol, with enhanced status codes on its own size replies.
+
+    RFC 5321 caps lines at 1,000 octets, but broken bounce generators exceed
+    it, and refusing a bounce loses it for good. We accept lines up to 64 KiB
+    (the message size limit still bounds the whole message).
+    """
+
+    line_length_limit = 64 * 1024
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):

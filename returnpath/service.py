@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import secrets
 import signal
+import socket
 from collections.abc import Generator
 
 import structlog
@@ -34,11 +35,13 @@ class _ApiServer(uvicorn.Server):
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.database_url_async)
+        self.store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
         self.relay: OutboxRelay | None = None
         self.listener: SMTPListener | None = None
         self.api: _ApiServer | None = None
         self.admin_key = settings.api_key
+        self.api_socket: socket.socket | None = None
+        self.api_port = settings.api_port
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
@@ -66,19 +69,33 @@ class Service:
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None,
                                 access_log=False, lifespan="off")
         self.api = _ApiServer(config)
-        log.info("api_listening", host=s.api_host, port=s.api_port, docs=f"http://{s.api_host}:{s.api_port}/docs")
+        # Bind here, not in uvicorn, so that port 0 works and the real port is known.
+        family = socket.AF_INET6 if ":" in s.api_host else socket.AF_INET
+        self.api_socket = socket.socket(family, socket.SOCK_STREAM)
+        self.api_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.api_socket.bind((s.api_host, s.api_port))
+        self.api_socket.listen(1024)
+        self.api_socket.setblocking(False)
+        self.api_port = self.api_socket.getsockname()[1]
+        log.info("api_listening", host=s.api_host, port=self.api_port,
+                 docs=f"http://{s.api_host}:{self.api_port}/docs")
         log.info("ready", domains=s.domains, database=_safe_url(s.database_url),
                  broker="on" if s.amqp_url else "off")
 
+    def launch(self) -> list[asyncio.Task[None]]:
+        """Start the long-running parts as tasks (after ``start``)."""
+        assert self.api is not None and self.api_socket is not None
+        tasks = [asyncio.create_task(self.api.serve(sockets=[self.api_socket]), name="api")]
+        if self.relay is not None:
+            tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        return tasks
+
     async def run(self) -> None:
         await self.start()
-        assert self.api is not None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
-        tasks = [asyncio.create_task(self.api.serve(), name="api")]
-        if self.relay is not None:
-            tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        tasks = self.launch()
         stopper = asyncio.create_task(self._stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
     exchange: str = "returnpath.events"
     shutdown_grace: float = Field(default=10.0, ge=0, description="seconds for in-flight SMTP")
+    sqlite_busy_timeout: float = Field(default=30.0, gt=0, description="seconds a write waits for the SQLite lock")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
 
     @field_validator("domains", mode="before")

@@ -1,0 +1,129 @@
+"""The whole loop over real sockets: SMTP in, verdict stored, API answers."""
+
+from __future__ import annotations
+
+import os
+
+import aiosmtplib
+import pytest
+
+from tests.conftest import DOMAIN, StartService
+from tests.messages import arf, dsn
+
+RCPT = f"b+tok@{DOMAIN}"
+
+
+async def send(port: int, raw: bytes, rcpt: str = RCPT, sender: str = "") -> tuple[int, str]:
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30) as client:
+        errors, message = await client.sendmail(sender, [rcpt], raw)
+        assert not errors
+        return 250, message
+
+
+async def test_hard_bounce_is_suppressed_and_visible(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    _, reply = await send(svc.smtp_port, dsn("Gone.User@Example.ORG"))
+    assert "Accepted as" in reply
+
+    r = await svc.api.get("/v1/suppressions/gone.user@example.org")
+    assert r.status_code == 200
+    [row] = r.json()
+    assert (row["kind"], row["reason"], row["until"]) == ("hard_bounce", "userunknown", None)
+
+    check = await svc.api.post("/v1/suppressions/check",
+                               json={"addresses": ["gone.user@example.org", "alive@example.org", "junk"]})
+    results = {x["address"]: x for x in check.json()["results"]}
+    assert results["gone.user@example.org"]["suppressed"] is True
+    assert results["gone.user@example.org"]["reason"] == "userunknown"
+    assert results["alive@example.org"]["suppressed"] is False
+    assert results["junk"]["error"]
+
+    feed = (await svc.api.get("/v1/events")).json()
+    [event] = feed["items"]
+    assert event["recipient"] == "gone.user@example.org"
+    assert event["status"] == "5.1.1"
+    assert event["original_message_id"] == "<orig-1@example.com>"
+
+
+async def test_complaint_suppresses(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    await send(svc.smtp_port, arf("angry@example.net"))
+    [row] = (await svc.api.get("/v1/suppressions/angry@example.net")).json()
+    assert row["kind"] == "complaint"
+
+
+async def test_soft_bounce_is_counted_not_suppressed(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    await send(svc.smtp_port, dsn("full@example.org", status="4.2.2", action="delayed",
+                                  diagnostic="452 4.2.2 Mailbox full"))
+    await send(svc.smtp_port, dsn("full@example.org", status="5.2.2",
+                                  diagnostic="552 5.2.2 Mailbox full", message_id="<dsn-2@mx>"))
+    assert (await svc.api.get("/v1/suppressions/full@example.org")).status_code == 404
+    events = (await svc.api.get("/v1/events", params={"recipient": "full@example.org"})).json()["items"]
+    assert len(events) == 2
+    assert {e["reason"] for e in events} == {"mailboxfull"}
+
+
+async def test_foreign_domain_is_refused_never_relayed(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as info:
+        await send(svc.smtp_port, dsn("x@example.org"), rcpt="someone@elsewhere.example")
+    [refusal] = info.value.recipients
+    assert refusal.code == 550 and "5.7.1" in refusal.message
+
+
+async def test_oversize_message_gets_552(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url, max_message_size=2000)
+    big = dsn("x@example.org") + b"X" * 5000 + b"\r\n"
+    with pytest.raises(aiosmtplib.SMTPResponseException) as info:
+        await send(svc.smtp_port, big)
+    assert info.value.code == 552 and "5.3.4" in info.value.message
+    # The SIZE parameter is refused before any data is sent.
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=svc.smtp_port) as client:
+        response = await client.execute_command(b"MAIL", b"FROM:<>", b"SIZE=999999")
+        assert response.code == 552 and "5.3.4" in response.message
+
+
+async def test_junk_is_accepted_and_stored(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    junk = os.urandom(3000).replace(b"\r", b"").replace(b"\n", b"") + b"\r\n\x00\xff not mime at all\r\n"
+    _, reply = await send(svc.smtp_port, junk)
+    assert "Accepted as" in reply
+    [event] = (await svc.api.get("/v1/events")).json()["items"]
+    assert event["kind"] == "unknown" and event["recipient"] is None
+    raw = await svc.api.get(f"/v1/events/{event['id']}/raw")
+    assert raw.status_code == 200
+    assert b"not mime at all" in raw.content
+
+
+async def test_duplicate_delivery_is_not_doubled(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    message = dsn("twice@example.org")
+    _, first = await send(svc.smtp_port, message)
+    _, second = await send(svc.smtp_port, message)
+    assert "Already have it" in second
+    assert first.split()[-1] == second.split()[-1]
+    events = (await svc.api.get("/v1/events")).json()["items"]
+    assert len(events) == 1
+
+
+async def test_store_unavailable_answers_451_then_retry_succeeds(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """A locked database is a real outage mode of SQLite: the MTA must be told to retry."""
+    import sqlite3
+
+    svc = await start_service(sqlite_url, sqlite_busy_timeout=0.2)
+    path = sqlite_url.split("///", 1)[1]
+    blocker = sqlite3.connect(path, timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(aiosmtplib.SMTPDataError) as info:
+            await send(svc.smtp_port, dsn("later@example.org"))
+        assert info.value.code == 451 and "4.3.0" in info.value.message
+    finally:
+        blocker.rollback()
+        blocker.close()
+    _, reply = await send(svc.smtp_port, dsn("later@example.org"))
+    assert "Accepted as" in reply
+    assert (await svc.api.get("/v1/suppressions/later@example.org")).status_code == 200
