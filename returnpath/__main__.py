@@ -1,0 +1,3 @@
+from returnpath.cli import app
+
+app()

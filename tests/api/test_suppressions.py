@@ -1,0 +1,117 @@
+"""The suppression API as a sender uses it, against a running service."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import StartService
+from tests.integration.test_smtp_loop import send
+from tests.messages import dsn
+
+
+async def test_requests_without_a_valid_key_get_401_problem_json(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    base = str(svc.api.base_url)
+    async with httpx.AsyncClient(base_url=base) as anon:
+        r = await anon.get("/v1/suppressions")
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"].startswith("missing API key")
+        r = await anon.get("/v1/suppressions", headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401 and r.json()["detail"] == "invalid API key"
+        # Health endpoints are open: load balancers carry no keys.
+        assert (await anon.get("/healthz")).json() == {"status": "ok"}
+        assert (await anon.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_put_get_delete_and_resuppress(database_url: str, start_service: StartService) -> None:
+    svc = await start_service(database_url)
+    r = await svc.api.put("/v1/suppressions/<Manual@Example.COM.>", json={"reason": "asked by phone", "note": "ticket 42"})
+    assert r.status_code == 201
+    assert r.json()["address"] == "manual@example.com"
+    assert (await svc.api.put("/v1/suppressions/manual@example.com", json={})).status_code == 200
+
+    r = await svc.api.delete("/v1/suppressions/manual@example.com", params={"reason": "customer re-subscribed"})
+    assert r.status_code == 204
+    assert (await svc.api.get("/v1/suppressions/manual@example.com")).status_code == 404
+    assert (await svc.api.delete("/v1/suppressions/manual@example.com")).status_code == 404
+
+    # A hard bounce after removal suppresses again.
+    await send(svc.smtp_port, dsn("manual@example.com"))
+    [row] = (await svc.api.get("/v1/suppressions/manual@example.com")).json()
+    assert row["kind"] == "hard_bounce" and row["source"] == "bounce"
+
+
+async def test_list_pages_with_a_cursor_and_filters(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    for i in range(5):
+        await svc.api.put(f"/v1/suppressions/user{i}@example.com", json={"reason": "manual"})
+    await send(svc.smtp_port, dsn("bounced@example.com"))
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await svc.api.get("/v1/suppressions", params=params)).json()
+        seen += [item["address"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 6 and len(set(seen)) == 6
+
+    hard = (await svc.api.get("/v1/suppressions", params={"kind": "hard_bounce"})).json()["items"]
+    assert [x["address"] for x in hard] == ["bounced@example.com"]
+    reason = (await svc.api.get("/v1/suppressions", params={"reason": "userunknown"})).json()["items"]
+    assert [x["address"] for x in reason] == ["bounced@example.com"]
+    future = (await svc.api.get("/v1/suppressions", params={"since": "2999-01-01T00:00:00Z"})).json()
+    assert future["items"] == []
+
+
+async def test_bad_requests_get_clear_422s(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    r = await svc.api.get("/v1/suppressions", params={"cursor": "%%%not-a-cursor"})
+    assert r.status_code == 422 and "cursor" in r.json()["detail"]
+    r = await svc.api.get("/v1/suppressions", params={"limit": 0})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "limit"]
+    r = await svc.api.post("/v1/suppressions/check", json={"addresses": []})
+    assert r.status_code == 422
+    r = await svc.api.post("/v1/suppressions/check", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = await svc.api.put("/v1/suppressions/not-an-address", json={})
+    assert r.status_code == 422 and "not an email address" in r.json()["detail"]
+    r = await svc.api.put("/v1/suppressions/a@example.com", json={"kind": "whatever"})
+    assert r.status_code == 422
+    r = await svc.api.post("/v1/suppressions/check", json={"addresses": ["a@example.com"] * 10_001})
+    assert r.status_code == 422
+
+
+async def test_check_answers_many_addresses_at_once(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    await svc.api.put("/v1/suppressions/x500@example.com", json={})
+    addresses = [f"x{i}@example.com" for i in range(10_000)]
+    body = (await svc.api.post("/v1/suppressions/check", json={"addresses": addresses})).json()
+    assert len(body["results"]) == 10_000
+    assert body["suppressed"] == 1
+    assert body["results"][500]["suppressed"] is True
+
+
+async def test_events_feed_cursor_resumes_where_it_stopped(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    await send(svc.smtp_port, dsn("one@example.com", message_id="<m1@x>"))
+    page = (await svc.api.get("/v1/events")).json()
+    assert [e["recipient"] for e in page["items"]] == ["one@example.com"]
+    await send(svc.smtp_port, dsn("two@example.com", message_id="<m2@x>"))
+    page2 = (await svc.api.get("/v1/events", params={"cursor": page["next_cursor"]})).json()
+    assert [e["recipient"] for e in page2["items"]] == ["two@example.com"]
+    one = (await svc.api.get(f"/v1/events/{page['items'][0]['id']}")).json()
+    assert one["reason"] == "userunknown"
+    assert (await svc.api.get("/v1/events/nope")).status_code == 404
+
+
+async def test_docs_work_offline(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+    html = (await svc.api.get("/docs")).text
+    assert "/static/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert (await svc.api.get("/static/swagger-ui-bundle.js")).status_code == 200
+    spec = (await svc.api.get("/openapi.json")).json()
+    assert "/v1/suppressions/check" in spec["paths"]
