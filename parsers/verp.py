@@ -48,12 +48,11 @@ class Token:
 
 Decoder = Callable[[str], Token | None]
 
-# Separators between the fixed local part and the token. '+' is the
-# sub-address convention (Postfix recipient_delimiter, Exim local_part_suffix);
-# '-' is qmail's, accepted only when the rest decodes as classic VERP, since
-# hyphens are common in ordinary local parts (no-reply@, bounce-handler@).
+# Separator between the fixed local part and the token: the sub-address
+# convention (Postfix recipient_delimiter, Exim local_part_suffix). qmail's
+# '-' is not accepted: "list-bounces-mary-ann=example.org" cannot be split
+# without knowing the fixed part, and we choose our return-path format.
 TOKEN_SEPARATOR = "+"
-VERP_ONLY_SEPARATORS: tuple[str, ...] = ("-",)
 
 # Trace headers carrying the envelope recipient, most trustworthy first.
 ENVELOPE_HEADERS: tuple[str, ...] = (
@@ -89,20 +88,12 @@ def find_token(msg: Message, envelope_recipient: str | None) -> str | None:
 
 
 def token_of_address(address: str) -> str | None:
-    """``b+TOKEN@domain`` -> ``TOKEN``; qmail-style ``b-user=example.com@`` too."""
+    """``b+TOKEN@domain`` -> ``TOKEN`` (everything after the first '+')."""
     address = address.strip().strip("<>").strip()
     local = address.rsplit("@", 1)[0] if "@" in address else address
-    if TOKEN_SEPARATOR in local:
-        token = local.split(TOKEN_SEPARATOR, 1)[1]
-        return token or None
-    for sep in VERP_ONLY_SEPARATORS:
-        head, found, tail = local.partition(sep)
-        while found:
-            if head and decode_verp(tail) is not None:
-                return tail
-            more_head, found, tail = tail.partition(sep)
-            head = f"{head}{sep}{more_head}"
-    return None
+    if TOKEN_SEPARATOR not in local:
+        return None
+    return local.split(TOKEN_SEPARATOR, 1)[1] or None
 
 
 _DECODERS: list[tuple[str, Decoder]] = []

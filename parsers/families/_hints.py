@@ -12,13 +12,19 @@ reports, forwarded complaints and return-path token lookup all need it.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import re
 from collections.abc import Iterator
 from email import policy
+from email.header import decode_header, make_header
 from email.message import Message
 
-from parsers.base import first_address, header_text
+from parsers.base import first_address
+
+# Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
+# older MUAs wrote their local charset unannounced).
+RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
 
 # Sender local parts that only ever send delivery reports (never a human, never
 # an auto-responder of a mailbox): RFC 5321 postmaster, the sendmail/qmail/
@@ -72,6 +78,38 @@ BOUNCE_HEADERS: tuple[str, ...] = ("X-Failed-Recipients", "X-Postfix-Queue-ID-Bo
 # How many MIME parts a signal scan looks at: reports put their structure in
 # the first few parts; a hostile message with thousands must not slow us down.
 MAX_PARTS = 64
+
+
+def header_text(msg: Message, name: str) -> str:
+    """A header as readable text: raw 8-bit bytes and RFC 2047 words decoded.
+
+    ``parsers.base.header_text`` turns raw 8-bit bytes (UTF-8 subjects of
+    RFC 6532 mail, Latin-1 of old clients) into U+FFFD, which would blind the
+    multilingual subject tables here; this reads the stored raw value instead.
+    Never raises.
+    """
+    raw = None
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            raw = value
+            break
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):  # a Header object set by code, not by the parser
+        raw = str(raw)
+    if any(ord(c) > 0x7F for c in raw):
+        data = raw.encode("utf-8", "surrogateescape")
+        for charset in RAW_HEADER_CHARSETS:
+            try:
+                raw = data.decode(charset)
+                break
+            except UnicodeDecodeError:
+                continue
+    raw = " ".join(raw.split())  # unfold
+    if "=?" in raw:
+        with contextlib.suppress(Exception):  # malformed encoded-words are common
+            raw = str(make_header(decode_header(raw)))
+    return raw.strip()
 
 
 def parts(msg: Message, limit: int = MAX_PARTS) -> Iterator[Message]:

@@ -36,8 +36,8 @@ from email import policy
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
-from parsers.base import first_address, header_text, payload_text
-from parsers.families._hints import attached_originals, parts, sender_local
+from parsers.base import first_address, payload_text
+from parsers.families._hints import attached_originals, header_text, parts, sender_local
 from parsers.model import Finding, Kind
 
 NAME = "arf"
@@ -153,8 +153,7 @@ def extract(msg: Message) -> list[Finding]:
     if message_id is None and fields is not None:
         message_id = _field(fields, "Message-ID")
     return [
-        replace(template, recipient=r, original_message_id=message_id)
-        for r in _unique(recipients)
+        replace(template, recipient=r, original_message_id=message_id) for r in _unique(recipients)
     ]
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from parsers.base import first_address, header_text, payload_text
-from parsers.families._hints import is_delivery_report, parts
+from parsers.base import first_address, payload_text
+from parsers.families._hints import header_text, is_delivery_report, parts
 from parsers.model import Finding, Kind
 
 NAME = "rfc3834"
