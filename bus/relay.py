@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import structlog
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from store.db import Store
 from store.models import Outbox, utcnow
@@ -109,9 +110,9 @@ class OutboxRelay:
         wait behind the broker.
         """
         query = (
-            sa.select(Outbox.id, Outbox.event_uid, Outbox.routing_key, Outbox.body)
-            .where(Outbox.sent_at.is_(None))  # type: ignore[union-attr]
-            .order_by(Outbox.id)  # type: ignore[arg-type]
+            select(col(Outbox.id), col(Outbox.event_uid), col(Outbox.routing_key), col(Outbox.body))
+            .where(col(Outbox.sent_at).is_(None))
+            .order_by(col(Outbox.id))
             .limit(self.batch_size)
         )
         if self.store.is_sqlite:
@@ -131,7 +132,9 @@ class OutboxRelay:
                 await self._mark(session, rows, confirmed)
         self.published += len(confirmed)
         if len(confirmed) < len(rows):
-            raise ConnectionError(f"{len(rows) - len(confirmed)} of {len(rows)} publishes not confirmed")
+            raise ConnectionError(
+                f"{len(rows) - len(confirmed)} of {len(rows)} publishes not confirmed"
+            )
         return len(confirmed)
 
     @staticmethod
@@ -152,19 +155,23 @@ class OutboxRelay:
             ),
             return_exceptions=True,
         )
-        return [row[0] for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        return [
+            row[0]
+            for row, res in zip(rows, results, strict=True)
+            if not isinstance(res, BaseException)
+        ]
 
     @staticmethod
     async def _mark(session: AsyncSession, rows: Sequence[Any], confirmed: list[int]) -> None:
         if confirmed:
             await session.execute(
-                sa.update(Outbox).where(Outbox.id.in_(confirmed)).values(sent_at=utcnow())  # type: ignore[union-attr]
+                sa.update(Outbox).where(col(Outbox.id).in_(confirmed)).values(sent_at=utcnow())
             )
         done = set(confirmed)
         failed = [row[0] for row in rows if row[0] not in done]
         if failed:
             await session.execute(
                 sa.update(Outbox)
-                .where(Outbox.id.in_(failed))  # type: ignore[union-attr]
+                .where(col(Outbox.id).in_(failed))
                 .values(attempts=Outbox.attempts + 1)
             )

@@ -46,7 +46,12 @@ class BounceHandler:
         self.in_flight = 0
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
     ) -> str:
         domain = address.rpartition("@")[2]
         if not domain:

@@ -40,7 +40,7 @@ class ReturnpathSMTP(SMTP):
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
-            status = _REWRITES.get(status, status)  # type: ignore[assignment]
+            status = _REWRITES.get(status, status)
         await super().push(status)
 
 
@@ -91,7 +91,7 @@ class SMTPListener:
             await asyncio.sleep(0.05)
         for proto in list(self._connections):
             transport = proto.transport
-            if transport is not None and not transport.is_closing():
+            if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
                 transport.write(b"421 4.3.2 Service shutting down, try again later\r\n")
                 transport.close()
         await self._server.wait_closed()

@@ -30,10 +30,18 @@ def parse_file_lines(path: Path) -> Iterator[dict[str, object]]:
     report = parse(raw)
     if not report.findings:
         yield {
-            "file": str(path), "recipient": None, "kind": Kind.UNKNOWN.value,
-            "reason": "undefined", "status": None, "smtp_code": None,
-            "diagnostic": None, "remote_mta": None, "feedback_type": None,
-            "original_message_id": None, "family": report.family, "error": report.error,
+            "file": str(path),
+            "recipient": None,
+            "kind": Kind.UNKNOWN.value,
+            "reason": "undefined",
+            "status": None,
+            "smtp_code": None,
+            "diagnostic": None,
+            "remote_mta": None,
+            "feedback_type": None,
+            "original_message_id": None,
+            "family": report.family,
+            "error": report.error,
         }
         return
     for finding in report.findings:

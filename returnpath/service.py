@@ -50,8 +50,11 @@ class Service:
         tenant = await ensure_tenant(self.store, DEFAULT_TENANT, s.domains)
         if not self.admin_key:
             self.admin_key = "rp_admin_" + secrets.token_urlsafe(24)
-            log.warning("generated_admin_key", api_key=self.admin_key,
-                        hint="set RETURNPATH_API_KEY to keep a key across restarts")
+            log.warning(
+                "generated_admin_key",
+                api_key=self.admin_key,
+                hint="set RETURNPATH_API_KEY to keep a key across restarts",
+            )
         if s.amqp_url:
             self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
         handler = BounceHandler(
@@ -61,13 +64,18 @@ class Service:
             on_recorded=(lambda _r: self.relay.wake()) if self.relay else None,  # type: ignore[union-attr]
         )
         self.listener = SMTPListener(
-            handler, s.smtp_host, s.smtp_port, max_message_size=s.max_message_size,
-            hostname=s.smtp_hostname or None, timeout=s.smtp_timeout,
+            handler,
+            s.smtp_host,
+            s.smtp_port,
+            max_message_size=s.max_message_size,
+            hostname=s.smtp_hostname or None,
+            timeout=s.smtp_timeout,
         )
         await self.listener.start()
         app = create_app(AppState(self.store, self.admin_key, tenant.id, tenant.name))
-        config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None,
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            app, host=s.api_host, port=s.api_port, log_config=None, access_log=False, lifespan="off"
+        )
         self.api = _ApiServer(config)
         # Bind here, not in uvicorn, so that port 0 works and the real port is known.
         family = socket.AF_INET6 if ":" in s.api_host else socket.AF_INET
@@ -77,10 +85,18 @@ class Service:
         self.api_socket.listen(1024)
         self.api_socket.setblocking(False)
         self.api_port = self.api_socket.getsockname()[1]
-        log.info("api_listening", host=s.api_host, port=self.api_port,
-                 docs=f"http://{s.api_host}:{self.api_port}/docs")
-        log.info("ready", domains=s.domains, database=_safe_url(s.database_url),
-                 broker="on" if s.amqp_url else "off")
+        log.info(
+            "api_listening",
+            host=s.api_host,
+            port=self.api_port,
+            docs=f"http://{s.api_host}:{self.api_port}/docs",
+        )
+        log.info(
+            "ready",
+            domains=s.domains,
+            database=_safe_url(s.database_url),
+            broker="on" if s.amqp_url else "off",
+        )
 
     def launch(self) -> list[asyncio.Task[None]]:
         """Start the long-running parts as tasks (after ``start``)."""

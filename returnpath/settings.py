@@ -29,12 +29,16 @@ class Settings(BaseSettings):
         description="comma-separated recipient domains of the default tenant",
     )
     max_message_size: int = Field(default=10 * 1024 * 1024, gt=0)
-    api_key: str = Field(default="", description="admin API key; empty: one is generated and printed")
+    api_key: str = Field(
+        default="", description="admin API key; empty: one is generated and printed"
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
     exchange: str = "returnpath.events"
     shutdown_grace: float = Field(default=10.0, ge=0, description="seconds for in-flight SMTP")
-    sqlite_busy_timeout: float = Field(default=30.0, gt=0, description="seconds a write waits for the SQLite lock")
+    sqlite_busy_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a write waits for the SQLite lock"
+    )
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
 
     @field_validator("domains", mode="before")
@@ -54,5 +58,5 @@ class Settings(BaseSettings):
             ("sqlite://", "sqlite+aiosqlite://"),
         ):
             if url.startswith(plain):
-                return driver + url[len(plain):]
+                return driver + url[len(plain) :]
         return url

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from parsers.model import Finding, Kind, Report
 from store.addresses import try_normalise
@@ -81,8 +81,8 @@ async def record(
     try:
         async with store.write() as session:
             existing = await session.execute(
-                sa.select(Message.uid).where(
-                    Message.tenant_id == received.tenant.id, Message.dedup_key == key
+                select(col(Message.uid)).where(
+                    col(Message.tenant_id) == received.tenant.id, col(Message.dedup_key) == key
                 )
             )
             uid = existing.scalar_one_or_none()
@@ -94,8 +94,8 @@ async def record(
         async with store.read() as session:
             uid = (
                 await session.execute(
-                    sa.select(Message.uid).where(
-                        Message.tenant_id == received.tenant.id, Message.dedup_key == key
+                    select(col(Message.uid)).where(
+                        col(Message.tenant_id) == received.tenant.id, col(Message.dedup_key) == key
                     )
                 )
             ).scalar_one()
@@ -202,7 +202,9 @@ async def _apply_policy(session: AsyncSession, event: Event, policy: Policy, now
     state.soft_bounces += 1
     days = await _soft_bounce_days(session, event, policy, state.soft_reset_at, now)
     if len(days) >= policy.soft_bounce_threshold:
-        return await _suppress(session, event, soft_suppression_until(policy, event.reason, now), now)
+        return await _suppress(
+            session, event, soft_suppression_until(policy, event.reason, now), now
+        )
     return False
 
 
@@ -213,11 +215,11 @@ async def _soft_bounce_days(
     if reset_at is not None and reset_at > since:
         since = reset_at
     rows = await session.execute(
-        sa.select(Event.created_at, Event.reason).where(
-            Event.tenant_id == event.tenant_id,
-            Event.recipient == event.recipient,
-            Event.kind == Kind.SOFT_BOUNCE.value,
-            Event.created_at >= since,  # type: ignore[operator]
+        select(col(Event.created_at), col(Event.reason)).where(
+            col(Event.tenant_id) == event.tenant_id,
+            col(Event.recipient) == event.recipient,
+            col(Event.kind) == Kind.SOFT_BOUNCE.value,
+            col(Event.created_at) >= since,
         )
     )
     return {
@@ -234,10 +236,10 @@ async def _suppress(
     stream = event.stream or ""
     current = (
         await session.execute(
-            sa.select(Suppression).where(
-                Suppression.tenant_id == event.tenant_id,
-                Suppression.address == event.recipient,
-                Suppression.stream == stream,
+            select(Suppression).where(
+                col(Suppression.tenant_id) == event.tenant_id,
+                col(Suppression.address) == event.recipient,
+                col(Suppression.stream) == stream,
             )
         )
     ).scalar_one_or_none()

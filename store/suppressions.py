@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from store.db import Store
 from store.models import AddressState, Suppression, SuppressionAudit, utcnow
@@ -28,29 +29,29 @@ class ListFilter:
 
 
 def _active(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(Suppression.expires_at.is_(None), Suppression.expires_at > now)  # type: ignore[union-attr,operator]
+    return sa.or_(col(Suppression.expires_at).is_(None), col(Suppression.expires_at) > now)
 
 
 async def list_page(
     store: Store, tenant_id: int, flt: ListFilter, after_id: int, limit: int
 ) -> list[Suppression]:
     now = utcnow()
-    q = sa.select(Suppression).where(
-        Suppression.tenant_id == tenant_id, Suppression.id > after_id, _active(now)  # type: ignore[operator]
+    q = select(Suppression).where(
+        col(Suppression.tenant_id) == tenant_id, col(Suppression.id) > after_id, _active(now)
     )
     if flt.kind:
-        q = q.where(Suppression.kind == flt.kind)
+        q = q.where(col(Suppression.kind) == flt.kind)
     if flt.reason:
-        q = q.where(Suppression.reason == flt.reason)
+        q = q.where(col(Suppression.reason) == flt.reason)
     if flt.stream is not None:
-        q = q.where(Suppression.stream == flt.stream)
+        q = q.where(col(Suppression.stream) == flt.stream)
     if flt.since:
-        q = q.where(Suppression.created_at >= flt.since)  # type: ignore[operator]
+        q = q.where(col(Suppression.created_at) >= flt.since)
     if flt.until:
-        q = q.where(Suppression.created_at < flt.until)  # type: ignore[operator]
+        q = q.where(col(Suppression.created_at) < flt.until)
     if flt.verified is not None:
-        q = q.where(Suppression.verified == flt.verified)
-    q = q.order_by(Suppression.id).limit(limit)  # type: ignore[arg-type]
+        q = q.where(col(Suppression.verified) == flt.verified)
+    q = q.order_by(col(Suppression.id)).limit(limit)
     async with store.read() as session:
         return list((await session.execute(q)).scalars().all())
 
@@ -76,13 +77,13 @@ async def check_many(
     async with store.read() as session:
         for i in range(0, len(unique), 5000):
             chunk = unique[i : i + 5000]
-            q = sa.select(Suppression).where(
-                Suppression.tenant_id == tenant_id,
-                Suppression.address.in_(chunk),  # type: ignore[attr-defined]
+            q = select(Suppression).where(
+                col(Suppression.tenant_id) == tenant_id,
+                col(Suppression.address).in_(chunk),
                 _active(now),
             )
             if streams is not None:
-                q = q.where(Suppression.stream.in_(streams))  # type: ignore[attr-defined]
+                q = q.where(col(Suppression.stream).in_(streams))
             for row in (await session.execute(q)).scalars():
                 found.setdefault(row.address, []).append(row)
     return found
@@ -107,14 +108,30 @@ async def put(
         row = await _get_row(session, tenant_id, address, stream)
         created = row is None
         if row is None:
-            row = Suppression(tenant_id=tenant_id, address=address, stream=stream,
-                              kind=kind, reason=reason, created_at=now)
+            row = Suppression(
+                tenant_id=tenant_id,
+                address=address,
+                stream=stream,
+                kind=kind,
+                reason=reason,
+                created_at=now,
+            )
             session.add(row)
         row.kind, row.reason, row.source = kind, reason, source
         row.expires_at, row.note, row.event_id, row.verified = expires_at, note, None, True
         row.created_at = now
-        session.add(SuppressionAudit(tenant_id=tenant_id, address=address, stream=stream,
-                                     action="add", actor=actor, kind=kind, reason=note or reason, at=now))
+        session.add(
+            SuppressionAudit(
+                tenant_id=tenant_id,
+                address=address,
+                stream=stream,
+                action="add",
+                actor=actor,
+                kind=kind,
+                reason=note or reason,
+                at=now,
+            )
+        )
         await session.flush()
         return row, created
 
@@ -129,21 +146,33 @@ async def remove(
         if row is None or not (row.expires_at is None or row.expires_at > now):
             return False
         await session.delete(row)
-        session.add(SuppressionAudit(tenant_id=tenant_id, address=address, stream=stream,
-                                     action="remove", actor=actor, kind=row.kind, reason=reason, at=now))
+        session.add(
+            SuppressionAudit(
+                tenant_id=tenant_id,
+                address=address,
+                stream=stream,
+                action="remove",
+                actor=actor,
+                kind=row.kind,
+                reason=reason,
+                at=now,
+            )
+        )
         state = await session.get(AddressState, (tenant_id, address))
         if state is not None:
             state.soft_bounces, state.soft_reset_at = 0, now
         return True
 
 
-async def _get_row(session: AsyncSession, tenant_id: int, address: str, stream: str) -> Suppression | None:
+async def _get_row(
+    session: AsyncSession, tenant_id: int, address: str, stream: str
+) -> Suppression | None:
     return (
         await session.execute(
-            sa.select(Suppression).where(
-                Suppression.tenant_id == tenant_id,
-                Suppression.address == address,
-                Suppression.stream == stream,
+            select(Suppression).where(
+                col(Suppression.tenant_id) == tenant_id,
+                col(Suppression.address) == address,
+                col(Suppression.stream) == stream,
             )
         )
     ).scalar_one_or_none()

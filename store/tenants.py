@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from store.db import Store
 from store.models import Domain, Tenant, utcnow
@@ -37,7 +36,9 @@ def normalise_domain(domain: str) -> str:
 async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
     """Create the tenant if missing and give it these domains (idempotent)."""
     async with store.write() as session:
-        tenant = (await session.execute(select(Tenant).where(Tenant.name == name))).scalar_one_or_none()
+        tenant = (
+            await session.execute(select(Tenant).where(col(Tenant.name) == name))
+        ).scalar_one_or_none()
         if tenant is None:
             tenant = Tenant(name=name, created_at=utcnow())
             session.add(tenant)
@@ -63,10 +64,12 @@ class DomainDirectory:
         async with self._store.read() as session:
             rows = (
                 await session.execute(
-                    sa.select(Domain.domain, Tenant.id, Tenant.name).join(Tenant, Domain.tenant_id == Tenant.id)  # type: ignore[arg-type]
+                    select(col(Domain.domain), col(Tenant.id), col(Tenant.name)).join(
+                        Tenant, col(Domain.tenant_id) == col(Tenant.id)
+                    )
                 )
             ).all()
-        self._map = {d: TenantRef(tid, name) for d, tid, name in rows}
+        self._map = {d: TenantRef(tid, name) for d, tid, name in rows if tid is not None}
         self._loaded_at = time.monotonic()
 
     async def tenant_for(self, domain: str) -> TenantRef | None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 
-def dsn(recipient: str, status: str = "5.1.1", action: str = "failed",
-        diagnostic: str = "550 5.1.1 <{r}>: Recipient address rejected: User unknown",
-        message_id: str = "<dsn-1@mx.example.net>") -> bytes:
+def dsn(
+    recipient: str,
+    status: str = "5.1.1",
+    action: str = "failed",
+    diagnostic: str = "550 5.1.1 <{r}>: Recipient address rejected: User unknown",
+    message_id: str = "<dsn-1@mx.example.net>",
+) -> bytes:
     diag = diagnostic.format(r=recipient)
     return f"""Return-Path: <>
 From: Mail Delivery System <MAILER-DAEMON@mx.example.net>

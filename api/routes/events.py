@@ -20,12 +20,23 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 def public(event: Event, message_uid: str) -> EventPublic:
     assert event.id is not None
     return EventPublic(
-        id=event.uid, seq=event.id, created_at=event.created_at, kind=event.kind,
-        reason=event.reason, recipient=event.recipient, status=event.status,
-        smtp_code=event.smtp_code, diagnostic=event.diagnostic, remote_mta=event.remote_mta,
-        reporting_mta=event.reporting_mta, feedback_type=event.feedback_type,
-        original_message_id=event.original_message_id, family=event.family,
-        stream=event.stream, verified=event.verified, message=message_uid,
+        id=event.uid,
+        seq=event.id,
+        created_at=event.created_at,
+        kind=event.kind,
+        reason=event.reason,
+        recipient=event.recipient,
+        status=event.status,
+        smtp_code=event.smtp_code,
+        diagnostic=event.diagnostic,
+        remote_mta=event.remote_mta,
+        reporting_mta=event.reporting_mta,
+        feedback_type=event.feedback_type,
+        original_message_id=event.original_message_id,
+        family=event.family,
+        stream=event.stream,
+        verified=event.verified,
+        message=message_uid,
     )
 
 
@@ -55,8 +66,9 @@ async def get_one(event_id: str, store: StoreDep, who: Reader) -> EventPublic:
     return public(*row)
 
 
-@router.get("/{event_id}/raw", response_class=Response,
-            responses={200: {"content": {"message/rfc822": {}}}})
+@router.get(
+    "/{event_id}/raw", response_class=Response, responses={200: {"content": {"message/rfc822": {}}}}
+)
 async def get_raw(event_id: str, store: StoreDep, who: Writer) -> Response:
     """The message behind the event, byte for byte (write keys only: it holds personal data)."""
     row = await events.get_event(store, who.tenant_id, event_id)

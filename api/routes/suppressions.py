@@ -26,9 +26,16 @@ router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
 def public(row: Suppression) -> SuppressionPublic:
     return SuppressionPublic(
-        address=row.address, stream=row.stream or None, kind=row.kind, reason=row.reason,
-        source=row.source, verified=row.verified, since=row.created_at, until=row.expires_at,
-        event_id=row.event_id, note=row.note,
+        address=row.address,
+        stream=row.stream or None,
+        kind=row.kind,
+        reason=row.reason,
+        source=row.source,
+        verified=row.verified,
+        since=row.created_at,
+        until=row.expires_at,
+        event_id=row.event_id,
+        note=row.note,
     )
 
 
@@ -53,7 +60,9 @@ async def list_suppressions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> SuppressionPage:
     flt = suppressions.ListFilter(kind, reason, stream, since, until, verified)
-    rows = await suppressions.list_page(store, who.tenant_id, flt, cursor.decode(cursor_), limit + 1)
+    rows = await suppressions.list_page(
+        store, who.tenant_id, flt, cursor.decode(cursor_), limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = cursor.encode(rows[-1].id) if more and rows and rows[-1].id is not None else None
@@ -82,8 +91,17 @@ async def check(body: CheckRequest, store: StoreDep, who: Reader) -> CheckRespon
             results.append(CheckResult(address=raw, suppressed=False))
             continue
         row = min(rows, key=lambda r: (r.expires_at is not None, r.created_at))
-        results.append(CheckResult(address=raw, suppressed=True, kind=row.kind, reason=row.reason,
-                                   stream=row.stream or None, since=row.created_at, until=row.expires_at))
+        results.append(
+            CheckResult(
+                address=raw,
+                suppressed=True,
+                kind=row.kind,
+                reason=row.reason,
+                stream=row.stream or None,
+                since=row.created_at,
+                until=row.expires_at,
+            )
+        )
     return CheckResponse(results=results, suppressed=sum(r.suppressed for r in results))
 
 
@@ -103,8 +121,15 @@ async def put_suppression(
     address: str, body: SuppressionPut, store: StoreDep, who: Writer, response: Response
 ) -> SuppressionPublic:
     row, created = await suppressions.put(
-        store, who.tenant_id, _address(address), kind=body.kind, reason=body.reason,
-        stream=body.stream or "", expires_at=body.expires_at, note=body.note, actor=who.actor,
+        store,
+        who.tenant_id,
+        _address(address),
+        kind=body.kind,
+        reason=body.reason,
+        stream=body.stream or "",
+        expires_at=body.expires_at,
+        note=body.note,
+        actor=who.actor,
     )
     response.status_code = 201 if created else 200
     return public(row)

@@ -9,7 +9,9 @@ from tests.integration.test_smtp_loop import send
 from tests.messages import dsn
 
 
-async def test_requests_without_a_valid_key_get_401_problem_json(sqlite_url: str, start_service: StartService) -> None:
+async def test_requests_without_a_valid_key_get_401_problem_json(
+    sqlite_url: str, start_service: StartService
+) -> None:
     svc = await start_service(sqlite_url)
     base = str(svc.api.base_url)
     async with httpx.AsyncClient(base_url=base) as anon:
@@ -24,14 +26,21 @@ async def test_requests_without_a_valid_key_get_401_problem_json(sqlite_url: str
         assert (await anon.get("/readyz")).json() == {"status": "ready"}
 
 
-async def test_put_get_delete_and_resuppress(database_url: str, start_service: StartService) -> None:
+async def test_put_get_delete_and_resuppress(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
-    r = await svc.api.put("/v1/suppressions/<Manual@Example.COM.>", json={"reason": "asked by phone", "note": "ticket 42"})
+    r = await svc.api.put(
+        "/v1/suppressions/<Manual@Example.COM.>",
+        json={"reason": "asked by phone", "note": "ticket 42"},
+    )
     assert r.status_code == 201
     assert r.json()["address"] == "manual@example.com"
     assert (await svc.api.put("/v1/suppressions/manual@example.com", json={})).status_code == 200
 
-    r = await svc.api.delete("/v1/suppressions/manual@example.com", params={"reason": "customer re-subscribed"})
+    r = await svc.api.delete(
+        "/v1/suppressions/manual@example.com", params={"reason": "customer re-subscribed"}
+    )
     assert r.status_code == 204
     assert (await svc.api.get("/v1/suppressions/manual@example.com")).status_code == 404
     assert (await svc.api.delete("/v1/suppressions/manual@example.com")).status_code == 404
@@ -42,7 +51,9 @@ async def test_put_get_delete_and_resuppress(database_url: str, start_service: S
     assert row["kind"] == "hard_bounce" and row["source"] == "bounce"
 
 
-async def test_list_pages_with_a_cursor_and_filters(sqlite_url: str, start_service: StartService) -> None:
+async def test_list_pages_with_a_cursor_and_filters(
+    sqlite_url: str, start_service: StartService
+) -> None:
     svc = await start_service(sqlite_url)
     for i in range(5):
         await svc.api.put(f"/v1/suppressions/user{i}@example.com", json={"reason": "manual"})
@@ -61,9 +72,13 @@ async def test_list_pages_with_a_cursor_and_filters(sqlite_url: str, start_servi
 
     hard = (await svc.api.get("/v1/suppressions", params={"kind": "hard_bounce"})).json()["items"]
     assert [x["address"] for x in hard] == ["bounced@example.com"]
-    reason = (await svc.api.get("/v1/suppressions", params={"reason": "userunknown"})).json()["items"]
+    reason = (await svc.api.get("/v1/suppressions", params={"reason": "userunknown"})).json()[
+        "items"
+    ]
     assert [x["address"] for x in reason] == ["bounced@example.com"]
-    future = (await svc.api.get("/v1/suppressions", params={"since": "2999-01-01T00:00:00Z"})).json()
+    future = (
+        await svc.api.get("/v1/suppressions", params={"since": "2999-01-01T00:00:00Z"})
+    ).json()
     assert future["items"] == []
 
 
@@ -75,7 +90,9 @@ async def test_bad_requests_get_clear_422s(sqlite_url: str, start_service: Start
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "limit"]
     r = await svc.api.post("/v1/suppressions/check", json={"addresses": []})
     assert r.status_code == 422
-    r = await svc.api.post("/v1/suppressions/check", content=b"{not json", headers={"content-type": "application/json"})
+    r = await svc.api.post(
+        "/v1/suppressions/check", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     r = await svc.api.put("/v1/suppressions/not-an-address", json={})
     assert r.status_code == 422 and "not an email address" in r.json()["detail"]
@@ -85,7 +102,9 @@ async def test_bad_requests_get_clear_422s(sqlite_url: str, start_service: Start
     assert r.status_code == 422
 
 
-async def test_check_answers_many_addresses_at_once(sqlite_url: str, start_service: StartService) -> None:
+async def test_check_answers_many_addresses_at_once(
+    sqlite_url: str, start_service: StartService
+) -> None:
     svc = await start_service(sqlite_url)
     await svc.api.put("/v1/suppressions/x500@example.com", json={})
     addresses = [f"x{i}@example.com" for i in range(10_000)]
@@ -95,7 +114,9 @@ async def test_check_answers_many_addresses_at_once(sqlite_url: str, start_servi
     assert body["results"][500]["suppressed"] is True
 
 
-async def test_events_feed_cursor_resumes_where_it_stopped(sqlite_url: str, start_service: StartService) -> None:
+async def test_events_feed_cursor_resumes_where_it_stopped(
+    sqlite_url: str, start_service: StartService
+) -> None:
     svc = await start_service(sqlite_url)
     await send(svc.smtp_port, dsn("one@example.com", message_id="<m1@x>"))
     page = (await svc.api.get("/v1/events")).json()

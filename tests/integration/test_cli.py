@@ -28,10 +28,19 @@ def _free_port() -> int:
 def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     smtp_port, api_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env |= {"RETURNPATH_SMTP_PORT": str(smtp_port), "RETURNPATH_API_PORT": str(api_port),
-            "RETURNPATH_LOG_FORMAT": "json"}
-    proc = subprocess.Popen(RETURNPATH + ["serve"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env |= {
+        "RETURNPATH_SMTP_PORT": str(smtp_port),
+        "RETURNPATH_API_PORT": str(api_port),
+        "RETURNPATH_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [*RETURNPATH, "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines: list[dict[str, object]] = []
         assert proc.stdout is not None
@@ -46,8 +55,10 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
 
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
             client.sendmail("", ["b@bounces.localhost"], dsn("sigterm@example.org"))
-        r = httpx.get(f"http://127.0.0.1:{api_port}/v1/suppressions/sigterm@example.org",
-                      headers={"Authorization": f"Bearer {key}"})
+        r = httpx.get(
+            f"http://127.0.0.1:{api_port}/v1/suppressions/sigterm@example.org",
+            headers={"Authorization": f"Bearer {key}"},
+        )
         assert r.status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -58,16 +69,27 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
             proc.kill()
     # The default database is a SQLite file in the working directory, and it kept the row.
     with sqlite3.connect(tmp_path / "returnpath.db") as db:
-        assert db.execute("select kind from suppression where address='sigterm@example.org'").fetchone() == ("hard_bounce",)
+        assert db.execute(
+            "select kind from suppression where address='sigterm@example.org'"
+        ).fetchone() == ("hard_bounce",)
 
 
 def test_sigterm_during_an_open_session_answers_421(tmp_path: Path) -> None:
     smtp_port, api_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env |= {"RETURNPATH_SMTP_PORT": str(smtp_port), "RETURNPATH_API_PORT": str(api_port),
-            "RETURNPATH_API_KEY": "k", "RETURNPATH_SHUTDOWN_GRACE": "0.5"}
-    proc = subprocess.Popen(RETURNPATH + ["serve"], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env |= {
+        "RETURNPATH_SMTP_PORT": str(smtp_port),
+        "RETURNPATH_API_PORT": str(api_port),
+        "RETURNPATH_API_KEY": "k",
+        "RETURNPATH_SHUTDOWN_GRACE": "0.5",
+    }
+    proc = subprocess.Popen(
+        [*RETURNPATH, "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -92,7 +114,9 @@ def test_sigterm_during_an_open_session_answers_421(tmp_path: Path) -> None:
 def test_parse_prints_one_json_line_per_finding(tmp_path: Path) -> None:
     (tmp_path / "a.eml").write_bytes(dsn("one@example.org"))
     (tmp_path / "junk.eml").write_bytes(b"\x00\xff\xfe garbage")
-    out = subprocess.run(RETURNPATH + ["parse", str(tmp_path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*RETURNPATH, "parse", str(tmp_path)], capture_output=True, text=True, check=True
+    )
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     by_file = {Path(str(r["file"])).name: r for r in rows}
     assert by_file["a.eml"]["recipient"] == "one@example.org"
@@ -100,6 +124,16 @@ def test_parse_prints_one_json_line_per_finding(tmp_path: Path) -> None:
     assert by_file["a.eml"]["status"] == "5.1.1"
     assert by_file["a.eml"]["smtp_code"] == "550"
     assert by_file["junk.eml"]["kind"] == "unknown" and by_file["junk.eml"]["recipient"] is None
-    for field in ("file", "recipient", "kind", "reason", "status", "smtp_code", "diagnostic",
-                  "remote_mta", "feedback_type", "original_message_id"):
+    for field in (
+        "file",
+        "recipient",
+        "kind",
+        "reason",
+        "status",
+        "smtp_code",
+        "diagnostic",
+        "remote_mta",
+        "feedback_type",
+        "original_message_id",
+    ):
         assert all(field in r for r in rows)

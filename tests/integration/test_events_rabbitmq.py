@@ -23,12 +23,16 @@ async def _pending(store: object) -> list[Outbox]:
         return list((await session.execute(sa.select(Outbox))).scalars())
 
 
-async def test_hard_bounce_is_published_to_a_real_queue(database_url: str, start_service: StartService) -> None:
+async def test_hard_bounce_is_published_to_a_real_queue(
+    database_url: str, start_service: StartService
+) -> None:
     require_rabbitmq()
     connection = await aio_pika.connect_robust(AMQP_URL)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(exchange, routing_key="hard_bounce.#")
 
@@ -52,7 +56,10 @@ async def test_hard_bounce_is_published_to_a_real_queue(database_url: str, start
         assert body["version"] == 1
         assert body["id"] == event["id"]
         assert (body["kind"], body["reason"], body["recipient"]) == (
-            "hard_bounce", "userunknown", "published@example.org")
+            "hard_bounce",
+            "userunknown",
+            "published@example.org",
+        )
         assert body["status"] == "5.1.1"
 
         async with asyncio.timeout(10):

@@ -20,7 +20,9 @@ async def send(port: int, raw: bytes, rcpt: str = RCPT, sender: str = "") -> tup
         return 250, message
 
 
-async def test_hard_bounce_is_suppressed_and_visible(database_url: str, start_service: StartService) -> None:
+async def test_hard_bounce_is_suppressed_and_visible(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
     _, reply = await send(svc.smtp_port, dsn("Gone.User@Example.ORG"))
     assert "Accepted as" in reply
@@ -30,8 +32,10 @@ async def test_hard_bounce_is_suppressed_and_visible(database_url: str, start_se
     [row] = r.json()
     assert (row["kind"], row["reason"], row["until"]) == ("hard_bounce", "userunknown", None)
 
-    check = await svc.api.post("/v1/suppressions/check",
-                               json={"addresses": ["gone.user@example.org", "alive@example.org", "junk"]})
+    check = await svc.api.post(
+        "/v1/suppressions/check",
+        json={"addresses": ["gone.user@example.org", "alive@example.org", "junk"]},
+    )
     results = {x["address"]: x for x in check.json()["results"]}
     assert results["gone.user@example.org"]["suppressed"] is True
     assert results["gone.user@example.org"]["reason"] == "userunknown"
@@ -52,19 +56,39 @@ async def test_complaint_suppresses(database_url: str, start_service: StartServi
     assert row["kind"] == "complaint"
 
 
-async def test_soft_bounce_is_counted_not_suppressed(database_url: str, start_service: StartService) -> None:
+async def test_soft_bounce_is_counted_not_suppressed(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
-    await send(svc.smtp_port, dsn("full@example.org", status="4.2.2", action="delayed",
-                                  diagnostic="452 4.2.2 Mailbox full"))
-    await send(svc.smtp_port, dsn("full@example.org", status="5.2.2",
-                                  diagnostic="552 5.2.2 Mailbox full", message_id="<dsn-2@mx>"))
+    await send(
+        svc.smtp_port,
+        dsn(
+            "full@example.org",
+            status="4.2.2",
+            action="delayed",
+            diagnostic="452 4.2.2 Mailbox full",
+        ),
+    )
+    await send(
+        svc.smtp_port,
+        dsn(
+            "full@example.org",
+            status="5.2.2",
+            diagnostic="552 5.2.2 Mailbox full",
+            message_id="<dsn-2@mx>",
+        ),
+    )
     assert (await svc.api.get("/v1/suppressions/full@example.org")).status_code == 404
-    events = (await svc.api.get("/v1/events", params={"recipient": "full@example.org"})).json()["items"]
+    events = (await svc.api.get("/v1/events", params={"recipient": "full@example.org"})).json()[
+        "items"
+    ]
     assert len(events) == 2
     assert {e["reason"] for e in events} == {"mailboxfull"}
 
 
-async def test_foreign_domain_is_refused_never_relayed(database_url: str, start_service: StartService) -> None:
+async def test_foreign_domain_is_refused_never_relayed(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as info:
         await send(svc.smtp_port, dsn("x@example.org"), rcpt="someone@elsewhere.example")
@@ -86,7 +110,10 @@ async def test_oversize_message_gets_552(sqlite_url: str, start_service: StartSe
 
 async def test_junk_is_accepted_and_stored(database_url: str, start_service: StartService) -> None:
     svc = await start_service(database_url)
-    junk = os.urandom(3000).replace(b"\r", b"").replace(b"\n", b"") + b"\r\n\x00\xff not mime at all\r\n"
+    junk = (
+        os.urandom(3000).replace(b"\r", b"").replace(b"\n", b"")
+        + b"\r\n\x00\xff not mime at all\r\n"
+    )
     _, reply = await send(svc.smtp_port, junk)
     assert "Accepted as" in reply
     [event] = (await svc.api.get("/v1/events")).json()["items"]
@@ -96,7 +123,9 @@ async def test_junk_is_accepted_and_stored(database_url: str, start_service: Sta
     assert b"not mime at all" in raw.content
 
 
-async def test_duplicate_delivery_is_not_doubled(database_url: str, start_service: StartService) -> None:
+async def test_duplicate_delivery_is_not_doubled(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
     message = dsn("twice@example.org")
     _, first = await send(svc.smtp_port, message)
