@@ -54,6 +54,16 @@ def misses(truth: Path, rows: list[dict[str, object]]) -> None:
     by_file: dict[str, list[dict[str, object]]] = {}
     for r in rows:
         by_file.setdefault(str(r["file"]), []).append(r)
+    expected: dict[str, set[str]] = {}
+    for line in truth.read_text().splitlines():
+        exp = json.loads(line)
+        names = {str(a).lower() for a in [exp["recipient"], *(exp.get("recipient_alt") or [])] if a}
+        expected.setdefault(exp["file"], set()).update(names)
+    for name, want in expected.items():
+        extra = {str(r.get("recipient")).lower() for r in by_file.get(name, [])
+                 if r.get("recipient")} - want
+        if want and extra:
+            print(f"EXTRA {name}: {sorted(extra)}")
     for line in truth.read_text().splitlines():
         exp = json.loads(line)
         if exp["class"] == "none":

@@ -102,6 +102,9 @@ def make_finding(
     smtp_code: str | None = None,
     action: str | None = None,
     reason: str | None = None,
+    command: str | None = None,
+    diagnostic_type: str | None = None,
+    context: str | None = None,
     **extra: str | None,
 ) -> Finding:
     """One bounce finding, classified from whatever clues the family found.
@@ -110,7 +113,9 @@ def make_finding(
     so every MTA's words are judged by the same table. A status that says
     nothing beyond its class (``5.0.0``, as Exim writes) yields to a code
     found in the diagnostic. ``reason`` forces a reason the family knows for
-    certain (a provider's own error page).
+    certain (a provider's own error page). ``context`` is nearby report text
+    that may name the SMTP command the remote host refused when the
+    diagnostic itself does not.
     """
     from parsers import reasons  # local: reasons imports model, not base
 
@@ -119,10 +124,13 @@ def make_finding(
         status = reasons.find_status(diagnostic) or status
     if not smtp_code:
         smtp_code = reasons.find_reply_code(diagnostic)
+    if command is None:
+        command = reasons.find_command(diagnostic) or reasons.find_command(context)
     if reason:
         kind = reasons.kind_for(reason, status, action, smtp_code)
     else:
-        kind, reason = reasons.classify(diagnostic, status, smtp_code, action)
+        kind, reason = reasons.classify(diagnostic, status, smtp_code, action, command,
+                                        diagnostic_type)
     return Finding(
         kind=kind,
         reason=reason,

@@ -96,6 +96,13 @@ def report_text(msg: Message) -> str:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
+        if part.get_content_maintype() == "multipart":
+            # a multipart whose boundary is missing or broken: compat32 leaves
+            # the whole body as one string, and the report is somewhere in it
+            raw = part.get_payload()
+            if isinstance(raw, str):
+                plain.append(normalise_newlines(raw[:TEXT_CAP]))
+            continue
         if ctype == "text/html":
             html.append(part_text(part))
         elif ctype in HEADER_TYPES or ctype in DSN_TYPES or ctype in ORIGINAL_TYPES:

@@ -49,8 +49,9 @@ class Rule:
 
     ``unless`` lists words that, when present, veto a match by status code
     alone: "550 5.1.1 ... blocked by spam filter" is not an unknown user.
-    ``temporary`` restricts a text match to 4xx failures when True, to 5xx
-    when False, and does not care when None.
+    ``commands``/``not_commands`` tie the words to the SMTP command the
+    remote host answered: "user unknown" after RCPT TO is an unknown user,
+    after DATA it is a content filter pretending so.
     """
 
     reason: str
@@ -58,6 +59,12 @@ class Rule:
     statuses: frozenset[str] = frozenset()
     unless: re.Pattern[str] | None = None
     replycodes: frozenset[str] = frozenset()
+    #: the words count only after these SMTP commands (empty: after any)
+    commands: frozenset[str] = frozenset()
+    #: the words do not count after these SMTP commands
+    not_commands: frozenset[str] = frozenset()
+    #: the words count only for a permanent (5xx) failure
+    permanent: bool = False
 
 
 def _rule(
@@ -67,13 +74,53 @@ def _rule(
     statuses: Iterable[str] = (),
     unless: Iterable[str] = (),
     replycodes: Iterable[str] = (),
+    commands: Iterable[str] = (),
+    not_commands: Iterable[str] = (),
+    permanent: bool = False,
 ) -> Rule:
     parts = [_words(*words)] if words else []
     parts += [f"(?:{r})" for r in regexes]
     pattern = re.compile("|".join(parts)) if parts else None
     veto = re.compile(_words(*unless)) if unless else None
-    return Rule(reason, pattern, frozenset(statuses), veto, frozenset(replycodes))
+    return Rule(reason, pattern, frozenset(statuses), veto, frozenset(replycodes),
+                frozenset(commands), frozenset(not_commands), permanent)
 
+
+# The words a user-unknown rejection uses; shared by two rows (see "filtered").
+_USER_UNKNOWN_WORDS = (
+    "user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient",
+    "no such address", "no such person", "no such account", "unknown recipient",
+    "recipient unknown", "unknown mailbox", "mailbox unknown", "invalid recipient",
+    "invalid mailbox", "invalid address", "recipient not found", "user not found",
+    "mailbox not found", "address not found", "mailbox does not exist",
+    "recipient does not exist", "user does not exist", "address does not exist",
+    "account does not exist", "email account that you tried to reach does not exist",
+    "unknown local part", "unknown or illegal alias", "not a valid mailbox",
+    "not a valid user", "not a valid recipient", "is not a known user", "not our customer",
+    "bad destination mailbox", "address unknown", "addressee unknown",
+    "mailbox unavailable", "mailbox not available", "mailbox is unavailable",
+    "recipient address rejected: user", "user not active", "recipient address rejected: invalid",
+    "recipient address rejected: unknown", "recipient address rejected: access denied",
+    "bad recipient", "badrcptto", "no account by that name", "mailbox not present",
+    "mailbox invalid", "destination addresses were unknown", "unknown address",
+    "no such local user", "not listed in domino directory", "is not a valid address",
+    "nonexistent user", "non-existent user", "unknown e-mail address", "user invalid",
+    "resolver.adr.recipnotfound", "resolver.adr.recipientnotfound", "validrcptto",
+    "utilisateur inconnu", "invalid or unknown virtual user", "not a local address",
+    "email address could not be found", "no one at this address",
+    "this account does not exist", "doesn't have a", "recipient not ok",
+    "there is no user", "address is not valid", "recipient address is invalid",
+    "unknown account", "invalid account", "mailbox not exist", "is not an active address",
+    "invalid final delivery userid", "no mailbox here by that name", "mailbox is inactive",
+    "no mail box available", "address invalid", "unknown recipient address",
+    "check if address is correct", "no valid recipients",
+)
+_USER_UNKNOWN_REGEXES = (
+    r"\b(?:user|mailbox|recipient|address|account|addressee)\b[^.;]{0,40}(?:does not|doesn't|not) exist",
+    r"user \S+ (?:was not found|unknown)",
+    r"<\S+> (?:not found|does not exist)",
+    r"\bno (?:user|mailbox) (?:by that name|here)",
+)
 
 # Phrases are matched against the lower-cased diagnostic with whitespace
 # collapsed. Keep rows ordered: specific causes first.
@@ -85,14 +132,15 @@ RULES: tuple[Rule, ...] = (
             "mailbox has exceeded", "mailbox would exceed", "mailfolder is full", "full mailbox",
             "quota exceeded", "over quota", "overquota", "over the quota", "exceeded storage",
             "exceeded the quota", "exceeds the quota", "quota violation", "quota full",
-            "insufficient disk space", "no space left on device", "not sufficient disk space",
+            "no space left on device", "not sufficient disk space", "mailbox exceeded",
             "user has too many messages", "too much mail data", "mailbox exceeds allowed size",
             "user's space has been used up", "out of storage space", "inbox is out of storage",
             "is over its storage", "storage quota", "disk quota", "boite du destinataire pleine",
             "recipient's mailbox is full", "maildir over quota", "account is full",
             "mailbox has reached its limit", "exceeding receiving limits", "mailbox is over",
         ),
-        regexes=(r"mailbox\b[^.]{0,40}\bfull", r"quota[^.]{0,30}exceed", r"exceed[^.]{0,30}quota"),
+        regexes=(r"mailbox\b[^.]{0,40}\bfull", r"quota[^.]{0,30}exceed",
+                 r"exceed[^.]{0,30}quota", r"mailbox[^.]{0,30}exceed"),
         statuses=("4.2.2", "5.2.2"),
     ),
     _rule(
@@ -112,20 +160,22 @@ RULES: tuple[Rule, ...] = (
             "is currently suspended", "has been suspended", "account has been disabled",
             "account is disabled", "account disabled", "mailbox disabled", "mailbox is disabled",
             "this mailbox is disabled", "account suspended", "user suspended", "mailbox is frozen",
-            "inactive account", "account is inactive", "is inactive", "invalid/inactive user",
+            "inactive account", "account is inactive", "invalid/inactive user",
             "is a deactivated mailbox", "user is terminated", "mailbox currently suspended",
             "temporarily inactive", "recipient suspend the service", "disabled or discontinued",
-            "temporarily suspended", "user or domain is disabled", "account is locked",
-            "archived recipient", "boite du destinataire archivee", "account has been locked",
-            "account is expired", "account expired", "mailbox unavailable or access denied",
-            "the email account that you tried to reach is disabled", "temporary locked",
+            "account has been temporarily suspended", "user or domain is disabled",
+            "account is locked", "archived recipient", "boite du destinataire archivee",
+            "account has been locked", "account is expired", "account expired",
+            "mailbox unavailable or access denied", "temporary locked",
+            "the email account that you tried to reach is disabled",
+            "the email account that you tried to reach is inactive",
         ),
         replycodes=("525",),
     ),
     _rule(
         "hasmoved",
         words=("has been moved", "mailbox has moved", "address has changed", "has moved to",
-               "no longer in use", "user has moved"),
+               "user has moved"),
         statuses=("5.1.6", "4.1.6", "5.7.17", "5.7.18"),
     ),
     _rule(
@@ -136,18 +186,20 @@ RULES: tuple[Rule, ...] = (
             "relaying mail to", "unable to relay", "not permitted to relay", "no relaying",
             "we do not relay", "not allowed to relay", "relay prohibited", "relaying prohibited",
             "that domain isn't in my list of allowed rcpthosts", "not a gateway",
-            "mail relay denied", "insecure mail relay", "relay access",
+            "mail relay denied", "insecure mail relay", "relay access", "configured to relay",
+            "not our domain",
         ),
         regexes=(r"relay(?:ing)? (?:is )?(?:not |denied|prohibited)",),
     ),
     _rule(
         "authfailure",
         words=(
-            "spf check", "spf fail", "spf validation", "spf record", "failed spf", "spf: ",
-            "dkim", "dmarc", "sender policy framework", "authentication failed",
-            "not pass authentication", "unauthenticated email", "does not pass", "sender id",
-            "arc validation", "is not designated as permitted sender",
-            "not authorized to send on behalf",
+            "spf check", "spf fail", "spf validation", "spf record", "failed spf",
+            "dkim", "dmarc", "sender policy framework", "not pass authentication",
+            "unauthenticated email", "sender id", "arc validation",
+            "is not designated as permitted sender", "not authorized to send on behalf",
+            "authentication information", "fails to pass authentication",
+            "authentication checks",
         ),
         regexes=(r"\bspf\b",),
         statuses=("5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26", "5.7.29",
@@ -155,48 +207,35 @@ RULES: tuple[Rule, ...] = (
         unless=("blocked using", "spamhaus"),
     ),
     _rule(
-        "userunknown",
+        "badreputation",
         words=(
-            "user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient",
-            "no such address", "no such person", "no such account", "unknown recipient",
-            "recipient unknown", "unknown mailbox", "mailbox unknown", "invalid recipient",
-            "invalid mailbox", "invalid address", "recipient not found", "user not found",
-            "mailbox not found", "address not found", "mailbox does not exist",
-            "recipient does not exist", "user does not exist", "address does not exist",
-            "account does not exist", "email account that you tried to reach does not exist",
-            "does not exist", "doesn't exist", "not exist", "unknown local part",
-            "unknown or illegal alias", "not a valid mailbox", "not a valid user",
-            "not a valid recipient", "is not a known user", "not our customer",
-            "bad destination mailbox", "address unknown", "addressee unknown",
-            "mailbox unavailable", "mailbox not available", "mailbox is unavailable",
-            "no mailbox", "recipient address rejected: user", "user not active",
-            "user unknown in", "unrouteable address", "recipient rejected",
-            "address rejected", "rejected: user", "bad recipient", "badrcptto",
-            "no account by that name", "mailbox not present", "mailbox invalid",
-            "destination addresses were unknown", "undeliverable address", "unknown address",
-            "no such local user", "not listed in domino directory", "is not a valid address",
-            "nonexistent user", "non-existent user", "unknown e-mail address", "user invalid",
-            "resolver.adr.recipnotfound", "resolver.adr.recipientnotfound",
-            "recipient not in valid rcptto", "validrcptto", "utilisateur inconnu",
-            "invalid or unknown virtual user", "not a local address",
-            "email address could not be found", "no one at this address",
-            "this account does not exist", "user doesn't have a", "recipient not ok",
-            "there is no user", "the user does not exist", "address is not valid",
-            "this address no longer accepts mail", "recipient address is invalid",
-            "unknown account", "invalid account", "mailbox not exist",
-            "is not an active address",
+            "low reputation", "poor reputation", "sender reputation", "reputation of the",
+            "ip reputation", "domain reputation", "bad reputation", "has a poor reputation",
+            "sending reputation", "reputation is",
+            "temporarily deferred due to unexpected volume or user complaints",
         ),
-        regexes=(
-            r"user \S+ (?:was not found|does not exist|unknown)",
-            r"<\S+> not found",
-            r"\bno (?:user|mailbox) (?:by that name|here)",
+    ),
+    _rule(
+        "notaccept",
+        words=(
+            "does not accept mail", "not accepting mail", "null mx", "accepts no mail",
+            "does not receive mail", "domain does not accept", "no mail accepted",
+            "mail is not accepted", "does not accept e-mail", "couldn't find a mail exchanger",
+            "no mx record", "indicated no smtp service", "no mx found",
         ),
+        statuses=("5.3.2", "4.3.2", "5.1.10", "5.7.27"),
+    ),
+    _rule(
+        "userunknown",
+        words=_USER_UNKNOWN_WORDS,
+        regexes=_USER_UNKNOWN_REGEXES,
         statuses=("5.1.1", "5.1.0", "5.1.3", "4.1.1"),
         unless=(
             "blocked", "spam", "rejected by policy", "blacklist", "full", "quota",
             "sender address rejected", "sender verify", "relay", "dmarc", "disabled",
             "suspended",
         ),
+        commands=("RCPT",),
     ),
     _rule(
         "filtered",
@@ -207,10 +246,11 @@ RULES: tuple[Rule, ...] = (
             "account is protected by", "you have been blocked by the recipient", "user reject",
             "bounced address", "recipient id refuse", "not accepting any mail",
             "blocked by the recipient", "filtered by recipient", "rejected by recipient",
-            "recipient's settings", "user's filter",
+            "recipient's settings", "user's filter", "domain filter",
+            *_USER_UNKNOWN_WORDS,
         ),
-        statuses=("5.2.0", "5.2.1", "5.2.4", "5.1.4"),
-        unless=("spam", "blocked", "virus", "blacklist", "policy"),
+        regexes=_USER_UNKNOWN_REGEXES,
+        not_commands=("CONN", "HELO", "MAIL", "RCPT"),
     ),
     _rule(
         "requireptr",
@@ -218,62 +258,29 @@ RULES: tuple[Rule, ...] = (
             "no ptr record", "ptr record", "reverse dns", "reverse lookup", "rdns",
             "cannot find your hostname", "cannot resolve your address", "no reverse",
             "unresolvable relay host name", "client host rejected: cannot find your",
-            "does not resolve to your ip", "reverse-dns", "reverse dns lookup",
+            "does not resolve to your ip", "reverse-dns", "mismatches client ip",
             "forward-confirmed", "no dns ptr", "fcrdns", "name lookup failed for",
             "please set up a matching", "not have a reverse", "ip name lookup failed",
-            "ptr record setup", "unable to reverse",
+            "unable to reverse", "unverifyable sending ip",
         ),
         statuses=("5.7.25", "4.7.25"),
     ),
     _rule(
         "notcompliantrfc",
         words=(
-            "this message is not rfc 5322 compliant", "not rfc 5322 compliant",
-            "not rfc5322 compliant", "rfc 5322 compliant", "duplicate header",
-            "multiple from", "multiple addresses in from", "bare lf", "bare <lf>",
-            "not compliant with rfc", "violates rfc", "rfc5322", "rfc 5322",
-            "more than one from", "header lines",
+            "not rfc 5322 compliant", "not rfc5322 compliant", "rfc 5322 compliant",
+            "duplicate header", "multiple from", "multiple addresses in from", "bare lf",
+            "bare <lf>", "not compliant with rfc", "violates rfc", "rfc5322", "rfc 5322",
+            "more than one from",
         ),
-    ),
-    _rule(
-        "badreputation",
-        words=(
-            "low reputation", "poor reputation", "sender reputation", "reputation of the",
-            "ip reputation", "domain reputation", "bad reputation", "has a poor reputation",
-            "sending reputation", "reputation is",
-        ),
-    ),
-    _rule(
-        "virusdetected",
-        words=(
-            "virus", "malware", "infected", "malicious content", "dangerous attachment",
-            "banned attachment", "message contains a virus",
-        ),
-        regexes=(r"\btrojan\b",),
-    ),
-    _rule(
-        "spamdetected",
-        words=(
-            "spam", "junk mail", "unsolicited", "bulk mail", "content filter",
-            "message content rejected", "content rejected", "rejected as bulk",
-            "message is not accepted", "classified as", "scored too high", "blocked for abuse",
-            "appears to be", "high probability of", "suspicious", "message refused by",
-            "mail appears to be", "ups spam", "rejected by our content",
-            "message looks like", "considered unsolicited", "due to content",
-            "uce", "not delivered for policy reasons", "message not accepted for policy reasons",
-            "abuse", "mail flood",
-        ),
-        statuses=("5.7.28",),
-        unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),
     ),
     _rule(
         "contenterror",
         words=(
             "improper use of 8-bit data", "message header size exceeds",
-            "header error", "headers are not", "message content rejected, ",
-            "illegal attachment", "invalid mime", "mime error", "message contains invalid",
-            "message content is not acceptable", "invalid header", "bad header",
-            "charset", "character set",
+            "headers are not", "illegal attachment", "invalid mime", "mime error",
+            "message contains invalid", "message content is not acceptable",
+            "invalid header", "bad header", "header error",
         ),
     ),
     _rule(
@@ -293,8 +300,8 @@ RULES: tuple[Rule, ...] = (
             "delivery not authorized, message refused", "your email address has been",
             "spam reporting address", "this server does not accept mail from",
             "message rejected: email address is not verified", "not a registered gateway user",
-            "was rejected by", "access denied", "rejected by the recipient domain",
             "sending this from a different address", "sender is spammer",
+            "purported responsible address", "access denied (sender blacklisted)",
         ),
         statuses=("5.1.7", "5.1.8", "4.1.7", "4.1.8"),
     ),
@@ -303,16 +310,30 @@ RULES: tuple[Rule, ...] = (
         words=(
             "host unknown", "unknown host", "host not found", "domain not found",
             "no such domain", "domain does not exist", "unrouteable mail domain",
-            "name or service not known", "name service error", "host or domain name not found",
+            "name or service not known", "host or domain name not found",
             "unknown domain", "invalid domain", "domain is invalid", "domain name not found",
-            "no mx", "mx record", "nxdomain", "unable to route", "no route to host",
-            "could not be resolved", "bad destination system", "domain must exist",
-            "hostname lookup failed", "domain is not valid", "not a valid domain",
-            "domain isn't in my list", "unknown mail domain", "unknown mx",
-            "unrouteable", "recipient domain", "domain doesn't exist",
+            "nxdomain", "unable to route", "could not be resolved", "bad destination system",
+            "domain must exist", "hostname lookup failed", "domain is not valid",
+            "not a valid domain", "unknown mail domain", "unrouteable address",
+            "domain doesn't exist", "domain is not reachable", "dns lookup failure",
         ),
+        regexes=(r"host \S+ not found",),
         statuses=("5.1.2", "5.4.4", "4.1.2"),
         unless=("sender domain", "sender address"),
+        permanent=True,
+    ),
+    _rule(
+        "spamdetected",
+        words=(
+            "spam", "junk mail", "unsolicited", "bulk mail", "content filter",
+            "message content rejected", "content rejected", "rejected as bulk",
+            "classified as", "scored too high", "blocked for abuse",
+            "high probability of", "suspicious", "mail appears to be",
+            "rejected by our content", "message looks like", "considered unsolicited",
+            "due to content", "mail flood",
+        ),
+        statuses=("5.7.28",),
+        unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),
     ),
     _rule(
         "ratelimited",
@@ -320,13 +341,11 @@ RULES: tuple[Rule, ...] = (
             "too many connections", "too many concurrent", "connection limit",
             "too many sessions", "too many smtp sessions", "too many simultaneous",
             "rate limit", "ratelimit", "rate-limit", "too many messages",
-            "too many recipients", "too many emails", "too fast", "try again later",
+            "too many recipients", "too many emails", "too fast",
             "sending too many", "exceeded the rate", "throttl", "receiving mail at a rate",
-            "unusual rate", "temporarily deferred due to", "too much mail",
-            "messages per", "has exceeded the max", "transmission rate",
+            "unusual rate", "too much mail", "messages per", "transmission rate",
         ),
         statuses=("5.5.3", "4.5.3"),
-        replycodes=("421",),
     ),
     _rule(
         "blocked",
@@ -334,7 +353,7 @@ RULES: tuple[Rule, ...] = (
             "blocked using", "blacklisted", "blacklist", "blocklist", "block list",
             "blocked by", "listed in", "listed on", "spamhaus", "spamcop", "sorbs",
             "barracudacentral", "rbl", "dnsbl", "your ip", "client host rejected",
-            "helo command rejected", "access denied for", "connection refused",
+            "helo command rejected", "access denied for", "connection refused by",
             "connection dropped", "connection reset by peer", "not accepting connections",
             "go away", "dynamic ip", "dynamic/zombied", "residential", "zombie",
             "not allowed to send mail from", "confirm this mail server",
@@ -344,103 +363,14 @@ RULES: tuple[Rule, ...] = (
             "refused to talk to me", "bad sender ip", "please use the smtp server of your isp",
             "extreme bad ip profile", "open proxy", "poor reputation ip",
             "service not available, closing transmission channel", "server access forbidden",
-            "ip name", "not currently accepting mail from your ip", "banned sending ip",
+            "not currently accepting mail from your ip", "banned sending ip",
+            "messages from", "your server",
         ),
-        statuses=("4.7.1", "4.2.1"),
+        statuses=("4.7.1",),
     ),
 )
 
-#: consulted only when no RULES row matched: causes whose phrases are vague
-#: enough that they must not beat a row above.
-LATE_RULES: tuple[Rule, ...] = (
-    _rule(
-        "policyviolation",
-        words=(
-            "policy violation", "violates our", "violation of", "policy reasons",
-            "local policy", "content policy", "email policy", "policy rejection",
-            "rejected by policy", "rejected for policy reasons", "policy rule",
-            "due to policy", "against our policy", "prohibited by policy", "policy restriction",
-        ),
-        regexes=(r"\bpolicy\b",),
-    ),
-    _rule(
-        "systemfull",
-        words=("mail system full", "system full", "insufficient system storage",
-               "out of disk space", "disk full", "spool full"),
-        statuses=("4.3.1", "5.3.1", "4.4.5"),
-    ),
-    _rule(
-        "notaccept",
-        words=(
-            "does not accept mail", "not accepting mail", "null mx", "accepts no mail",
-            "does not receive mail", "domain does not accept", "no mail accepted",
-            "mail is not accepted", "does not accept e-mail",
-        ),
-        statuses=("5.3.2", "4.3.2", "5.1.10", "5.7.27"),
-    ),
-    _rule(
-        "expired",
-        words=(
-            "delivery time expired", "message expired", "retry timeout exceeded",
-            "retry time not reached", "could not be delivered for", "has been delayed",
-            "giving up", "gave up", "too long in the queue", "queue too long",
-            "was not delivered within", "delivery expired", "message timed out",
-            "has not been delivered", "maximum time", "timeout waiting",
-            "undeliverable for", "retry period", "delivery attempts will continue",
-            "expired", "deferral", "deferred",
-        ),
-        statuses=("4.4.7", "5.4.7", "4.4.1", "5.4.1"),
-    ),
-    _rule(
-        "networkerror",
-        words=(
-            "network error", "connection timed out", "connection timeout", "timed out",
-            "could not connect", "unable to connect", "can't connect", "cannot connect",
-            "connection closed", "lost connection", "connection lost", "no route to host",
-            "network is unreachable", "host unreachable", "temporary failure in name resolution",
-            "dns error", "dns lookup", "dns failure", "mail loop", "loop detected",
-            "routing loop", "too many hops", "hop count exceeded", "malformed or unexpected name",
-            "name server", "nameserver",
-        ),
-        statuses=("4.4.0", "5.4.0", "4.4.2", "4.4.4", "4.4.6", "5.4.6", "4.4.8"),
-    ),
-    _rule(
-        "failedstarttls",
-        words=("starttls", "tls required", "must issue a starttls", "tls handshake",
-               "encryption required"),
-        statuses=("5.7.10", "5.7.30"),
-    ),
-    _rule(
-        "systemerror",
-        words=(
-            "system error", "internal error", "server error", "local error",
-            "temporary failure", "temporary error", "try again", "temporarily unavailable",
-            "service unavailable", "server busy", "configuration error", "misconfigured",
-            "mail system", "unable to deliver", "not capable", "problem with",
-            "local configuration", "resources temporarily", "too many hops",
-        ),
-        statuses=("4.3.0", "5.3.0", "4.3.3", "5.3.3", "4.3.5", "5.3.5", "5.4.3", "4.4.3",
-                  "4.1.9", "5.1.9", "5.5.4", "5.5.5", "4.5.5"),
-    ),
-    _rule(
-        "mailererror",
-        words=("mailer error", "command died", "command failed", "program error",
-               "procmail", "x-unix", "exit status", "unknown mailer error", "pipe to"),
-    ),
-    _rule(
-        "securityerror",
-        words=("authentication required", "password", "unauthorized", "not authorized",
-               "security", "encryption"),
-    ),
-    _rule(
-        "syntaxerror",
-        words=("syntax error", "command unrecognized", "unrecognized command",
-               "command not recognized", "bad sequence of commands", "line too long"),
-        statuses=("5.5.2", "5.5.6", "5.5.1", "5.5.0"),
-    ),
-)
-
-#: the enhanced status code alone (RFC 3463, 5248 registry); used last
+#: the enhanced status code alone (RFC 3463, 5248 registry)
 STATUS_REASONS: dict[str, str] = {
     "4.1.1": "userunknown", "5.1.0": "userunknown", "5.1.1": "userunknown",
     "5.1.3": "userunknown", "5.1.2": "hostunknown", "5.4.4": "hostunknown",
@@ -466,10 +396,113 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.29": "authfailure", "4.7.24": "authfailure", "4.7.26": "authfailure",
     "5.7.25": "requireptr", "4.7.25": "requireptr", "5.7.28": "spamdetected",
     "5.7.30": "failedstarttls", "2.1.5": "delivered",
+    "4.6.0": "contenterror", "5.6.0": "contenterror", "5.6.1": "contenterror",
+    "5.6.2": "contenterror", "5.6.3": "contenterror", "5.6.5": "contenterror",
+    "5.7.0": "securityerror", "5.7.1": "securityerror", "5.7.2": "securityerror",
+    "5.7.3": "securityerror", "5.7.4": "securityerror", "5.7.5": "securityerror",
+    "5.7.6": "securityerror", "5.7.7": "securityerror", "5.7.8": "securityerror",
+    "5.7.9": "securityerror", "5.7.10": "securityerror", "5.7.11": "securityerror",
+    "5.7.14": "securityerror", "5.7.15": "securityerror", "5.7.19": "securityerror",
 }
 
-#: by subject sub-code when the full code names nothing (RFC 3463 section 2)
-SUBJECT_REASONS: dict[str, str] = {"6": "contenterror", "7": "securityerror"}
+#: reasons a status code suggests only weakly: words in LATE_RULES may still
+#: name the cause better ("4.4.1" is "expired" unless the text says why)
+WEAK_STATUS_REASONS = frozenset(
+    {"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror",
+     "hostunknown", "userunknown"}
+)
+
+#: consulted after RULES: causes whose phrases are vague enough that they must
+#: not beat a row above, and that only refine a weak status code.
+LATE_RULES: tuple[Rule, ...] = (
+    _rule(
+        "policyviolation",
+        words=(
+            "policy violation", "protocol violation", "violates our", "violation of",
+            "policy reasons", "local policy", "content policy", "email policy",
+            "policy rejection", "rejected by policy", "rejected for policy reasons",
+            "policy rule", "due to policy", "against our policy", "prohibited by policy",
+            "policy restriction", "content presents a potential security issue",
+        ),
+        regexes=(r"\bpolicy\b",),
+    ),
+    _rule(
+        "virusdetected",
+        words=("virus", "malware", "infected", "malicious content", "dangerous attachment",
+               "banned attachment"),
+        regexes=(r"\btrojan\b",),
+    ),
+    _rule(
+        "systemfull",
+        words=("mail system full", "system full", "insufficient system storage",
+               "out of disk space", "disk full", "spool full", "insufficient disk space"),
+    ),
+    _rule(
+        "networkerror",
+        words=(
+            "network error", "could not connect", "unable to connect", "can't connect",
+            "cannot connect", "lost connection", "connection lost", "no route to host",
+            "network is unreachable", "host unreachable", "temporary failure in name resolution",
+            "dns error", "dns query failed", "dns failure", "mail loop", "loop detected",
+            "routing loop", "too many hops", "hop count exceeded", "malformed or unexpected name",
+            "name server", "nameserver", "establish an smtp connection", "nxdomain",
+            "domain name not found",
+        ),
+    ),
+    _rule(
+        "systemerror",
+        words=(
+            "system error", "internal error", "server error", "local error",
+            "configuration error", "misconfigured", "transaction failed",
+            "local configuration", "could not load", "recipient error",
+            "connection reset",
+        ),
+    ),
+    _rule(
+        "expired",
+        words=(
+            "delivery time expired", "message expired", "retry timeout exceeded",
+            "retry time not reached", "has been delayed", "giving up", "gave up",
+            "too long in the queue", "queue too long", "was not delivered within",
+            "delivery expired", "message timed out", "timed out", "timeout",
+            "retry period", "expired", "could not be delivered for",
+        ),
+    ),
+    _rule(
+        "failedstarttls",
+        words=("starttls", "tls required", "tls handshake", "encryption required"),
+    ),
+    _rule(
+        "mailererror",
+        words=("mailer error", "command died", "program error", "procmail", "x-unix",
+               "exit status", "unknown mailer error"),
+    ),
+    _rule(
+        "securityerror",
+        words=("authentication required", "unauthenticated", "unauthorized", "password",
+               "security"),
+    ),
+    _rule(
+        "syntaxerror",
+        words=("syntax error", "command unrecognized", "unrecognized command",
+               "command not recognized", "bad sequence of commands", "line too long",
+               "incorrectly constructed", "command parameter not implemented",
+               "parameter not implemented"),
+        replycodes=("500", "501", "502", "503", "504"),
+    ),
+)
+
+#: which SMTP command the remote host answered, from the way MTAs say it;
+#: the earliest mention in the diagnostic wins
+_COMMAND_RE = re.compile(
+    r"(?P<DATA>end of data|\bdata command|final data|after data|>>> data|in reply to data"
+    r"|\[data\])"
+    r"|(?P<RCPT>rcpt to|\brcpt\b|does not like recipient|recipient address rejected"
+    r"|\[rcpt_to\])"
+    r"|(?P<MAIL>mail from|sender address rejected|\[mail_from\])"
+    r"|(?P<HELO>\b(?:helo|ehlo)\b)"
+    r"|(?P<CONN>initial connection|connect to|greeting|\bbanner\b)",
+)
 
 _COLLAPSE_RE = re.compile(r"\s+")
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
@@ -491,14 +524,31 @@ def find_reply_code(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def find_command(text: str | None) -> str | None:
+    """``RCPT``, ``DATA``, ``MAIL``, ``HELO`` or ``CONN``: what the remote host refused."""
+    if not text:
+        return None
+    m = _COMMAND_RE.search(text.lower())
+    return m.lastgroup if m else None
+
+
 def is_vague(status: str | None) -> bool:
     """X.0.0 carries only the class: Exim writes 5.0.0 for every failure."""
     return not status or status.endswith(".0.0") or ".0.9" in status
 
 
-def _match(rule: Rule, text: str, status: str | None, reply: str | None) -> bool:
+def _match(rule: Rule, text: str, status: str | None, reply: str | None,
+           command: str | None, temporary: bool) -> bool:
     if rule.pattern is not None and text and rule.pattern.search(text):
-        return True
+        ok = True
+        if rule.commands and command not in rule.commands:
+            ok = bool(status and status in rule.statuses)
+        if rule.not_commands and command in rule.not_commands:
+            ok = False
+        if rule.permanent and temporary:
+            ok = False
+        if ok:
+            return True
     if status and status in rule.statuses:
         return not (rule.unless is not None and rule.unless.search(text))
     return bool(reply and reply in rule.replycodes)
@@ -509,29 +559,45 @@ def reason_for(
     status: str | None = None,
     reply_code: str | None = None,
     action: str | None = None,
+    command: str | None = None,
+    diagnostic_type: str | None = None,
 ) -> str:
-    """The Sisimai reason for one recipient's failure."""
+    """The Sisimai reason for one recipient's failure (see the module docstring)."""
     action = (action or "").lower()
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
     text = _COLLAPSE_RE.sub(" ", diagnostic.lower()) if diagnostic else ""
     if is_vague(status):
         status = None
+    if command is None:
+        command = find_command(text)
+    temporary = (status or reply_code or "").startswith("4")
     for rule in RULES:
-        if _match(rule, text, status, reply_code):
+        if _match(rule, text, status, reply_code, command, temporary):
             return rule.reason
-    if status and status in STATUS_REASONS:
-        return STATUS_REASONS[status]
+    by_status = STATUS_REASONS.get(status or "")
+    if by_status and by_status not in WEAK_STATUS_REASONS:
+        return by_status
     for rule in LATE_RULES:
-        if _match(rule, text, status, reply_code):
+        if _match(rule, text, None, reply_code, command, temporary):
             return rule.reason
+    if by_status:
+        return by_status
     if status:
         subject = status.split(".")[1]
         if subject in SUBJECT_REASONS:
             return SUBJECT_REASONS[subject]
+    if (diagnostic_type or "").lower().startswith("x-unix"):
+        return "mailererror"
     if action == "delayed":
         return "expired"
+    if command in ("HELO", "CONN"):
+        return "blocked"
     return "onhold" if text else UNDEFINED
+
+
+#: by subject sub-code when the full code names nothing (RFC 3463 section 2)
+SUBJECT_REASONS: dict[str, str] = {"6": "contenterror", "7": "securityerror"}
 
 
 def kind_for(reason: str, status: str | None = None, action: str | None = None,
@@ -559,7 +625,9 @@ def classify(
     status: str | None = None,
     reply_code: str | None = None,
     action: str | None = None,
+    command: str | None = None,
+    diagnostic_type: str | None = None,
 ) -> tuple[Kind, str]:
-    """``(kind, reason)`` from the four clues a bounce gives."""
-    reason = reason_for(diagnostic, status, reply_code, action)
+    """``(kind, reason)`` from the clues a bounce gives."""
+    reason = reason_for(diagnostic, status, reply_code, action, command, diagnostic_type)
     return kind_for(reason, status, action, reply_code), reason

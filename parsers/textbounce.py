@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from parsers.base import clean_address, first_address, header_text, make_finding
+from parsers.reasons import find_command as _command
 from parsers.mime import original_message, original_message_id, report_text
 from parsers.model import Finding
 
@@ -45,6 +46,7 @@ ORIGINAL_MARKERS = re.compile(
     r"|------ The original message"
     r"|\[?Original message header"
     r"|Content-Type: message/rfc822"
+    r"|(?:Return-Path|Received|DKIM-Signature|X-Received): "
     r")",
     re.I | re.M,
 )
@@ -55,10 +57,19 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*:?\s*$"),
     re.compile(rf"^\s*(?P<addr>{ADDR}):\s+(?P<diag>\S.*)$"),
     re.compile(rf"<(?P<addr>{ADDR})>\.\.\.\s*(?P<diag>.*)$"),
-    re.compile(rf"^\s*(?:Failed |Invalid |Unknown )?(?:recipient|address|rcpt|to)s?\s*:\s*"
-               rf"<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
+    re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
+    re.compile(rf"(?:deliver(?:ed|ing)?|sent|send|addressed|transmitted|reach)"
+               rf"(?: (?:your|the) (?:mail|message|e-?mail))? to:?\s*<?(?P<addr>{ADDR})>?", re.I),
+    re.compile(rf":\s*<?(?P<addr>{ADDR})>?\s*$"),
 )
 
+#: header lines quoted in a report (the original's headers): never a recipient line
+_HEADER_LINE_RE = re.compile(
+    r"^\s*(?:message-id|in-reply-to|references|from|return-path|sender|reply-to|received|date"
+    r"|x-[\w-]+|subject|errors-to|list-[\w-]+|delivered-to|envelope-from|mail from|cc|bcc"
+    r"|resent-[\w-]+|dkim-signature|content-[\w-]+)\s*:",
+    re.I,
+)
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 
@@ -84,6 +95,9 @@ class TextFamily:
     use_common_recipients: bool = True
     #: a phrase in the section that says "temporary, still trying"
     delayed: re.Pattern[str] | None = None
+    #: the SMTP command a recipient line implies when the text names none
+    #: (Exchange, Domino: a recipient listed is a recipient refused at RCPT)
+    command: str | None = None
     #: fixed reasons for provider wordings the generic table cannot know
     reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
 
@@ -142,7 +156,7 @@ def recipient_blocks(
     current: list[str] | None = None
     for line in section.split("\n"):
         opened = False
-        if "@" in line:
+        if "@" in line and not _HEADER_LINE_RE.match(line):
             for pat in patterns:
                 m = pat.search(line)
                 if not m:
@@ -151,13 +165,14 @@ def recipient_blocks(
                 low = addr.lower()
                 if low in excluded or _POSTMASTER_RE.match(low):
                     continue
-                diag = m.groupdict().get("diag") or ""
                 existing = next((b for b in blocks if b[0].lower() == low), None)
                 if existing is not None:
+                    # the address again, inside its own explanation ("<a>... User unknown")
                     current = existing[1]
-                else:
-                    current = [diag] if diag else []
-                    blocks.append((addr, current))
+                    break
+                diag = m.groupdict().get("diag") or ""
+                current = [diag] if diag else []
+                blocks.append((addr, current))
                 opened = True
                 break
         if not opened and current is not None:
@@ -205,6 +220,9 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
     excluded = _excluded(msg)
     blocks = recipient_blocks(family, section, excluded)
     if not blocks:
+        # the failed address may be the bounce's own To: (mail to oneself, forwarding)
+        blocks = recipient_blocks(family, section, set())
+    if not blocks:
         addrs = fallback_recipients(msg, excluded)
         if not addrs:
             addr = _inline_original_recipient(text, excluded)
@@ -222,6 +240,7 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,
+                         command=_command(diag) or _command(section) or family.command,
                          original_message_id=orig_id)
         )
     return findings

@@ -70,18 +70,32 @@ def _mta(value: str | None) -> str | None:
 
 
 def _paragraph_about(text: str, address: str) -> str | None:
-    """The human part's lines about one recipient: from its address to the next blank line."""
+    """The human part's words about one recipient.
+
+    Either the rest of the line naming the address plus its indented
+    continuation lines (Postfix, OpenSMTPD), or, when the address stands
+    alone on its line (Exim), the lines after it up to a blank line.
+    """
     low = text.lower()
     at = low.find(address.lower())
     if at < 0:
         return None
     start = text.rfind("\n", 0, at) + 1
-    end = text.find("\n\n", at)
-    end = len(text) if end < 0 else end
-    if end - start < 40:  # address alone on its line: the explanation is the next paragraph
-        nxt = text.find("\n\n", end + 2)
-        end = len(text) if nxt < 0 else nxt
-    return text[start : min(end, start + 2000)]
+    lines = text[start : start + 4000].split("\n")
+    first = lines[0]
+    rest = first[first.lower().find(address.lower()) + len(address) :].strip(" >:.")
+    out = [first]
+    if len(rest) > 8:
+        for line in lines[1:]:
+            if not line[:1].isspace() or not line.strip():
+                break
+            out.append(line)
+    else:
+        for line in lines[1:]:
+            if not line.strip():
+                break
+            out.append(line)
+    return "\n".join(out)
 
 
 class RFC3464:
@@ -129,7 +143,9 @@ class RFC3464:
             original = first_address(block.get("original-recipient"))
             action = (block.get("action") or "").strip().lower() or None
             status = (block.get("status") or "").strip().split(" ")[0] or None
-            diagnostic = strip_diagnostic_type(block.get("diagnostic-code"))
+            raw_diag = block.get("diagnostic-code") or ""
+            diag_type = raw_diag.split(";", 1)[0].strip() if ";" in raw_diag else None
+            diagnostic = strip_diagnostic_type(raw_diag)
             about = _paragraph_about(human, recipient) if human else None
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
@@ -140,6 +156,8 @@ class RFC3464:
                 clue,
                 status=status,
                 action=action,
+                diagnostic_type=diag_type,
+                context=about,
                 remote_mta=_mta(block.get("remote-mta")),
                 reporting_mta=_mta(per_message.get("reporting-mta") or block.get("reporting-mta")),
                 original_message_id=orig_id,
