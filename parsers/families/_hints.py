@@ -112,6 +112,23 @@ def header_text(msg: Message, name: str) -> str:
     return raw.strip()
 
 
+def leaf_text(part: Message, limit: int) -> str:
+    """The first ``limit`` characters (about) of a leaf part, decoded leniently.
+
+    Slices the bytes before decoding the charset so that a 50 MB attachment
+    costs one transfer decoding, not a 50 MB string as well.
+    """
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        inner = part.get_payload()
+        return inner[:limit] if isinstance(inner, str) else ""
+    charset = str(part.get_content_charset() or "utf-8")
+    try:
+        return payload[: limit * 4].decode(charset, errors="replace")[:limit]
+    except (LookupError, ValueError):  # unknown charset names are common in the wild
+        return payload[: limit * 4].decode("utf-8", errors="replace")[:limit]
+
+
 def parts(msg: Message, limit: int = MAX_PARTS) -> Iterator[Message]:
     """The message and its sub-parts, breadth unlimited but count capped."""
     for count, part in enumerate(msg.walk()):

@@ -36,8 +36,8 @@ from email import policy
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
-from parsers.base import first_address, payload_text
-from parsers.families._hints import attached_originals, header_text, parts, sender_local
+from parsers.base import first_address
+from parsers.families._hints import attached_originals, header_text, leaf_text, parts, sender_local
 from parsers.model import Finding, Kind
 
 NAME = "arf"
@@ -121,6 +121,7 @@ def detect(msg: Message) -> bool:
 
 def extract(msg: Message) -> list[Finding]:
     """One finding per complained-about recipient (one with recipient None if unnamed)."""
+    msg = _report_container(msg)
     fields = _feedback_fields(msg)
     originals = attached_originals(msg)
     if fields is None and not originals:
@@ -169,6 +170,23 @@ def _is_forwarded_complaint(msg: Message) -> bool:
     return any(
         p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in parts(msg)
     )
+
+
+def _report_container(msg: Message) -> Message:
+    """The multipart that holds the ``message/feedback-report`` part.
+
+    An abuse desk may forward an ARF report inside another message; reading
+    from the container keeps the original, the text and the fields together
+    instead of picking up the wrapper's own attachments.
+    """
+    for part in parts(msg):
+        children = part.get_payload() if part.is_multipart() else None
+        if isinstance(children, list) and any(
+            isinstance(c, Message) and c.get_content_type() == "message/feedback-report"
+            for c in children
+        ):
+            return part
+    return msg
 
 
 def _feedback_fields(msg: Message) -> Message | None:
@@ -241,7 +259,7 @@ def _diagnostic(msg: Message) -> str | None:
         return None
     for part in children[:MAX_TOP_PARTS]:
         if isinstance(part, Message) and part.get_content_type() == "text/plain":
-            text = " ".join(payload_text(part).split())
+            text = " ".join(leaf_text(part, DIAGNOSTIC_CHARS * 4).split())
             return text[:DIAGNOSTIC_CHARS] or None
     return None
 

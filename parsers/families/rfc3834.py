@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from parsers.base import first_address, payload_text
-from parsers.families._hints import header_text, is_delivery_report, parts
+from parsers.base import first_address
+from parsers.families._hints import header_text, is_delivery_report, leaf_text, parts
 from parsers.model import Finding, Kind
 
 NAME = "rfc3834"
@@ -197,9 +197,9 @@ def _body_text(msg: Message) -> str:
             continue
         ctype = part.get_content_type()
         if ctype == "text/plain":
-            return payload_text(part)[:BODY_CHARS]
+            return leaf_text(part, BODY_CHARS)
         if ctype.startswith("text/") and not fallback:
-            fallback = re.sub(r"<[^>]*>", " ", payload_text(part)[:BODY_CHARS])
+            fallback = re.sub(r"<[^>]*>", " ", leaf_text(part, BODY_CHARS))
     return fallback
 
 
