@@ -113,7 +113,8 @@ _USER_UNKNOWN_WORDS = (
     "unknown account", "invalid account", "mailbox not exist", "is not an active address",
     "invalid final delivery userid", "no mailbox here by that name", "mailbox is inactive",
     "no mail box available", "address invalid", "unknown recipient address",
-    "check if address is correct", "no valid recipients",
+    "check if address is correct", "no valid recipients", "recipient name is not recognized",
+    "recipient not found",
 )
 _USER_UNKNOWN_REGEXES = (
     r"\b(?:user|mailbox|recipient|address|account|addressee)\b[^.;]{0,40}(?:does not|doesn't|not) exist",

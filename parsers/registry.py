@@ -10,11 +10,24 @@ reader last, because it trusts only "this is a bounce" headers.
 from __future__ import annotations
 
 from parsers.base import Family
-from parsers.families import arf, generic, rfc3464, rfc3834, unsubscribe
+from parsers.families import (
+    amazonses,
+    arf,
+    exchange,
+    generic,
+    google,
+    rfc3464,
+    rfc3834,
+    unsubscribe,
+)
 
 FAMILIES: tuple[Family, ...] = (
     arf.FAMILY,
+    amazonses.FAMILY,
     rfc3464.FAMILY,
+    google.GROUPS,
+    google.GMAIL,
+    exchange.FAMILY,
     rfc3834.FAMILY,
     unsubscribe.FAMILY,
     generic.FAMILY,

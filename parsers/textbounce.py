@@ -57,8 +57,10 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*:?\s*$"),
     re.compile(rf"^\s*(?P<addr>{ADDR}):\s+(?P<diag>\S.*)$"),
     re.compile(rf"<(?P<addr>{ADDR})>\.\.\.\s*(?P<diag>.*)$"),
+    re.compile(rf"^\s*(?P<addr>{ADDR})\s*\.\.\.\s*(?P<diag>.*)$"),
+    re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
-    re.compile(rf"(?:deliver(?:ed|ing)?|sent|send|addressed|transmitted|reach)"
+    re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
                rf"(?: (?:your|the) (?:mail|message|e-?mail))? to:?\s*<?(?P<addr>{ADDR})>?", re.I),
     re.compile(rf":\s*<?(?P<addr>{ADDR})>?\s*$"),
 )

@@ -1,0 +1,63 @@
+"""Google: Gmail's own bounces and Google Groups' refusals to post.
+
+Gmail (before it switched to RFC 3464) wrote a plain-text notice: "Delivery
+to the following recipient failed permanently:", the address alone on an
+indented line, then "Technical details of permanent failure:" with the
+remote reply. Delay notices say "Message will be retried for N more day(s)".
+
+Google Groups answers a post it refuses (no such group, not a member, posting
+restricted) with a localised letter addressed to the *poster*, naming the
+poster in its first line; only ``X-Failed-Recipients`` names the group. The
+reason is always a refusal of the sender, Sisimai's ``rejected``.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from parsers.base import header_text
+from parsers.mime import report_text
+from parsers.model import Finding
+from parsers.textbounce import TextFamily, extract_text_bounce
+
+_GOOGLE_DAEMON = re.compile(r"mailer-daemon@(?:googlemail|google)\.com", re.I)
+
+GMAIL = TextFamily(
+    name="gmail",
+    senders=_GOOGLE_DAEMON,
+    markers=re.compile(r"Technical details of (?:permanent|temporary) failure|"
+                       r"Delivery to the following recipient", re.I),
+    require_marker=True,
+    start=re.compile(r"^Delivery to the following recipient", re.I | re.M),
+    delayed=re.compile(r"Message will be retried|has been delayed|temporary failure", re.I),
+    reasons=(
+        (re.compile(r"did not accept our requests to connect|"
+                    r"could not be reached|timed out", re.I), "expired"),
+    ),
+)
+
+
+class GoogleGroups:
+    """A refused post to a Google group."""
+
+    name = "googlegroups"
+    _text = TextFamily(
+        name="googlegroups",
+        recipients=(),
+        use_common_recipients=False,
+        reasons=((re.compile(""), "rejected"),),
+    )
+
+    def detect(self, msg: Message) -> bool:
+        if not _GOOGLE_DAEMON.search(header_text(msg, "From")):
+            return False
+        failed = header_text(msg, "X-Failed-Recipients").lower()
+        return failed.endswith("googlegroups.com") or "groups.google" in report_text(msg)
+
+    def extract(self, msg: Message) -> list[Finding]:
+        return extract_text_bounce(self._text, msg)
+
+
+GROUPS = GoogleGroups()
+FAMILY = GMAIL
