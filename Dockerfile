@@ -1,0 +1,33 @@
+# returnpath: one image for every role (serve; or CLI commands against the same database).
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml requirements.lock README.md ./
+COPY returnpath ./returnpath
+COPY inbound ./inbound
+COPY parsers ./parsers
+COPY store ./store
+COPY bus ./bus
+COPY api ./api
+RUN python -m venv /opt/returnpath \
+ && /opt/returnpath/bin/pip install --no-cache-dir -c requirements.lock .
+# flanker rewrites its ply tables on first import: do it at build time, while site-packages is writable.
+RUN /opt/returnpath/bin/python -c "import flanker.mime" > /dev/null
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /var/lib/returnpath --create-home returnpath
+COPY --from=build /opt/returnpath /opt/returnpath
+ENV PATH=/opt/returnpath/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    RETURNPATH_SMTP_HOST=0.0.0.0 \
+    RETURNPATH_API_HOST=0.0.0.0 \
+    RETURNPATH_LOG_FORMAT=json \
+    RETURNPATH_DATABASE_URL=sqlite+aiosqlite:////var/lib/returnpath/returnpath.db
+USER returnpath
+WORKDIR /var/lib/returnpath
+VOLUME ["/var/lib/returnpath"]
+EXPOSE 2525 8025
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8025/readyz', timeout=2).status == 200 else 1)"
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["returnpath"]
+CMD ["serve"]
