@@ -59,12 +59,16 @@ class Rule:
     statuses: frozenset[str] = frozenset()
     unless: re.Pattern[str] | None = None
     replycodes: frozenset[str] = frozenset()
-    #: the words count only after these SMTP commands (empty: after any)
-    commands: frozenset[str] = frozenset()
+    #: the words count only after these SMTP commands (empty: after any;
+    #: ``None`` in the set: also when the command is unknown)
+    commands: frozenset[str | None] = frozenset()
     #: the words do not count after these SMTP commands
     not_commands: frozenset[str] = frozenset()
     #: the words count only for a permanent (5xx) failure
     permanent: bool = False
+    #: with no known command, an explicit status naming another reason wins
+    #: over the words ("550 5.2.1 ... User unknown" is a filter's refusal)
+    defer_to_status: bool = False
 
 
 def _rule(
@@ -74,16 +78,17 @@ def _rule(
     statuses: Iterable[str] = (),
     unless: Iterable[str] = (),
     replycodes: Iterable[str] = (),
-    commands: Iterable[str] = (),
+    commands: Iterable[str | None] = (),
     not_commands: Iterable[str] = (),
     permanent: bool = False,
+    defer_to_status: bool = False,
 ) -> Rule:
     parts = [_words(*words)] if words else []
     parts += [f"(?:{r})" for r in regexes]
     pattern = re.compile("|".join(parts)) if parts else None
     veto = re.compile(_words(*unless)) if unless else None
     return Rule(reason, pattern, frozenset(statuses), veto, frozenset(replycodes),
-                frozenset(commands), frozenset(not_commands), permanent)
+                frozenset(commands), frozenset(not_commands), permanent, defer_to_status)
 
 
 # The words a user-unknown rejection uses; shared by two rows (see "filtered").
@@ -114,13 +119,14 @@ _USER_UNKNOWN_WORDS = (
     "invalid final delivery userid", "no mailbox here by that name", "mailbox is inactive",
     "no mail box available", "address invalid", "unknown recipient address",
     "check if address is correct", "no valid recipients", "recipient name is not recognized",
-    "recipient not found",
+    "recipient not found", "address couldn't be found", "address could not be found",
 )
 _USER_UNKNOWN_REGEXES = (
     r"\b(?:user|mailbox|recipient|address|account|addressee)\b[^.;]{0,40}(?:does not|doesn't|not) exist",
     r"user \S+ (?:was not found|unknown)",
     r"<\S+> (?:not found|does not exist)",
     r"\bno (?:user|mailbox) (?:by that name|here)",
+    r"recipient address rejected\.?\s*(?:\(|$)",
 )
 
 # Phrases are matched against the lower-cased diagnostic with whitespace
@@ -208,6 +214,11 @@ RULES: tuple[Rule, ...] = (
         unless=("blocked using", "spamhaus"),
     ),
     _rule(
+        "rejected",
+        words=("temporarily deferred due to unexpected volume", "access denied"),
+        commands=("MAIL",),
+    ),
+    _rule(
         "badreputation",
         words=(
             "low reputation", "poor reputation", "sender reputation", "reputation of the",
@@ -217,16 +228,6 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
-        "notaccept",
-        words=(
-            "does not accept mail", "not accepting mail", "null mx", "accepts no mail",
-            "does not receive mail", "domain does not accept", "no mail accepted",
-            "mail is not accepted", "does not accept e-mail", "couldn't find a mail exchanger",
-            "no mx record", "indicated no smtp service", "no mx found",
-        ),
-        statuses=("5.3.2", "4.3.2", "5.1.10", "5.7.27"),
-    ),
-    _rule(
         "userunknown",
         words=_USER_UNKNOWN_WORDS,
         regexes=_USER_UNKNOWN_REGEXES,
@@ -234,9 +235,11 @@ RULES: tuple[Rule, ...] = (
         unless=(
             "blocked", "spam", "rejected by policy", "blacklist", "full", "quota",
             "sender address rejected", "sender verify", "relay", "dmarc", "disabled",
-            "suspended",
+            "suspended", "sender rejected", "too many recipients", "recipient preferences",
+            "rate",
         ),
-        commands=("RCPT",),
+        commands=("RCPT", None),
+        defer_to_status=True,
     ),
     _rule(
         "filtered",
@@ -252,6 +255,17 @@ RULES: tuple[Rule, ...] = (
         ),
         regexes=_USER_UNKNOWN_REGEXES,
         not_commands=("CONN", "HELO", "MAIL", "RCPT"),
+    ),
+    _rule(
+        "notaccept",
+        words=(
+            "does not accept mail", "not accepting mail", "null mx", "accepts no mail",
+            "does not receive mail", "domain does not accept", "no mail accepted",
+            "mail is not accepted", "does not accept e-mail", "couldn't find a mail exchanger",
+            "no mx record", "indicated no smtp service", "no mx found",
+        ),
+        statuses=("5.3.2", "4.3.2", "5.1.10", "5.7.27"),
+        unless=("rate", "too many", "recipient not found", "recipientnotfound"),
     ),
     _rule(
         "requireptr",
@@ -281,7 +295,7 @@ RULES: tuple[Rule, ...] = (
             "improper use of 8-bit data", "message header size exceeds",
             "headers are not", "illegal attachment", "invalid mime", "mime error",
             "message contains invalid", "message content is not acceptable",
-            "invalid header", "bad header", "header error",
+            "invalid header", "bad header",
         ),
     ),
     _rule(
@@ -303,7 +317,10 @@ RULES: tuple[Rule, ...] = (
             "message rejected: email address is not verified", "not a registered gateway user",
             "sending this from a different address", "sender is spammer",
             "purported responsible address", "access denied (sender blacklisted)",
+            "rejected by destination domain",
         ),
+        regexes=(r"^(?:\d{3}[ -])?(?:\d\.\d\.\d+ )?access denied",
+                 r"addresses rejected\s*:\s*access denied"),
         statuses=("5.1.7", "5.1.8", "4.1.7", "4.1.8"),
     ),
     _rule(
@@ -324,6 +341,12 @@ RULES: tuple[Rule, ...] = (
         permanent=True,
     ),
     _rule(
+        "virusdetected",
+        words=("virus", "malware", "infected", "malicious content", "dangerous attachment",
+               "banned attachment"),
+        regexes=(r"\btrojan\b",),
+    ),
+    _rule(
         "spamdetected",
         words=(
             "spam", "junk mail", "unsolicited", "bulk mail", "content filter",
@@ -331,8 +354,9 @@ RULES: tuple[Rule, ...] = (
             "classified as", "scored too high", "blocked for abuse",
             "high probability of", "suspicious", "mail appears to be",
             "rejected by our content", "message looks like", "considered unsolicited",
-            "due to content", "mail flood",
+            "due to content", "mail flood", "blacklisted url", "url in message",
         ),
+        not_commands=("CONN", "HELO"),
         statuses=("5.7.28",),
         unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),
     ),
@@ -359,14 +383,15 @@ RULES: tuple[Rule, ...] = (
             "go away", "dynamic ip", "dynamic/zombied", "residential", "zombie",
             "not allowed to send mail from", "confirm this mail server",
             "we do not accept mail from", "your access to submit messages",
-            "ip address is", "mail server at", "is blocked", "has been blocked",
-            "were blocked", "was blocked", "after initial connection",
+            "ip address is", "mail server at", "was blocked by", "after initial connection",
             "refused to talk to me", "bad sender ip", "please use the smtp server of your isp",
             "extreme bad ip profile", "open proxy", "poor reputation ip",
             "service not available, closing transmission channel", "server access forbidden",
             "not currently accepting mail from your ip", "banned sending ip",
             "messages from", "your server",
         ),
+        regexes=(r"\b(?:ip|address|host|server|network|domain)\b[^.]{0,40}\b(?:is|has been|was)"
+                 r" (?:blocked|blacklisted|listed)",),
         statuses=("4.7.1",),
     ),
 )
@@ -428,12 +453,6 @@ LATE_RULES: tuple[Rule, ...] = (
         regexes=(r"\bpolicy\b",),
     ),
     _rule(
-        "virusdetected",
-        words=("virus", "malware", "infected", "malicious content", "dangerous attachment",
-               "banned attachment"),
-        regexes=(r"\btrojan\b",),
-    ),
-    _rule(
         "systemfull",
         words=("mail system full", "system full", "insufficient system storage",
                "out of disk space", "disk full", "spool full", "insufficient disk space"),
@@ -468,6 +487,7 @@ LATE_RULES: tuple[Rule, ...] = (
             "delivery expired", "message timed out", "timed out", "timeout",
             "retry period", "expired", "could not be delivered for",
         ),
+        regexes=(r"failed \d+ attempts",),
     ),
     _rule(
         "failedstarttls",
@@ -476,7 +496,7 @@ LATE_RULES: tuple[Rule, ...] = (
     _rule(
         "mailererror",
         words=("mailer error", "command died", "program error", "procmail", "x-unix",
-               "exit status", "unknown mailer error"),
+               "exit status", "unknown mailer error", "pipe to |"),
     ),
     _rule(
         "securityerror",
@@ -548,6 +568,10 @@ def _match(rule: Rule, text: str, status: str | None, reply: str | None,
             ok = False
         if rule.permanent and temporary:
             ok = False
+        if rule.defer_to_status and command is None and status:
+            named = STATUS_REASONS.get(status)
+            if named is not None and named != rule.reason:
+                ok = False
         if ok:
             return True
     if status and status in rule.statuses:
@@ -568,11 +592,11 @@ def reason_for(
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
     text = _COLLAPSE_RE.sub(" ", diagnostic.lower()) if diagnostic else ""
+    temporary = (status or reply_code or "").startswith("4")
     if is_vague(status):
         status = None
     if command is None:
         command = find_command(text)
-    temporary = (status or reply_code or "").startswith("4")
     for rule in RULES:
         if _match(rule, text, status, reply_code, command, temporary):
             return rule.reason

@@ -21,7 +21,9 @@ from parsers.model import Finding, Kind
 
 NAME = "amazonses"
 
-_MARK_RE = re.compile(r'"(?:notificationType|eventType)"\s*:\s*"(?:Bounce|Complaint|Delivery)"')
+_MARK_RE = re.compile(
+    r'\\?"(?:notificationType|eventType)\\?"\s*:\s*\\?"(?:Bounce|Complaint|Delivery)'
+)
 _FOLD_RE = re.compile(r"!\n ")
 _EMAIL_RE = re.compile(r'"emailAddress"\s*:\s*"([^"]+)"')
 
@@ -50,7 +52,7 @@ class AmazonSES:
     name = NAME
 
     def detect(self, msg: Message) -> bool:
-        if "x-amz-sns-message-type" in msg or "x-amz-sns-topic-arn" in msg:
+        if any(k.lower().startswith("x-amz-sns-") for k in msg.keys()):
             return True
         return bool(_MARK_RE.search(report_text(msg)[:4096]))
 

@@ -132,6 +132,7 @@ class RFC3464:
         orig_id = original_message_id(msg, human)
         findings: list[Finding] = []
         seen: set[str] = set()
+        single = sum(1 for b in blocks if "final-recipient" in b or "original-recipient" in b) == 1
         for block in blocks:
             final = block.get("final-recipient") or block.get("original-recipient")
             if not final:
@@ -157,7 +158,8 @@ class RFC3464:
                 status=status,
                 action=action,
                 diagnostic_type=diag_type,
-                context=about,
+                # one recipient: the whole transcript may say which command failed
+                context=human[:8000] if single else about,
                 remote_mta=_mta(block.get("remote-mta")),
                 reporting_mta=_mta(per_message.get("reporting-mta") or block.get("reporting-mta")),
                 original_message_id=orig_id,
