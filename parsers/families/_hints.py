@@ -75,6 +75,12 @@ REPORT_PART_TYPES: frozenset[str] = frozenset(
 # Headers whose mere presence marks a delivery report (Exim, Postfix, qmail).
 BOUNCE_HEADERS: tuple[str, ...] = ("X-Failed-Recipients", "X-Postfix-Queue-ID-Bounce")
 
+# Parts that carry only the original's header block ("text/rfc822-header" is
+# a misspelling some FBLs write).
+HEADER_PART_TYPES: frozenset[str] = frozenset(
+    {"text/rfc822-headers", "text/rfc822-header", "text/global-headers"}
+)
+
 # How many MIME parts a signal scan looks at: reports put their structure in
 # the first few parts; a hostile message with thousands must not slow us down.
 MAX_PARTS = 64
@@ -183,7 +189,7 @@ def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
                 parsed = _parse_text(part)
                 if parsed is not None:
                     found.append(parsed)
-        elif ctype in ("text/rfc822-headers", "text/global-headers"):
+        elif ctype in HEADER_PART_TYPES:
             parsed = _parse_text(part)
             if parsed is not None:
                 found.append(parsed)

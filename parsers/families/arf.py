@@ -29,7 +29,10 @@ drew the complaint — and ``reporting_mta`` is ``Reporting-MTA``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
+import quopri
 import re
 from dataclasses import replace
 from email import policy
@@ -92,6 +95,13 @@ FBL_SENDERS: frozenset[str] = frozenset(
     }
 )
 
+# Apple Mail's "Unsubscribe" button mails the List-Unsubscribe mailto: address
+# with this header; the labelled corpus (Sisimai) reads it as an ARF opt-out
+# by the sender, so it is a complaint of type opt-out here, not an
+# ``unsubscribe`` finding — both suppress permanently.
+APPLE_UNSUBSCRIBE_HEADER = "X-Apple-Unsubscribe"
+APPLE_FEEDBACK_TYPE = "opt-out"
+
 # Subjects of non-ARF complaint reports.
 FBL_SUBJECTS: re.Pattern[str] = re.compile(
     r"complaint\s+about\s+message|abuse\s+report|spam\s+report|"
@@ -116,7 +126,7 @@ def detect(msg: Message) -> bool:
             return False  # a DSN or MDN: never a complaint
     if any(p.get_content_type() == "message/feedback-report" for p in parts(msg)):
         return True
-    return _is_forwarded_complaint(msg)
+    return _is_apple_unsubscribe(msg) or _is_forwarded_complaint(msg)
 
 
 def extract(msg: Message) -> list[Finding]:
@@ -124,6 +134,17 @@ def extract(msg: Message) -> list[Finding]:
     msg = _report_container(msg)
     fields = _feedback_fields(msg)
     originals = attached_originals(msg)
+    if fields is None and _is_apple_unsubscribe(msg):
+        return [
+            Finding(
+                kind=FEEDBACK_KINDS[APPLE_FEEDBACK_TYPE],
+                reason=REASON,
+                recipient=first_address(header_text(msg, "From")),
+                feedback_type=APPLE_FEEDBACK_TYPE,
+                diagnostic=header_text(msg, "Subject") or None,
+                family=NAME,
+            )
+        ]
     if fields is None and not originals:
         return []
     feedback_type = _feedback_type(fields)
@@ -156,6 +177,10 @@ def extract(msg: Message) -> list[Finding]:
     return [
         replace(template, recipient=r, original_message_id=message_id) for r in _unique(recipients)
     ]
+
+
+def _is_apple_unsubscribe(msg: Message) -> bool:
+    return header_text(msg, APPLE_UNSUBSCRIBE_HEADER).lower() == "true"
 
 
 def _is_forwarded_complaint(msg: Message) -> bool:
@@ -195,12 +220,27 @@ def _feedback_fields(msg: Message) -> Message | None:
         if part.get_content_type() != "message/feedback-report":
             continue
         payload = part.get_payload()
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            return payload[0]  # the stdlib sometimes parses it as an embedded message
-        raw = part.get_payload(decode=True)
-        text = raw if isinstance(raw, bytes) else str(payload).encode("utf-8", "replace")
+            if encoding not in ("base64", "quoted-printable"):
+                return payload[0]  # compat32 parses message/* as an embedded message
+            # Encoded (RFC 2046 forbids it, FBLs do it): the "message" parsed
+            # above is the encoded text; decode it ourselves.
+            text = _decode(payload[0].as_bytes(), encoding)
+        else:
+            raw = part.get_payload(decode=True)
+            text = raw if isinstance(raw, bytes) else str(payload).encode("utf-8", "replace")
         return email.message_from_bytes(text.lstrip(), policy=policy.compat32)
     return None
+
+
+def _decode(data: bytes, encoding: str) -> bytes:
+    try:
+        if encoding == "base64":
+            return base64.b64decode(b"".join(data.split()), validate=False)
+        return quopri.decodestring(data)
+    except (ValueError, binascii.Error):
+        return data
 
 
 def _field(fields: Message | None, name: str) -> str | None:

@@ -1,16 +1,18 @@
 """Auto-replies (RFC 3834): vacation notices, out-of-office, autoresponders.
 
-Recognised by headers first (``Auto-Submitted: auto-replied``, ``X-Autoreply``,
-``X-Autorespond``, ``Precedence: auto_reply``, Apple's ``X-Apple-Action``),
-then by subject lines in the languages mail clients localise them to.
+Recognised by headers first (``Auto-Submitted: auto-replied`` — or
+``auto-generated``/``auto-notified``: any automaton answering the return path
+that is not a delivery report —, ``X-Autoreply``, ``X-Autorespond``,
+``Precedence: auto_reply``, Apple's ``X-Apple-Action``), then by subject
+lines in the languages mail clients localise them to.
 
 The hard part is what *not* to take: RFC 3834 §3.1.7 asks DSNs to carry
 ``Auto-Submitted: auto-replied`` too, so a message that looks like a delivery
 report (multipart/report, a delivery-status part, From: MAILER-DAEMON or
 postmaster, a bounce subject, ``X-Failed-Recipients``) is refused here and
-left to the bounce families. Weak hints (``Auto-Submitted: auto-generated``,
-Exchange's ``X-Auto-Response-Suppress``) count only together with a vacation
-subject, because notifications and NDRs carry them as well.
+left to the bounce families. Weak hints (Exchange's
+``X-Auto-Response-Suppress``, ``Precedence: bulk``) count only together with
+a vacation subject, because ordinary and list mail carries them as well.
 
 The recipient of an auto-reply is its ``From:`` address (the mailbox that
 answered); ``Return-Path`` is the fallback, as a responder may send from a
@@ -35,7 +37,9 @@ NAME = "rfc3834"
 
 # Header -> pattern of a value that by itself proves an automatic reply.
 STRONG_HEADERS: dict[str, re.Pattern[str]] = {
-    "Auto-Submitted": re.compile(r"^\s*auto-replied", re.I),
+    # auto-generated and auto-notified too: whatever automaton answered our
+    # mail, once it is known not to be a delivery report it is a reply.
+    "Auto-Submitted": re.compile(r"^\s*auto-(?:replied|generated|notified)", re.I),
     "X-Autoreply": re.compile(r"^\s*(?!no\b|false\b|0\b)\S", re.I),
     "X-Autorespond": re.compile(r"\S"),
     "X-Autoresponder": re.compile(r"\S"),
@@ -47,7 +51,6 @@ STRONG_HEADERS: dict[str, re.Pattern[str]] = {
 
 # Header -> pattern of a value that needs a vacation subject to count.
 WEAK_HEADERS: dict[str, re.Pattern[str]] = {
-    "Auto-Submitted": re.compile(r"^\s*auto-(?:generated|notified)", re.I),
     "X-Auto-Response-Suppress": re.compile(r"OOF|AutoReply|All", re.I),
     "Precedence": re.compile(r"^\s*(?:bulk|junk)\b", re.I),
 }
@@ -146,7 +149,7 @@ def detect(msg: Message) -> bool:
 
     Proof is a strong header, or a vacation subject that either leads the
     subject line or comes with a weak header ("Kijitora is out of the office"
-    from Lotus Notes carries ``Auto-Submitted: auto-generated``).
+    with ``X-Auto-Response-Suppress``).
     """
     if _has_any(msg, STRONG_HEADERS):
         return not is_delivery_report(msg)

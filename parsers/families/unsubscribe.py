@@ -14,9 +14,11 @@ Decision (what counts as an unsubscribe):
    publish and what Gmail, Apple Mail and Outlook send when the user presses
    "Unsubscribe"), in English or a few common translations.
 
-Never taken: delivery reports and auto-replies (an out-of-office answering
-the unsubscribe mailbox is not a request), which earlier families or the
-bounce markers claim.
+Not taken here: Apple Mail's button (``X-Apple-Unsubscribe: true``), which
+the ``arf`` family reads as a complaint of type ``opt-out`` because the
+labelled corpus does; and never delivery reports or auto-replies (an
+out-of-office answering the unsubscribe mailbox is not a request), which
+earlier families or the bounce markers claim.
 
 Verdict: kind ``unsubscribe``, reason ``mailto`` — the reason names the
 channel, so routing keys read ``unsubscribe.mailto`` next to the API's

@@ -36,6 +36,10 @@ CASES: dict[str, list[tuple[str | None, str, str | None]]] = {
     # JMRP: the provider's marker header beats the (alias) To:.
     "jmrp-hotmail.eml": [("dave@hotmail.example", "abuse", "<campaign-42.dave@example.com>")],
     "aol-client-tos.eml": [("erin@aol.example", "abuse", "<campaign-42.erin@example.com>")],
+    # Apple Mail's unsubscribe button: the corpus labels it an ARF opt-out by the sender.
+    "apple-unsubscribe.eml": [("ivan@icloud.example", "opt-out", None)],
+    # fields base64-encoded, original as (misspelt) text/rfc822-header
+    "base64-feedback-fields.eml": [("judy@isp.example", "fraud", "<campaign-42.judy@example.com>")],
     "forwarded-abuse-subject.eml": [
         ("frank@smallisp.example", "abuse", "<campaign-42.frank@example.com>")
     ],

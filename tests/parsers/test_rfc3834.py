@@ -115,6 +115,7 @@ def test_vacation_subjects_in_many_languages(subject: str) -> None:
     [
         {"Auto_Submitted": "auto-replied"},
         {"Auto_Submitted": "auto-replied (vacation)"},
+        {"Auto_Submitted": "auto-generated"},  # any automaton that is not a bounce
         {"X_Autoreply": "yes"},
         {"X_Autorespond": "Autoresponder"},
         {"Precedence": "auto_reply"},
@@ -131,7 +132,7 @@ def test_auto_reply_headers_alone_suffice(headers: dict[str, str]) -> None:
     [
         {},
         {"Auto_Submitted": "no"},
-        {"Auto_Submitted": "auto-generated"},  # a notification, not a reply
+        {"X_Auto_Response_Suppress": "All"},  # Exchange sets it on ordinary mail too
         {"X_Autoreply": "no"},
         {"Precedence": "bulk"},
     ],
@@ -145,7 +146,7 @@ def test_vacation_phrase_mid_subject_needs_a_header() -> None:
     assert not rfc3834.detect(_msg(_plain(subject)))
     lotus = "Carol is out of the office."
     assert not rfc3834.detect(_msg(_plain(lotus)))
-    assert rfc3834.detect(_msg(_plain(lotus, Auto_Submitted="auto-generated")))
+    assert rfc3834.detect(_msg(_plain(lotus, X_Auto_Response_Suppress="OOF")))
 
 
 def test_mailer_daemon_with_vacation_subject_is_a_bounce() -> None:
