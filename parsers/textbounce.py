@@ -58,6 +58,7 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*(?P<addr>{ADDR}):\s+(?P<diag>\S.*)$"),
     re.compile(rf"<(?P<addr>{ADDR})>\.\.\.\s*(?P<diag>.*)$"),
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*\.\.\.\s*(?P<diag>.*)$"),
+    re.compile(rf"^\s*<?(?P<addr>{ADDR})>?\s+(?P<diag>[\[(].*)$"),
     re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
     re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
@@ -72,6 +73,7 @@ _HEADER_LINE_RE = re.compile(
     r"|resent-[\w-]+|dkim-signature|content-[\w-]+)\s*:",
     re.I,
 )
+_CODE_RE = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 
@@ -237,8 +239,9 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
     findings = []
     for addr, lines in blocks:
         diag = "\n".join(lines).strip()
-        if not diag:
-            diag = section
+        if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
+            # one recipient and no SMTP reply next to it: the report's own words explain
+            diag = f"{diag}\n{section}" if diag else section
         forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,

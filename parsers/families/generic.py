@@ -17,7 +17,7 @@ FAMILY = TextFamily(
     name="generic",
     headers=("X-Failed-Recipients",),
     senders=re.compile(
-        r"mailer-daemon|mailer_daemon|postmaster|mail delivery|delivery subsystem"
+        r"mailer-daemon|mailer_daemon|postmaster|post_master|mail deliver|delivery subsystem"
         r"|mail administrator|system administrator|mdaemon|maildaemon|bounce",
         re.I,
     ),
