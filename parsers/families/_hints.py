@@ -151,11 +151,13 @@ def sender_local(msg: Message) -> str:
     return addr.rsplit("@", 1)[0].lower()
 
 
-def is_delivery_report(msg: Message) -> bool:
+def is_delivery_report(msg: Message, *, by_subject: bool = True) -> bool:
     """True when ``msg`` looks like a bounce/DSN rather than a person's mail.
 
     A DSN also carries ``Auto-Submitted: auto-replied`` (RFC 3834 asks for it),
-    so the auto-reply and unsubscribe families ask this first.
+    so the auto-reply and unsubscribe families ask this first. ``by_subject``
+    False skips the subject table: "Automatic reply: Your delivery status"
+    quotes *our* subject after the responder's prefix.
     """
     ctype = msg.get_content_type()
     if ctype == "multipart/report":
@@ -166,7 +168,7 @@ def is_delivery_report(msg: Message) -> bool:
         return True
     if BOUNCE_SENDER_NAMES.search(header_text(msg, "From")):
         return True
-    if BOUNCE_SUBJECTS.search(header_text(msg, "Subject")):
+    if by_subject and BOUNCE_SUBJECTS.search(header_text(msg, "Subject")):
         return True
     return any(p.get_content_type() in REPORT_PART_TYPES for p in parts(msg))
 

@@ -151,14 +151,17 @@ def detect(msg: Message) -> bool:
     subject line or comes with a weak header ("Kijitora is out of the office"
     with ``X-Auto-Response-Suppress``).
     """
-    if _has_any(msg, STRONG_HEADERS):
-        return not is_delivery_report(msg)
     subject = header_text(msg, "Subject")
-    if VACATION_SUBJECT_START.search(subject) or (
-        VACATION_SUBJECT.search(subject) and _has_any(msg, WEAK_HEADERS)
+    leads = bool(VACATION_SUBJECT_START.search(subject))
+    if not (
+        leads
+        or _has_any(msg, STRONG_HEADERS)
+        or (VACATION_SUBJECT.search(subject) and _has_any(msg, WEAK_HEADERS))
     ):
-        return not is_delivery_report(msg)
-    return False
+        return False
+    # After a leading "Automatic reply:" the rest is our own subject quoted
+    # back, whatever words it holds; bounce subjects lead with their own.
+    return not is_delivery_report(msg, by_subject=not leads)
 
 
 def _has_any(msg: Message, table: dict[str, re.Pattern[str]]) -> bool:

@@ -149,6 +149,13 @@ def test_vacation_phrase_mid_subject_needs_a_header() -> None:
     assert rfc3834.detect(_msg(_plain(lotus, X_Auto_Response_Suppress="OOF")))
 
 
+def test_our_subject_quoted_back_does_not_make_a_bounce() -> None:
+    raw = _plain("Automatic reply: Your delivery status update", Auto_Submitted="auto-replied")
+    assert [f.kind for f in parse(raw).findings] == [Kind.AUTO_REPLY]
+    ndr = _plain("Undeliverable: Automatic reply: Spring sale", Auto_Submitted="auto-replied")
+    assert not rfc3834.detect(_msg(ndr))
+
+
 def test_mailer_daemon_with_vacation_subject_is_a_bounce() -> None:
     raw = _plain("Automatic reply: x", Auto_Submitted="auto-replied").replace(
         b"someone@example.org", b"MAILER-DAEMON@example.org"

@@ -77,3 +77,14 @@ def test_bounce_to_the_unsubscribe_mailbox_is_not_an_unsubscribe() -> None:
         b"Subject: Undelivered Mail Returned to Sender\n\nUser unknown\n"
     )
     assert not unsubscribe.detect(email.message_from_bytes(raw, policy=policy.compat32))
+
+
+def test_apple_mail_unsubscribe_is_read_as_arf_opt_out() -> None:
+    """Documented boundary: the corpus labels Apple's button as an ARF opt-out."""
+    raw = (Path(__file__).parents[1] / "fixtures" / "arf" / "apple-unsubscribe.eml").read_bytes()
+    (finding,) = parse(raw).findings
+    assert (finding.kind, finding.feedback_type, finding.recipient) == (
+        Kind.COMPLAINT,
+        "opt-out",
+        "ivan@icloud.example",
+    )
