@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message
 
-from parsers.families._hints import attached_originals
+from parsers.families._hints import addresses_in, attached_originals
 
 __all__ = [
     "Token",
@@ -65,7 +65,6 @@ ENVELOPE_HEADERS: tuple[str, ...] = (
 # Headers of an attached original that carry its envelope sender.
 ORIGINAL_SENDER_HEADERS: tuple[str, ...] = ("Return-Path", "X-Envelope-From", "Errors-To")
 
-_ADDR = re.compile(r"[^\s<>()\"',;:\[\]]+@[A-Za-z0-9][A-Za-z0-9.-]*", re.ASCII)
 _ENVELOPE_FROM = re.compile(r"envelope-from\s+<?([^\s<>()\"';]+@[A-Za-z0-9.-]+)", re.I)
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 # How many attached parts to inspect: the original is among the first few.
@@ -152,4 +151,4 @@ def _candidate_addresses(msg: Message) -> Iterable[str]:
 
 
 def _addresses(text: str) -> list[str]:
-    return _ADDR.findall(text)
+    return addresses_in(text)

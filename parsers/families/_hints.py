@@ -20,8 +20,6 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 
-from parsers.base import first_address
-
 # Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
 # older MUAs wrote their local charset unannounced).
 RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
@@ -84,6 +82,44 @@ HEADER_PART_TYPES: frozenset[str] = frozenset(
 # How many MIME parts a signal scan looks at: reports put their structure in
 # the first few parts; a hostile message with thousands must not slow us down.
 MAX_PARTS = 64
+
+
+# Address scanning in two linear steps: split on characters no address
+# contains, then check the pieces holding an '@'. A single regex such as
+# ``[^\s<>]+@[a-z0-9.-]+`` backtracks quadratically on a long run of address
+# characters without an '@' (a 50 kB header line took seconds).
+_NOT_IN_ADDRESS = re.compile(r"[\s<>()\"',;:\[\]]+")
+_DOMAIN_START = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*", re.ASCII)
+
+
+def addresses_in(text: str | None) -> list[str]:
+    """Every address-looking ``local@domain`` in ``text``, in order, cleaned."""
+    if not text or "@" not in text:
+        return []
+    found = []
+    for piece in _NOT_IN_ADDRESS.split(text):
+        local, at, rest = piece.partition("@")
+        if not at or not local:
+            continue
+        domain = _DOMAIN_START.match(rest)
+        if domain is None:
+            continue
+        host = domain.group(0).rstrip(".-")
+        if host:
+            found.append(f"{local}@{host}")
+    return found
+
+
+def first_address(text: str | None) -> str | None:
+    """The first address in ``text``, or None (linear-time ``base.first_address``)."""
+    if not text or "@" not in text:
+        return None
+    for piece in _NOT_IN_ADDRESS.split(text):
+        if "@" in piece:
+            found = addresses_in(piece)
+            if found:
+                return found[0]
+    return None
 
 
 def header_text(msg: Message, name: str) -> str:

@@ -39,8 +39,14 @@ from email import policy
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
-from parsers.base import first_address
-from parsers.families._hints import attached_originals, header_text, leaf_text, parts, sender_local
+from parsers.families._hints import (
+    attached_originals,
+    first_address,
+    header_text,
+    leaf_text,
+    parts,
+    sender_local,
+)
 from parsers.model import Finding, Kind
 
 NAME = "arf"

@@ -32,8 +32,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from parsers.base import first_address
-from parsers.families._hints import header_text, is_delivery_report
+from parsers.families._hints import first_address, header_text, is_delivery_report
 from parsers.model import Finding, Kind
 
 NAME = "unsubscribe"

@@ -229,6 +229,9 @@ ADVERSARIAL = [
     b"Subject: " + b"=?" * 50000 + b"\n",
     b"From: " + b"a@" * 50000 + b"\n",
     b"From: " + b"<" * 50000 + b"\n",
+    # address characters without an '@': quadratic for a one-regex address scan
+    b"From: " + b"x" * 20000 + b"\n",
+    b"Delivered-To: " + b"x" * 20000 + b"\n",
     b"To: " + b"unsubscribe-" * 20000 + b"@x.example\n",
     b"Auto-Submitted: " + b"auto-" * 50000 + b"\n",
     b"Subject: " + b" " * 200000 + b"x\n",
