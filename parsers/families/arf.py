@@ -108,6 +108,15 @@ FBL_SENDERS: frozenset[str] = frozenset(
 APPLE_UNSUBSCRIBE_HEADER = "X-Apple-Unsubscribe"
 APPLE_FEEDBACK_TYPE = "opt-out"
 
+# Headers on a non-ARF report that name a feedback loop (AOL's loop marker).
+FBL_REPORT_HEADERS: dict[str, re.Pattern[str]] = {
+    "X-Loop": re.compile(r"scomp", re.IGNORECASE),
+}
+
+# Headers a provider adds to the original it sends back (Microsoft JMRP);
+# present only in feedback-loop copies, so they identify one by themselves.
+FBL_ORIGINAL_MARKERS: tuple[str, ...] = ("X-HmXmrOriginalRecipient",)
+
 # Subjects of non-ARF complaint reports.
 FBL_SUBJECTS: re.Pattern[str] = re.compile(
     r"complaint\s+about\s+message|abuse\s+report|spam\s+report|"
@@ -190,17 +199,22 @@ def _is_apple_unsubscribe(msg: Message) -> bool:
 
 
 def _is_forwarded_complaint(msg: Message) -> bool:
-    """A non-ARF complaint: a known FBL sender or abuse subject, with an original attached."""
+    """A non-ARF complaint: an original attached, plus a feedback-loop signature.
+
+    Signatures: a known FBL sender, an abuse-report subject, an FBL loop
+    header on the report, or a provider's marker header on the original.
+    """
     if not msg.is_multipart() or sender_local(msg) in ("mailer-daemon", "postmaster"):
         return False
-    sender = (first_address(header_text(msg, "From")) or "").lower()
-    by_sender = sender in FBL_SENDERS
-    by_subject = bool(FBL_SUBJECTS.search(header_text(msg, "Subject")))
-    if not (by_sender or by_subject):
+    originals = attached_originals(msg)
+    if not originals:
         return False
-    return any(
-        p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in parts(msg)
-    )
+    sender = (first_address(header_text(msg, "From")) or "").lower()
+    if sender in FBL_SENDERS or FBL_SUBJECTS.search(header_text(msg, "Subject")):
+        return True
+    if any(p.search(header_text(msg, name)) for name, p in FBL_REPORT_HEADERS.items()):
+        return True
+    return any(o.get(name) is not None for o in originals for name in FBL_ORIGINAL_MARKERS)
 
 
 def _report_container(msg: Message) -> Message:

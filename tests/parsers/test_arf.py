@@ -35,6 +35,8 @@ CASES: dict[str, list[tuple[str | None, str, str | None]]] = {
     ],
     # JMRP: the provider's marker header beats the (alias) To:.
     "jmrp-hotmail.eml": [("dave@hotmail.example", "abuse", "<campaign-42.dave@example.com>")],
+    # no known sender or subject: Microsoft's marker on the original suffices
+    "jmrp-marker-only.eml": [("kim@outlook.example", "abuse", "<campaign-42.kim@example.com>")],
     "aol-client-tos.eml": [("erin@aol.example", "abuse", "<campaign-42.erin@example.com>")],
     # Apple Mail's unsubscribe button: the corpus labels it an ARF opt-out by the sender.
     "apple-unsubscribe.eml": [("ivan@icloud.example", "opt-out", None)],
