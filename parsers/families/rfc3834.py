@@ -120,6 +120,12 @@ VACATION_SUBJECT_START: re.Pattern[str] = re.compile(
     _PREFIX + "(?:" + "|".join(SUBJECT_PATTERNS) + ")", re.IGNORECASE
 )
 
+# Automated system mail that carries Auto-Submitted but answers nobody:
+# sudo's security notices, cron output.
+SYSTEM_NOTICES: re.Pattern[str] = re.compile(
+    r"security\s+information\s+for|^\s*cron\s+<", re.IGNORECASE
+)
+
 # Body phrases of an auto-reply that announces a retired mailbox, with the
 # verdict they give. Checked in order; the first hit wins.
 RETIRED_MAILBOX: tuple[tuple[re.Pattern[str], Kind, str], ...] = (
@@ -151,6 +157,8 @@ def detect(msg: Message) -> bool:
     with ``X-Auto-Response-Suppress``).
     """
     subject = header_text(msg, "Subject")
+    if SYSTEM_NOTICES.search(subject):
+        return False
     leads = bool(VACATION_SUBJECT_START.search(subject))
     if not (
         leads

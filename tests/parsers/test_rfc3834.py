@@ -141,6 +141,11 @@ def test_ordinary_replies_are_not_auto_replies(headers: dict[str, str]) -> None:
     assert not rfc3834.detect(_msg(_plain("Re: Spring sale", **headers)))
 
 
+def test_system_notices_are_not_replies() -> None:
+    raw = _plain("*** SECURITY information for host ***", Auto_Submitted="auto-generated")
+    assert not rfc3834.detect(_msg(raw))
+
+
 def test_vacation_phrase_mid_subject_needs_a_header() -> None:
     subject = "Question about the office party"  # "office" alone is nothing
     assert not rfc3834.detect(_msg(_plain(subject)))
