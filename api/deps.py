@@ -9,7 +9,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from store import policies
 from store.db import Store
+from store.keys import KeyCache
+from store.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,10 @@ async def get_principal(
     key = creds.credentials
     if state.admin_key and hmac.compare_digest(key.encode(), state.admin_key.encode()):
         return Principal(state.default_tenant_id, state.default_tenant, "admin", "admin")
-    raise HTTPException(401, "invalid API key")
+    info = await KeyCache.shared.authenticate(state.store, key)
+    if info is None:
+        raise HTTPException(401, "invalid API key")
+    return Principal(info.tenant_id, info.tenant, info.scope, f"key:{info.id}")
 
 
 async def get_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -62,7 +68,22 @@ async def get_writer(principal: Annotated[Principal, Depends(get_principal)]) ->
     return principal
 
 
+async def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.scope != "admin":
+        raise HTTPException(403, "only the admin key (RETURNPATH_API_KEY) may do this")
+    return principal
+
+
+async def get_policy(
+    state: Annotated[AppState, Depends(get_state)],
+    who: Annotated[Principal, Depends(get_principal)],
+) -> Policy:
+    return await policies.get(state.store, who.tenant_id)
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 StateDep = Annotated[AppState, Depends(get_state)]
 Reader = Annotated[Principal, Depends(get_principal)]
 Writer = Annotated[Principal, Depends(get_writer)]
+Admin = Annotated[Principal, Depends(get_admin)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.deps import AppState
-from api.routes import events, health, suppressions
+from api.routes import admin, events, health, policy, suppressions
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,6 +29,8 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(health.router)
     app.include_router(suppressions.router)
     app.include_router(events.router)
+    app.include_router(policy.router)
+    app.include_router(admin.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

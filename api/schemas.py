@@ -84,3 +84,33 @@ class EventPage(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class TenantCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    domains: list[str] = Field(min_length=1, max_length=100)
+
+
+class TenantPublic(BaseModel):
+    name: str
+    domains: list[str]
+    created_at: datetime
+
+
+class KeyCreate(BaseModel):
+    tenant: str = Field(min_length=1, max_length=100)
+    read_only: bool = False
+    name: str | None = Field(default=None, max_length=200)
+
+
+class KeyPublic(BaseModel):
+    id: str
+    tenant: str
+    scope: str
+    name: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="the key itself: shown once, store it now")

@@ -12,8 +12,11 @@ import typer
 
 from parsers import parse
 from parsers.model import Kind
+from returnpath.admin_cli import keys_app, tenants_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="keys")
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:

@@ -34,10 +34,10 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
     return f"{local}@{domain}"
 
 
-def try_normalise(address: str | None) -> str | None:
+def try_normalise(address: str | None, *, fold_local: bool = True) -> str | None:
     if not address:
         return None
     try:
-        return normalise_address(address)
+        return normalise_address(address, fold_local=fold_local)
     except InvalidAddress:
         return None

@@ -29,8 +29,17 @@ from store.models import (
     new_uid,
     utcnow,
 )
-from store.policy import DEFAULT_POLICY, Effect, Policy, effect_of, soft_suppression_until
-from store.tenants import TenantRef
+from store.policy import (
+    Effect,
+    Policy,
+    effect_of,
+    soft_suppression_until,
+    soft_window_start,
+    suppression_stream,
+    trusted,
+)
+from store.tenants import TenantContext, TenantRef, load_context
+from store.verification import Attribution, attribute
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,6 @@ async def record(
     report: Report,
     *,
     publish: bool,
-    policy: Policy = DEFAULT_POLICY,
 ) -> Recorded:
     key = dedup_key(received, report)
     try:
@@ -88,7 +96,8 @@ async def record(
             uid = existing.scalar_one_or_none()
             if uid is not None:
                 return Recorded(uid, True, (), ())
-            return await _record_new(session, received, report, key, publish, policy)
+            context = await load_context(session, received.tenant.id)
+            return await _record_new(session, received, report, key, publish, context)
     except IntegrityError:
         # A concurrent delivery of the same message won the race: it is stored.
         async with store.read() as session:
@@ -108,9 +117,10 @@ async def _record_new(
     report: Report,
     key: str,
     publish: bool,
-    policy: Policy,
+    context: TenantContext,
 ) -> Recorded:
     now = received.received_at
+    policy = context.policy
     message = Message(
         uid=new_uid(),
         tenant_id=received.tenant.id,
@@ -134,14 +144,18 @@ async def _record_new(
     )
     events: list[Event] = []
     suppressed: list[str] = []
+    bounce_domain = received.rcpt_tos[0].rpartition("@")[2] if received.rcpt_tos else ""
+    trust: list[bool] = []
     for finding in findings:
-        event = _event(finding, received.tenant.id, message.id, now)
+        who = attribute(finding, context.signing_keys, bounce_domain, now)
+        event = _event(finding, who, received.tenant.id, message.id, now, policy)
         session.add(event)
         events.append(event)
+        trust.append(trusted(policy, event.kind, event.verified, report.family, report.sender))
     await session.flush()
 
-    for event in events:
-        if event.recipient and await _apply_policy(session, event, policy, now):
+    for event, may_change in zip(events, trust, strict=True):
+        if event.recipient and may_change and await _apply_policy(session, event, policy, now):
             suppressed.append(event.recipient)
         if publish:
             body = event_body(event, received.tenant.name, message.uid)
@@ -160,13 +174,22 @@ def _clip(value: str | None, n: int) -> str | None:
     return value[:n] if value else value
 
 
-def _event(finding: Finding, tenant_id: int, message_id: int, now: datetime) -> Event:
+def _event(
+    finding: Finding,
+    who: Attribution,
+    tenant_id: int,
+    message_id: int,
+    now: datetime,
+    policy: Policy,
+) -> Event:
     return Event(
         uid=new_uid(),
         tenant_id=tenant_id,
         message_id=message_id,
         created_at=now,
-        recipient=try_normalise(finding.recipient),
+        recipient=try_normalise(
+            finding.recipient or who.recipient, fold_local=policy.fold_local_case
+        ),
         kind=finding.kind.value,
         reason=finding.reason or "undefined",
         status=_clip(finding.status, 32),
@@ -175,9 +198,10 @@ def _event(finding: Finding, tenant_id: int, message_id: int, now: datetime) -> 
         remote_mta=_clip(finding.remote_mta, 255),
         reporting_mta=_clip(finding.reporting_mta, 255),
         feedback_type=_clip(finding.feedback_type, 64),
-        original_message_id=_clip(finding.original_message_id, 998),
+        original_message_id=_clip(finding.original_message_id or who.message_id, 998),
         family=finding.family[:64],
-        verified=False,
+        stream=_clip(who.stream, 64),
+        verified=who.verified,
     )
 
 
@@ -197,21 +221,21 @@ async def _apply_policy(session: AsyncSession, event: Event, policy: Policy, now
         state.soft_reset_at = now
         return False
     if effect is Effect.SUPPRESS:
-        return await _suppress(session, event, None, now)
+        stream = suppression_stream(policy, event.kind, event.stream)
+        return await _suppress(session, event, stream, None, now)
     # COUNT_SOFT
     state.soft_bounces += 1
     days = await _soft_bounce_days(session, event, policy, state.soft_reset_at, now)
     if len(days) >= policy.soft_bounce_threshold:
-        return await _suppress(
-            session, event, soft_suppression_until(policy, event.reason, now), now
-        )
+        until = soft_suppression_until(policy, event.reason, now)
+        return await _suppress(session, event, "", until, now)
     return False
 
 
 async def _soft_bounce_days(
     session: AsyncSession, event: Event, policy: Policy, reset_at: datetime | None, now: datetime
 ) -> set[str]:
-    since = now - policy.soft_bounce_window
+    since = soft_window_start(policy, now)
     if reset_at is not None and reset_at > since:
         since = reset_at
     rows = await session.execute(
@@ -230,10 +254,9 @@ async def _soft_bounce_days(
 
 
 async def _suppress(
-    session: AsyncSession, event: Event, expires_at: datetime | None, now: datetime
+    session: AsyncSession, event: Event, stream: str, expires_at: datetime | None, now: datetime
 ) -> bool:
     assert event.recipient is not None and event.id is not None
-    stream = event.stream or ""
     current = (
         await session.execute(
             select(Suppression).where(

@@ -45,6 +45,41 @@ class Tenant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=sa.Column(sa.String(100), unique=True, nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # Policy overrides as JSON (store.policy.Policy); empty means the documented defaults.
+    policy: str = Field(
+        default="{}", sa_column=sa.Column(sa.Text, nullable=False, server_default="{}")
+    )
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only a hash is kept; the key itself is shown once, at creation."""
+
+    id: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    secret_hash: str = Field(max_length=64)
+    scope: str = Field(max_length=8)  # read | write
+    name: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class SigningKey(SQLModel, table=True):
+    """Per-tenant secrets for signed return paths; the newest active one signs."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    key_id: int = Field(primary_key=True)
+    secret: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    retire_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class SentCount(SQLModel, table=True):
+    """How many messages the sending side says it sent: the denominator of the rates."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    day: str = Field(max_length=10, primary_key=True)  # YYYY-MM-DD (UTC)
+    stream: str = Field(default="", max_length=64, primary_key=True)
+    count: int = 0
 
 
 class Domain(SQLModel, table=True):

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from store.db import Store
-from store.models import Domain, Tenant, utcnow
+from store.errors import Conflict
+from store.models import Domain, SigningKey, Tenant, utcnow
+from store.policy import Policy
 
 DEFAULT_TENANT = "default"
 
@@ -23,6 +27,23 @@ DEFAULT_TENANT = "default"
 class TenantRef:
     id: int
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """What recording a message needs to know about its tenant."""
+
+    policy: Policy
+    signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
+
+
+async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
+    tenant = await session.get(Tenant, tenant_id)
+    policy = Policy.model_validate_json(tenant.policy) if tenant and tenant.policy else Policy()
+    rows = (
+        await session.execute(select(SigningKey).where(col(SigningKey.tenant_id) == tenant_id))
+    ).scalars()
+    return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
 
 
 def normalise_domain(domain: str) -> str:
@@ -49,8 +70,37 @@ async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRe
             if owner is None:
                 session.add(Domain(domain=domain, tenant_id=tenant.id))
             elif owner.tenant_id != tenant.id:
-                raise ValueError(f"domain {domain} already belongs to another tenant")
+                raise Conflict(f"domain {domain} already belongs to another tenant")
         return TenantRef(tenant.id, tenant.name)
+
+
+async def create_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
+    """A new tenant with its bounce domains; 409-worthy if the name or a domain is taken."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a tenant name is 1 to 100 characters")
+    async with store.read() as session:
+        exists = (await session.execute(select(Tenant.id).where(col(Tenant.name) == name))).first()
+    if exists is not None:
+        raise Conflict(f"tenant {name!r} already exists")
+    return await ensure_tenant(store, name, domains)
+
+
+async def list_tenants(store: Store) -> list[tuple[Tenant, list[str]]]:
+    async with store.read() as session:
+        tenants = list((await session.execute(select(Tenant).order_by(col(Tenant.id)))).scalars())
+        domains = (await session.execute(select(Domain))).scalars().all()
+    by_tenant: dict[int, list[str]] = {}
+    for d in domains:
+        by_tenant.setdefault(d.tenant_id, []).append(d.domain)
+    return [(t, sorted(by_tenant.get(t.id or 0, []))) for t in tenants]
+
+
+async def get_tenant(store: Store, name: str) -> Tenant | None:
+    async with store.read() as session:
+        return (
+            await session.execute(select(Tenant).where(col(Tenant.name) == name))
+        ).scalar_one_or_none()
 
 
 class DomainDirectory:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from api import cursor
-from api.deps import Reader, StoreDep, Writer
+from api.deps import PolicyDep, Reader, StoreDep, Writer
 from api.schemas import (
     CheckRequest,
     CheckResponse,
@@ -20,6 +20,7 @@ from api.schemas import (
 from store import suppressions
 from store.addresses import InvalidAddress, normalise_address
 from store.models import Suppression
+from store.policy import Policy
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
@@ -39,9 +40,9 @@ def public(row: Suppression) -> SuppressionPublic:
     )
 
 
-def _address(raw: str) -> str:
+def _address(raw: str, policy: Policy) -> str:
     try:
-        return normalise_address(raw)
+        return normalise_address(raw, fold_local=policy.fold_local_case)
     except InvalidAddress as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -70,12 +71,14 @@ async def list_suppressions(
 
 
 @router.post("/check", response_model=CheckResponse)
-async def check(body: CheckRequest, store: StoreDep, who: Reader) -> CheckResponse:
+async def check(
+    body: CheckRequest, store: StoreDep, who: Reader, policy: PolicyDep
+) -> CheckResponse:
     """Check up to 10,000 addresses in one call, before a send or a campaign."""
     normal: list[tuple[str, str | None]] = []
     for raw in body.addresses:
         try:
-            normal.append((raw, normalise_address(raw)))
+            normal.append((raw, normalise_address(raw, fold_local=policy.fold_local_case)))
         except InvalidAddress:
             normal.append((raw, None))
     found = await suppressions.check_many(
@@ -107,10 +110,10 @@ async def check(body: CheckRequest, store: StoreDep, who: Reader) -> CheckRespon
 
 @router.get("/{address}", response_model=list[SuppressionPublic])
 async def get_suppression(
-    address: str, store: StoreDep, who: Reader, stream: str | None = None
+    address: str, store: StoreDep, who: Reader, policy: PolicyDep, stream: str | None = None
 ) -> list[SuppressionPublic]:
     """The suppressions that stop mail to this address (404 when it may be mailed)."""
-    rows = await suppressions.get_active(store, who.tenant_id, _address(address), stream)
+    rows = await suppressions.get_active(store, who.tenant_id, _address(address, policy), stream)
     if not rows:
         raise HTTPException(404, "no active suppression for this address")
     return [public(r) for r in rows]
@@ -118,12 +121,17 @@ async def get_suppression(
 
 @router.put("/{address}", response_model=SuppressionPublic)
 async def put_suppression(
-    address: str, body: SuppressionPut, store: StoreDep, who: Writer, response: Response
+    address: str,
+    body: SuppressionPut,
+    store: StoreDep,
+    who: Writer,
+    policy: PolicyDep,
+    response: Response,
 ) -> SuppressionPublic:
     row, created = await suppressions.put(
         store,
         who.tenant_id,
-        _address(address),
+        _address(address, policy),
         kind=body.kind,
         reason=body.reason,
         stream=body.stream or "",
@@ -140,12 +148,18 @@ async def delete_suppression(
     address: str,
     store: StoreDep,
     who: Writer,
+    policy: PolicyDep,
     stream: str | None = None,
     reason: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """Lift a suppression; audited. A later hard bounce suppresses again."""
     removed = await suppressions.remove(
-        store, who.tenant_id, _address(address), stream or "", actor=who.actor, reason=reason
+        store,
+        who.tenant_id,
+        _address(address, policy),
+        stream or "",
+        actor=who.actor,
+        reason=reason,
     )
     if not removed:
         raise HTTPException(404, "no active suppression for this address")

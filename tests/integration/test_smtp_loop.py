@@ -49,9 +49,23 @@ async def test_hard_bounce_is_suppressed_and_visible(
     assert event["original_message_id"] == "<orig-1@example.com>"
 
 
-async def test_complaint_suppresses(database_url: str, start_service: StartService) -> None:
+async def test_complaint_suppresses_from_a_trusted_feedback_loop(
+    database_url: str, start_service: StartService
+) -> None:
     svc = await start_service(database_url)
+    # Unsigned complaints from an unknown source are recorded, not trusted (default policy).
     await send(svc.smtp_port, arf("angry@example.net"))
+    assert (await svc.api.get("/v1/suppressions/angry@example.net")).status_code == 404
+    [event] = (await svc.api.get("/v1/events", params={"kind": "complaint"})).json()["items"]
+    assert (event["recipient"], event["feedback_type"], event["verified"]) == (
+        "angry@example.net",
+        "abuse",
+        False,
+    )
+
+    r = await svc.api.put("/v1/policy", json={"feedback_loop_sources": ["fbl.example.net"]})
+    assert r.status_code == 200
+    await send(svc.smtp_port, arf("angry@example.net", message_id="<arf-2@fbl.example.net>"))
     [row] = (await svc.api.get("/v1/suppressions/angry@example.net")).json()
     assert row["kind"] == "complaint"
 
