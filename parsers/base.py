@@ -35,7 +35,20 @@ _ADDR_RE = re.compile(r"[^\s<>()\"',;:\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z
 
 
 def header_text(msg: Message, name: str) -> str:
-    """A header as readable text: RFC 2047 decoded, never raising on junk."""
+    """A header as readable text: RFC 2047 decoded, never raising on junk.
+
+    Memoised on the message: every family asks for From: and Subject:, and
+    ``Message.get`` scans all headers each time.
+    """
+    memo = msg.__dict__.setdefault("_returnpath_headers", {})
+    key = name.lower()
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _header_text(msg, name)
+    return found  # type: ignore[no-any-return]
+
+
+def _header_text(msg: Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
@@ -120,6 +133,8 @@ def make_finding(
     from parsers import reasons  # local: reasons imports model, not base
 
     diagnostic = _SPACE_RE.sub(" ", diagnostic).strip() if diagnostic else None
+    # "Status: 5.1.1 (user unknown)", "Status: 550", junk: keep only a real code
+    status = reasons.find_status(status)
     if reasons.is_vague(status):
         status = reasons.find_status(diagnostic) or status
     if not smtp_code:

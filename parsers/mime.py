@@ -56,19 +56,52 @@ def html_to_text(html: str) -> str:
     return "\n".join(_WS_RE.sub(" ", line).strip() for line in html.split("\n"))
 
 
-def own_parts(msg: Message) -> Iterator[Message]:
-    """Every part of the bounce itself, not descending into attached originals."""
+_CACHE = "_returnpath_cache"
+
+
+def _cache(msg: Message) -> dict[str, object]:
+    """Per-message memo: every family asks the same questions of the same message.
+
+    Stored on the Message object itself so that it lives exactly as long as
+    the message; keys are the helper names below.
+    """
+    memo = msg.__dict__.get(_CACHE)
+    if memo is None:
+        memo = {}
+        msg.__dict__[_CACHE] = memo
+    return memo  # type: ignore[no-any-return]
+
+
+def typed_parts(msg: Message) -> list[tuple[Message, str]]:
+    """``(part, content type)`` for every part of the bounce itself, in order.
+
+    Does not descend into attached originals (``message/rfc822``) nor into
+    delivery-status field groups. Content types are computed once here:
+    ``get_content_type`` re-parses the header on every call.
+    """
+    memo = _cache(msg)
+    found = memo.get("parts")
+    if found is not None:
+        return found  # type: ignore[return-value]
+    out: list[tuple[Message, str]] = []
     stack = [msg]
     while stack:
         part = stack.pop()
-        yield part
         ctype = part.get_content_type()
+        out.append((part, ctype))
         if ctype in ORIGINAL_TYPES or ctype in DSN_TYPES:
             continue
-        if part.is_multipart():
-            payload = part.get_payload()
-            if isinstance(payload, list):
-                stack.extend(reversed(payload))
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+    memo["parts"] = out
+    return out
+
+
+def own_parts(msg: Message) -> Iterator[Message]:
+    """Every part of the bounce itself, not descending into attached originals."""
+    for part, _ in typed_parts(msg):
+        yield part
 
 
 def part_text(part: Message) -> str:
@@ -90,13 +123,16 @@ def report_text(msg: Message) -> str:
     A single-part message that is text is its own report. Attached originals,
     delivery-status fields and header dumps are left out.
     """
+    memo = _cache(msg)
+    cached = memo.get("report_text")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     plain: list[str] = []
     html: list[str] = []
-    for part in own_parts(msg):
+    for part, ctype in typed_parts(msg):
         if part.is_multipart():
             continue
-        ctype = part.get_content_type()
-        if part.get_content_maintype() == "multipart":
+        if ctype.startswith("multipart/"):
             # a multipart whose boundary is missing or broken: compat32 leaves
             # the whole body as one string, and the report is somewhere in it
             raw = part.get_payload()
@@ -107,11 +143,11 @@ def report_text(msg: Message) -> str:
             html.append(part_text(part))
         elif ctype in HEADER_TYPES or ctype in DSN_TYPES or ctype in ORIGINAL_TYPES:
             continue
-        elif part.get_content_maintype() == "text" or ctype == "application/octet-stream" and part is msg:
+        elif ctype.startswith("text/") or ctype == "application/octet-stream" and part is msg:
             plain.append(part_text(part))
-    if plain and any(t.strip() for t in plain):
-        return "\n".join(plain)
-    return "\n".join(html)
+    text = "\n".join(plain) if plain and any(t.strip() for t in plain) else "\n".join(html)
+    memo["report_text"] = text
+    return text
 
 
 def _block_text(block: Message) -> str:
@@ -125,8 +161,16 @@ def delivery_status_text(msg: Message) -> str | None:
     block; it leaves ``message/global-delivery-status`` (RFC 6533) as text,
     and base64-encoded reports need decoding. All three give the same text.
     """
-    for part in own_parts(msg):
-        ctype = part.get_content_type()
+    memo = _cache(msg)
+    if "dsn_text" in memo:
+        return memo["dsn_text"]  # type: ignore[return-value]
+    text = _find_dsn_text(msg)
+    memo["dsn_text"] = text
+    return text
+
+
+def _find_dsn_text(msg: Message) -> str | None:
+    for part, ctype in typed_parts(msg):
         if ctype not in DSN_TYPES:
             continue
         payload = part.get_payload()
@@ -198,8 +242,16 @@ def field_blocks(text: str) -> list[dict[str, str]]:
 
 def original_message(msg: Message) -> Message | None:
     """The returned original (message/rfc822) or its headers (text/rfc822-headers)."""
-    for part in own_parts(msg):
-        ctype = part.get_content_type()
+    memo = _cache(msg)
+    if "original" in memo:
+        return memo["original"]  # type: ignore[return-value]
+    found = _find_original(msg)
+    memo["original"] = found
+    return found
+
+
+def _find_original(msg: Message) -> Message | None:
+    for part, ctype in typed_parts(msg):
         if ctype in ORIGINAL_TYPES:
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):

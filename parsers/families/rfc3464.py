@@ -28,8 +28,8 @@ from parsers.mime import (
     delivery_status_text,
     field_blocks,
     original_message_id,
-    own_parts,
     report_text,
+    typed_parts,
 )
 from parsers.model import Finding
 
@@ -49,13 +49,13 @@ _MTA_TYPE_RE = re.compile(r"^\s*[a-z0-9-]+\s*;\s*", re.I)
 
 
 def _has_dsn_part(msg: Message) -> bool:
-    return any(p.get_content_type() in DSN_TYPES for p in own_parts(msg))
+    return any(ctype in DSN_TYPES for _, ctype in typed_parts(msg))
 
 
 def _forwarded_dsn(msg: Message) -> Message | None:
     """A DSN attached inside a forwarded message (one level deep is enough)."""
-    for part in own_parts(msg):
-        if part.get_content_type() in ORIGINAL_TYPES:
+    for part, ctype in typed_parts(msg):
+        if ctype in ORIGINAL_TYPES:
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 if _has_dsn_part(inner[0]):
