@@ -150,8 +150,16 @@ def report_text(msg: Message) -> str:
     return text
 
 
+def unsurrogate(text: str) -> str:
+    """Undo compat32's surrogate escapes: raw UTF-8 bytes in headers become text again."""
+    try:
+        return text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return text
+
+
 def _block_text(block: Message) -> str:
-    return "".join(f"{k}: {v}\n" for k, v in block.items())
+    return "".join(f"{k}: {unsurrogate(str(v))}\n" for k, v in block.items())
 
 
 def delivery_status_text(msg: Message) -> str | None:
@@ -180,7 +188,18 @@ def _find_dsn_text(msg: Message) -> str | None:
                 raw = part.as_string().split("\n\n", 1)
                 if len(raw) == 2:
                     return _decode_body(raw[1], part)
-            return "\n".join(_block_text(b) for b in payload if isinstance(b, Message))
+            # message/delivery-status: one Message per field group; other
+            # message/* types (RFC 6533 global): one Message whose body holds the rest
+            chunks = []
+            for block in payload:
+                if isinstance(block, Message):
+                    chunks.append(_block_text(block))
+                    # decode=True hands back the raw bytes; without it compat32
+                    # turns UTF-8 (RFC 6533 addresses) into U+FFFD
+                    body = block.get_payload(decode=True)
+                    if isinstance(body, bytes) and body.strip():
+                        chunks.append(normalise_newlines(body.decode("utf-8", "replace")))
+            return "\n".join(chunks)
         if isinstance(payload, str):
             return _decode_body(payload, part)
     return None

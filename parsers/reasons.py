@@ -363,7 +363,11 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "spamdetected",
         words=(
-            "spam", "junk mail", "unsolicited", "bulk mail", "content filter",
+            "spam message", "message is spam", "as spam", "spam content", "spam detected",
+            "spam filter", "likely spam", "spam score", "spam classification", "spamassassin",
+            "spam policy", "considered spam", "looks like spam", "spam signature", "spam rejected",
+            "spam mail", "spam-like", "spammy", "detected spam", "spam blocked", "be spam",
+            "junk mail", "unsolicited", "bulk mail", "content filter",
             "message content rejected", "content rejected", "rejected as bulk",
             "classified as", "scored too high", "blocked for abuse",
             "high probability of", "suspicious", "mail appears to be",
@@ -445,6 +449,9 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.9": "securityerror", "5.7.10": "securityerror", "5.7.11": "securityerror",
     "5.7.14": "securityerror", "5.7.15": "securityerror", "5.7.19": "securityerror",
 }
+
+#: status reasons that beat user-unknown words when the SMTP command is unknown
+DEFERRED_TO = frozenset({"filtered", "securityerror", "systemerror"})
 
 #: reasons a status code suggests only weakly: words in LATE_RULES may still
 #: name the cause better ("4.4.1" is "expired" unless the text says why)
@@ -634,8 +641,7 @@ def _match(n: int, rule: Rule, hits: set[int], text: str, status: str | None,
         if rule.permanent and temporary:
             ok = False
         if rule.defer_to_status and command is None and status:
-            named = STATUS_REASONS.get(status)
-            if named is not None and named != rule.reason:
+            if STATUS_REASONS.get(status) in DEFERRED_TO:
                 ok = False
         if ok:
             return True

@@ -99,8 +99,9 @@ class TextFamily:
     use_common_recipients: bool = True
     #: a phrase in the section that says "temporary, still trying"
     delayed: re.Pattern[str] | None = None
-    #: the SMTP command a recipient line implies when the text names none
-    #: (Exchange, Domino: a recipient listed is a recipient refused at RCPT)
+    #: the SMTP command this format's failures always answer, overriding what
+    #: the text seems to say (Exchange lists directory rejections, i.e. RCPT;
+    #: its echo of the envelope would otherwise read as a MAIL FROM failure)
     command: str | None = None
     #: fixed reasons for provider wordings the generic table cannot know
     reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
@@ -245,7 +246,7 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,
-                         command=_command(diag) or _command(section) or family.command,
+                         command=family.command or _command(diag) or _command(section),
                          original_message_id=orig_id)
         )
     return findings

@@ -18,4 +18,7 @@ FAMILY = TextFamily(
     require_marker=True,
     recipients=(re.compile(rf"^\s*RCPT TO:\s*<?(?P<addr>{ADDR})>?", re.I),),
     use_common_recipients=False,
+    # the remote refusal James relays came after the envelope was accepted;
+    # the "MAIL FROM:" of its envelope echo must not read as the failing command
+    command="DATA",
 )

@@ -63,6 +63,29 @@ def _forwarded_dsn(msg: Message) -> Message | None:
     return None
 
 
+def _address(value: str) -> str | None:
+    """The address of a recipient field: ``rfc822; a@b``, ``utf-8; ユーザー@例え.jp``, junk.
+
+    RFC 6533 allows UTF-8 addresses, which the ASCII address pattern of
+    ``first_address`` does not see; the field's own syntax (type ``;`` address)
+    is tried first.
+    """
+    _, _, rest = value.partition(";") if ";" in value else ("", "", value)
+    candidate = rest.strip().strip("<>").strip()
+    if candidate.startswith("@") and ":" in candidate:  # RFC 821 source route
+        candidate = candidate.split(":", 1)[1]
+    if candidate.startswith('"') and '"@' in candidate:  # quoted local part: keep it
+        return candidate
+    if "@" in candidate and " " not in candidate:
+        return clean_address(candidate)
+    return first_address(value)
+
+
+def _plausible(address: str | None) -> bool:
+    """A routable-looking address: its domain has a dot (not ``user@server``)."""
+    return bool(address) and "." in str(address).rpartition("@")[2]
+
+
 def _mta(value: str | None) -> str | None:
     if not value:
         return None
@@ -137,7 +160,10 @@ class RFC3464:
             final = block.get("final-recipient") or block.get("original-recipient")
             if not final:
                 continue
-            recipient = first_address(final) or clean_address(final)
+            recipient = _address(final)
+            if not _plausible(recipient) and block.get("original-recipient"):
+                # a gateway's internal name (Sun Messaging Server): the original is the address
+                recipient = _address(block["original-recipient"]) or recipient
             if not recipient or "@" not in recipient or recipient.lower() in seen:
                 continue
             seen.add(recipient.lower())

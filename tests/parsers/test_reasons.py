@@ -1,0 +1,96 @@
+"""The reason tables: status codes, words and commands, judged the way Sisimai judges them."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.model import Kind
+from parsers.reasons import classify, find_command, find_reply_code, find_status, kind_for
+
+# diagnostic, status, action, expected kind, expected reason
+CASES: list[tuple[str, str | None, str | None, Kind, str]] = [
+    ("550 5.1.1 <a@b.example>: Recipient address rejected: User unknown", "5.1.1", "failed",
+     Kind.HARD_BOUNCE, "userunknown"),
+    ("452 4.2.2 Mailbox full", "4.2.2", "failed", Kind.SOFT_BOUNCE, "mailboxfull"),
+    # a 5.x.x full mailbox is still only a soft bounce
+    ("552 5.2.2 mailbox quota exceeded", "5.2.2", "failed", Kind.SOFT_BOUNCE, "mailboxfull"),
+    ("connect to mx.example.com:25: Connection timed out", "4.4.1", "delayed", Kind.DELAYED,
+     "expired"),
+    ("250 2.0.0 Ok: queued", "2.0.0", "relayed", Kind.DELIVERED, "delivered"),
+    # Exim: 5.0.0 says nothing, the reply does
+    ("550 5.1.1 <a@b.example>: No such user here", "5.0.0", "failed", Kind.HARD_BOUNCE,
+     "userunknown"),
+    ("554 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org", "5.7.1", "failed",
+     Kind.SOFT_BOUNCE, "blocked"),
+    ("550 5.7.1 Message rejected as spam by Content Filtering", "5.7.1", "failed",
+     Kind.SOFT_BOUNCE, "spamdetected"),
+    ("550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's "
+     "DMARC policy", "5.7.26", "failed", Kind.SOFT_BOUNCE, "authfailure"),
+    ("550 5.7.25 The IP address sending this message does not have a PTR record setup",
+     "5.7.25", "failed", Kind.SOFT_BOUNCE, "requireptr"),
+    ("554 5.4.14 Hop count exceeded - possible mail loop", "5.4.14", "failed",
+     Kind.SOFT_BOUNCE, "networkerror"),
+    ("550 5.1.2 Host unknown (Name server: example.invalid: host not found)", "5.1.2",
+     "failed", Kind.HARD_BOUNCE, "hostunknown"),
+    ("554 5.3.4 Message too big for system", "5.3.4", "failed", Kind.SOFT_BOUNCE,
+     "emailtoolarge"),
+    ("550 5.7.1 Relaying denied", "5.7.1", "failed", Kind.SOFT_BOUNCE, "norelaying"),
+    ("421 4.7.0 Try again later, closing connection. (too many connections)", "4.7.0",
+     "failed", Kind.SOFT_BOUNCE, "ratelimited"),
+    ("550 Virus Detected; Content Rejected", "5.0.0", "failed", Kind.SOFT_BOUNCE,
+     "virusdetected"),
+    ("554 delivery error: This account has been disabled or discontinued", None, "failed",
+     Kind.SOFT_BOUNCE, "suspend"),
+    ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+     "5.1.10", "failed", Kind.HARD_BOUNCE, "userunknown"),
+    ("550 5.1.10 Recipient address has null MX", "5.1.10", "failed", Kind.HARD_BOUNCE,
+     "notaccept"),
+    ("", None, "failed", Kind.SOFT_BOUNCE, "undefined"),
+    ("something nobody has a rule for", None, "failed", Kind.SOFT_BOUNCE, "onhold"),
+]
+
+
+@pytest.mark.parametrize(("diagnostic", "status", "action", "kind", "reason"), CASES)
+def test_classify(diagnostic: str, status: str | None, action: str | None, kind: Kind,
+                  reason: str) -> None:
+    assert classify(diagnostic, status, find_reply_code(diagnostic), action) == (kind, reason)
+
+
+def test_user_unknown_after_data_is_a_filter() -> None:
+    """The same words after DATA come from a content filter, not the directory."""
+    text = "550 User unknown (in reply to end of DATA command)"
+    assert classify(text, "5.0.0") == (Kind.SOFT_BOUNCE, "filtered")
+    text = "550 User unknown (in reply to RCPT TO command)"
+    assert classify(text, "5.0.0") == (Kind.HARD_BOUNCE, "userunknown")
+
+
+def test_explicit_filter_status_beats_user_unknown_words() -> None:
+    assert classify("550 5.2.1 <a@b.example>... User Unknown", "5.2.1")[1] == "filtered"
+
+
+def test_temporary_dns_failure_is_not_a_dead_domain() -> None:
+    text = "DNS Error: DNS type 'mx' lookup of example.invalid responded with code NXDOMAIN"
+    assert classify(text, "4.0.0") == (Kind.SOFT_BOUNCE, "networkerror")
+
+
+def test_session_command() -> None:
+    assert find_command("host x said: 550 no (in reply to RCPT TO command)") == "RCPT"
+    assert find_command("SMTP error from remote mail server after end of data: 550") == "DATA"
+    assert find_command("after initial connection: 554 go away") == "CONN"
+    assert find_command("nothing here") is None
+
+
+def test_code_finders() -> None:
+    assert find_status("smtp; 550 5.1.1 <x@y>") == "5.1.1"
+    assert find_status("5.7.54 something") == "5.7.54"
+    assert find_status("no code 192.0.2.1 here") is None
+    assert find_reply_code("host [192.0.2.1]: 550 5.1.1 user unknown") == "550"
+    assert find_reply_code("none") is None
+
+
+def test_hard_means_the_address_is_dead() -> None:
+    assert kind_for("userunknown", "5.1.1") is Kind.HARD_BOUNCE
+    assert kind_for("notaccept", "4.3.2") is Kind.SOFT_BOUNCE
+    assert kind_for("blocked", "5.7.1") is Kind.SOFT_BOUNCE
+    assert kind_for("mailboxfull", "4.2.2", "delayed") is Kind.DELAYED
+    assert kind_for("vacation") is Kind.AUTO_REPLY
