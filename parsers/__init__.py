@@ -81,7 +81,7 @@ def _attribute(findings: list[Finding], token: str) -> list[Finding]:
         out.append(
             Finding(
                 **{
-                    **{k: getattr(f, k) for k in f.__slots__},  # type: ignore[attr-defined]
+                    **{k: getattr(f, k) for k in f.__slots__},
                     "recipient": recipient,
                     "original_message_id": message_id,
                     "token": token,

@@ -24,7 +24,10 @@ class Family(Protocol):
     in which case the next family is tried.
     """
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Short family name, recorded on every finding (read-only: families may be frozen)."""
+        ...
 
     def detect(self, msg: Message) -> bool: ...
 
@@ -45,7 +48,7 @@ def header_text(msg: Message, name: str) -> str:
     found = memo.get(key)
     if found is None:
         found = memo[key] = _header_text(msg, name)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _header_text(msg: Message, name: str) -> str:
@@ -155,5 +158,5 @@ def make_finding(
         diagnostic=diagnostic[:1000] if diagnostic else None,
         action=action,
         family=family,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )

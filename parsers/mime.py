@@ -69,7 +69,7 @@ def _cache(msg: Message) -> dict[str, object]:
     if memo is None:
         memo = {}
         msg.__dict__[_CACHE] = memo
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 def typed_parts(msg: Message) -> list[tuple[Message, str]]:
@@ -143,7 +143,7 @@ def report_text(msg: Message) -> str:
             html.append(part_text(part))
         elif ctype in HEADER_TYPES or ctype in DSN_TYPES or ctype in ORIGINAL_TYPES:
             continue
-        elif ctype.startswith("text/") or ctype == "application/octet-stream" and part is msg:
+        elif ctype.startswith("text/") or (ctype == "application/octet-stream" and part is msg):
             plain.append(part_text(part))
     text = "\n".join(plain) if plain and any(t.strip() for t in plain) else "\n".join(html)
     memo["report_text"] = text

@@ -8,7 +8,7 @@ them into their own models anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 

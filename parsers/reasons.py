@@ -640,9 +640,9 @@ def _match(n: int, rule: Rule, hits: set[int], text: str, status: str | None,
             ok = False
         if rule.permanent and temporary:
             ok = False
-        if rule.defer_to_status and command is None and status:
-            if STATUS_REASONS.get(status) in DEFERRED_TO:
-                ok = False
+        if (rule.defer_to_status and command is None and status
+                and STATUS_REASONS.get(status) in DEFERRED_TO):
+            ok = False
         if ok:
             return True
     if status and status in rule.statuses:

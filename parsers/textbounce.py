@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from parsers.base import clean_address, first_address, header_text, make_finding
-from parsers.reasons import find_command as _command
 from parsers.mime import original_message, original_message_id, report_text
 from parsers.model import Finding
+from parsers.reasons import find_command as _command
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
 

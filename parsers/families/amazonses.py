@@ -52,7 +52,7 @@ class AmazonSES:
     name = NAME
 
     def detect(self, msg: Message) -> bool:
-        if any(k.lower().startswith("x-amz-sns-") for k in msg.keys()):
+        if any(k.lower().startswith("x-amz-sns-") for k in msg):
             return True
         return bool(_MARK_RE.search(report_text(msg)[:4096]))
 

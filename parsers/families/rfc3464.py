@@ -57,9 +57,9 @@ def _forwarded_dsn(msg: Message) -> Message | None:
     for part, ctype in typed_parts(msg):
         if ctype in ORIGINAL_TYPES:
             inner = part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                if _has_dsn_part(inner[0]):
-                    return inner[0]
+            if (isinstance(inner, list) and inner and isinstance(inner[0], Message)
+                    and _has_dsn_part(inner[0])):
+                return inner[0]
     return None
 
 

@@ -1,0 +1,116 @@
+"""RFC 3464 / RFC 6533 delivery status notifications: every field we rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parsers import parse
+from parsers.families.rfc3464 import FAMILY
+from parsers.mime import field_blocks
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bounces"
+
+
+def _one(name: str):  # type: ignore[no-untyped-def]
+    report = parse((FIXTURES / name).read_bytes())
+    assert report.family == "rfc3464"
+    assert len(report.findings) == 1
+    return report.findings[0]
+
+
+def test_per_recipient_and_per_message_fields() -> None:
+    f = _one("postfix-dsn-5.1.1.eml")
+    assert f.recipient == "nobody@example.org"
+    assert f.original_recipient is None  # same address, other case: not worth reporting
+    assert f.action == "failed"
+    assert f.status == "5.1.1"
+    assert f.smtp_code == "550"
+    assert f.remote_mta == "mx.example.org"
+    assert f.reporting_mta == "mx1.sender.example"
+    assert f.last_attempt == "Tue,  3 Mar 2026 10:15:02 +0000 (UTC)"
+    assert f.diagnostic is not None and f.diagnostic.startswith("550 5.1.1 <nobody@example.org>")
+    assert "virtual mailbox table" in f.diagnostic  # folded continuation line kept
+
+
+def test_original_message_id_from_attached_message() -> None:
+    assert _one("postfix-dsn-5.1.1.eml").original_message_id == (
+        "<newsletter-2026-03.42@sender.example>"
+    )
+
+
+def test_original_message_id_from_rfc822_headers() -> None:
+    assert _one("dsn-4.2.2-mailbox-full.eml").original_message_id == "<order-77@sender.example>"
+
+
+def test_exim_vague_status_takes_the_reply_code() -> None:
+    f = _one("exim-dsn-5.0.0.eml")
+    assert (f.status, f.reason, f.kind.value) == ("5.1.1", "userunknown", "hard_bounce")
+
+
+def test_groups_without_blank_lines_are_split() -> None:
+    report = parse((FIXTURES / "dsn-two-recipients.eml").read_bytes())
+    assert [f.recipient for f in report.findings] == ["alice@example.com", "bob@example.com"]
+    assert [f.reason for f in report.findings] == ["userunknown", "mailboxfull"]
+
+
+def test_delayed_and_delivered_actions() -> None:
+    assert _one("dsn-delayed.eml").kind.value == "delayed"
+    assert _one("dsn-delivered.eml").kind.value == "delivered"
+
+
+def test_global_delivery_status_with_utf8_address() -> None:
+    assert _one("global-dsn.eml").recipient == "ユーザー@例え.jp"
+
+
+def test_dsn_forwarded_inside_another_message() -> None:
+    f = _one("forwarded-dsn.eml")
+    assert (f.recipient, f.reason) == ("moved@example.com", "hasmoved")
+
+
+def test_field_blocks_fold_and_split() -> None:
+    text = (
+        "Reporting-MTA: dns; a.example\n\n"
+        "Final-Recipient: rfc822; x@y.example\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 no\n  such user\n"
+        "Final-Recipient: rfc822; z@y.example\nAction: delayed\n"
+    )
+    blocks = field_blocks(text)
+    assert blocks[0] == {"reporting-mta": "dns; a.example"}
+    assert blocks[1]["diagnostic-code"] == "smtp; 550 no such user"
+    assert blocks[2] == {"final-recipient": "rfc822; z@y.example", "action": "delayed"}
+
+
+def test_fields_pasted_into_plain_text_are_read() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@gw.example\nSubject: failure\n\n"
+        b"Your message could not be delivered.\n\n"
+        b"Final-Recipient: rfc822; lost@example.com\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n"
+    )
+    report = parse(raw)
+    assert report.family == "rfc3464"
+    assert [(f.recipient, f.reason) for f in report.findings] == [
+        ("lost@example.com", "userunknown")
+    ]
+
+
+def test_bad_status_and_missing_fields_never_raise() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@gw.example\nContent-Type: multipart/report; boundary=B\n\n"
+        b"--B\nContent-Type: message/delivery-status\n\n"
+        b"Final-Recipient: rfc822; odd@example.com\nStatus: 5\nAction: \n\n"
+        b"Final-Recipient: nonsense\n\n--B--\n"
+    )
+    report = parse(raw)
+    assert report.error is None
+    assert [f.recipient for f in report.findings] == ["odd@example.com"]
+    assert report.findings[0].status is None
+
+
+def test_detects_only_reports() -> None:
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes((FIXTURES / "not-a-bounce.eml").read_bytes(),
+                                   policy=policy.compat32)
+    assert not FAMILY.detect(msg)

@@ -1,0 +1,56 @@
+"""The plain-text bounce engine: sections, recipient blocks, fallbacks."""
+
+from __future__ import annotations
+
+import re
+
+from parsers.textbounce import TextFamily, extract_text_bounce, recipient_blocks, section_of
+from tests.parsers.bounce_helpers import message
+
+PLAIN = TextFamily(name="plain", senders=re.compile("mailer-daemon", re.I))
+
+
+def test_section_stops_at_the_original_message() -> None:
+    text = "report\n<a@b.example>: 550 no\n\n------ This is a copy of the message\nTo: c@d.example\n"
+    assert "c@d.example" not in section_of(PLAIN, text)
+
+
+def test_blocks_follow_recipient_lines() -> None:
+    section = (
+        "The following address(es) failed:\n\n"
+        "  one@example.org\n    550 5.1.1 user unknown\n"
+        "  two@example.org\n    552 5.2.2 mailbox full\n"
+    )
+    blocks = recipient_blocks(PLAIN, section, set())
+    assert [b[0] for b in blocks] == ["one@example.org", "two@example.org"]
+    assert "mailbox full" in "\n".join(blocks[1][1])
+    assert "mailbox full" not in "\n".join(blocks[0][1])
+
+
+def test_address_repeated_inside_its_explanation_stays_one_block() -> None:
+    section = "<x@example.org>:\nRemote host said: 550 5.1.1 <x@example.org>... User unknown\n"
+    blocks = recipient_blocks(PLAIN, section, set())
+    assert len(blocks) == 1
+    assert "User unknown" in "\n".join(blocks[0][1])
+
+
+def test_quoted_headers_are_not_recipients() -> None:
+    section = "Message-ID: <abc.123@mx.example.org>\nFrom: someone@example.org\n"
+    assert recipient_blocks(PLAIN, section, set()) == []
+
+
+def test_x_failed_recipients_when_the_text_names_nobody() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@mx.example\nX-Failed-Recipients: gone@example.net\n"
+        "Subject: failed\n\nDelivery failed permanently: user unknown.\n"
+    )
+    findings = extract_text_bounce(PLAIN, msg)
+    assert [(f.recipient, f.reason) for f in findings] == [("gone@example.net", "userunknown")]
+
+
+def test_own_parties_are_not_recipients() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@mx.example\nTo: sender@example.com\nSubject: failed\n\n"
+        "Original sender: sender@example.com\n<rcpt@example.net>: 550 no such user\n"
+    )
+    assert [f.recipient for f in extract_text_bounce(PLAIN, msg)] == ["rcpt@example.net"]
