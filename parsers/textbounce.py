@@ -40,6 +40,8 @@ ORIGINAL_MARKERS = re.compile(
     r"|Forwarded message|The header of the original|Original mail|Message text follows"
     r"|Unsent message below|Headers of the original|original message follows|Undelivered message"
     r"|Transcript of session follows|Original Message Headers)"
+    r"|-*\s*START OF RETURNED MESSAGE"
+    r"|Original message (?:as received )?(?:is )?(?:as )?follows"
     r"|Original message follows\.?"
     r"|The original message (?:was|headers|is) "
     r"|Message headers follow\.?"
@@ -62,13 +64,16 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
     re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
-               rf"(?: (?:your|the) (?:mail|message|e-?mail))? to:?\s*<?(?P<addr>{ADDR})>?", re.I),
+               rf"(?: (?:your|the) (?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
+               re.I),
+    re.compile(rf"^\s*(?:[*\u2022-]+)\s*<?(?P<addr>{ADDR})>?\s*$"),
+    re.compile(rf"\baddressed,\s+<?(?P<addr>{ADDR})>?,", re.I),
     re.compile(rf":\s*<?(?P<addr>{ADDR})>?\s*$"),
 )
 
 #: header lines quoted in a report (the original's headers): never a recipient line
 _HEADER_LINE_RE = re.compile(
-    r"^\s*(?:message-id|in-reply-to|references|from|return-path|sender|reply-to|received|date"
+    r"^\s*>?\s*(?:message-id|in-reply-to|references|from|return-path|sender|reply-to|received|date"
     r"|x-[\w-]+|subject|errors-to|list-[\w-]+|delivered-to|envelope-from|mail from|cc|bcc"
     r"|resent-[\w-]+|dkim-signature|content-[\w-]+)\s*:",
     re.I,
@@ -92,6 +97,9 @@ class TextFamily:
     subjects: re.Pattern[str] | None = None
     markers: re.Pattern[str] | None = None
     headers: tuple[str, ...] = ()
+    #: top-level content types that are themselves a signature (a delivery
+    #: report whose machine-readable part was empty or unreadable)
+    content_types: tuple[str, ...] = ()
     require_marker: bool = False
     start: re.Pattern[str] | None = None
     end: re.Pattern[str] | None = None
@@ -108,6 +116,8 @@ class TextFamily:
 
     def detect(self, msg: Message) -> bool:
         if self.headers and any(h in msg for h in self.headers):
+            return True
+        if self.content_types and msg.get_content_type() in self.content_types:
             return True
         hit = False
         if self.senders is not None and self.senders.search(header_text(msg, "From")):
@@ -185,13 +195,20 @@ def recipient_blocks(
     return blocks
 
 
-def fallback_recipients(msg: Message, excluded: set[str]) -> list[str]:
-    """Who failed when the report does not say: X-Failed-Recipients, then the original's To."""
+_GENERATED_RE = re.compile(rf"\(generated from <?({ADDR})>?\)", re.I)
+
+
+def fallback_recipients(msg: Message, excluded: set[str], section: str = "") -> list[str]:
+    """Who failed when the report does not say: X-Failed-Recipients, an alias the report
+    expanded ("an undisclosed address (generated from a@b)"), then the original's To."""
     failed = header_text(msg, "X-Failed-Recipients")
     if failed:
         found = [clean_address(a) for a in re.findall(ADDR, failed)]
         if found:
             return list(dict.fromkeys(found))
+    generated = _GENERATED_RE.findall(section)
+    if generated:
+        return list(dict.fromkeys(generated))
     orig = original_message(msg)
     if orig is not None:
         for name in ("To", "Delivered-To", "X-Original-To"):
@@ -228,7 +245,7 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         # the failed address may be the bounce's own To: (mail to oneself, forwarding)
         blocks = recipient_blocks(family, section, set())
     if not blocks:
-        addrs = fallback_recipients(msg, excluded)
+        addrs = fallback_recipients(msg, excluded, section)
         if not addrs:
             addr = _inline_original_recipient(text, excluded)
             addrs = [addr] if addr else []

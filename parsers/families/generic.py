@@ -16,6 +16,7 @@ from parsers.textbounce import TextFamily
 FAMILY = TextFamily(
     name="generic",
     headers=("X-Failed-Recipients",),
+    content_types=("multipart/report",),
     senders=re.compile(
         r"mailer-daemon|mailer_daemon|postmaster|post_master|mail deliver|delivery subsystem"
         r"|mail administrator|system administrator|mdaemon|maildaemon|bounce",

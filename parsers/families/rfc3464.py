@@ -86,6 +86,27 @@ def _plausible(address: str | None) -> bool:
     return bool(address) and "." in str(address).rpartition("@")[2]
 
 
+def _prefer_original(final: str | None, original: str) -> bool:
+    """Whether to report Original-Recipient instead of Final-Recipient.
+
+    Final-Recipient is normally right: after forwarding to another domain it
+    names the mailbox that really failed. But a gateway's internal name
+    (``user@server``, no dot) or a mailbox name the recipient's own system
+    mapped the address to (another local part within the same domain, e.g.
+    PMDF's ``HAASM@host.example.ch`` for ``user@example.ch``) means nothing
+    to the sender, who addressed the original.
+    """
+    if not _plausible(original):
+        return False
+    if not _plausible(final):
+        return True
+    f_local, _, f_domain = str(final).lower().rpartition("@")
+    o_local, _, o_domain = original.lower().rpartition("@")
+    if f_local.strip('"') == o_local.strip('"'):
+        return False
+    return f_domain == o_domain or f_domain.endswith("." + o_domain)
+
+
 def _mta(value: str | None) -> str | None:
     if not value:
         return None
@@ -161,9 +182,9 @@ class RFC3464:
             if not final:
                 continue
             recipient = _address(final)
-            if not _plausible(recipient) and block.get("original-recipient"):
-                # a gateway's internal name (Sun Messaging Server): the original is the address
-                recipient = _address(block["original-recipient"]) or recipient
+            original_field = _address(block.get("original-recipient") or "")
+            if original_field and _prefer_original(recipient, original_field):
+                recipient = original_field
             if not recipient or "@" not in recipient or recipient.lower() in seen:
                 continue
             seen.add(recipient.lower())
