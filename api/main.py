@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.deps import AppState
-from api.routes import admin, events, health, policy, suppressions
+from api.limits import BodyLimit
+from api.routes import admin, events, health, policy, return_paths, stats, suppressions, transfer
 
 STATIC = Path(__file__).parent / "static"
 
@@ -26,10 +27,14 @@ def create_app(state: AppState) -> FastAPI:
     )
     app.state.returnpath = state
     problems.install(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
+    app.include_router(transfer.router)  # before /{address}, which would match 'export'
     app.include_router(suppressions.router)
     app.include_router(events.router)
     app.include_router(policy.router)
+    app.include_router(stats.router)
+    app.include_router(return_paths.router)
     app.include_router(admin.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

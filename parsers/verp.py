@@ -74,11 +74,15 @@ _MAX_PARTS = 32
 def find_token(msg: Message, envelope_recipient: str | None) -> str | None:
     """The return-path token for this message, or None.
 
-    The envelope recipient wins; without it, trace headers of the report and
-    then the return path of the original message it carries are tried.
+    The envelope recipient wins; when it carries no token (feedback-loop
+    reports go to a fixed address such as ``fbl@``), trace headers of the
+    report and then the return path of the original message it carries are
+    tried.
     """
     if envelope_recipient:
-        return token_of_address(envelope_recipient)
+        token = token_of_address(envelope_recipient)
+        if token:
+            return token
     for address in _candidate_addresses(msg):
         token = token_of_address(address)
         if token:
@@ -152,3 +156,10 @@ def _candidate_addresses(msg: Message) -> Iterable[str]:
 
 def _addresses(text: str) -> list[str]:
     return addresses_in(text)
+
+
+# Signed tokens (parsers.signing) are read before classic VERP. Imported here,
+# at the end, because signing builds on this module's Token.
+from parsers import signing as _signing  # noqa: E402
+
+register_decoder("signed-v1", _signing.verp_decoder)

@@ -14,6 +14,7 @@ import typer
 
 from returnpath.settings import Settings
 from store import keys as key_store
+from store import signing_keys
 from store import tenants as tenant_store
 from store.db import Store
 from store.errors import Conflict, NotFound
@@ -90,3 +91,29 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key; requests with it are refused within seconds."""
     _run(lambda store: key_store.revoke_key(store, key_id))
     typer.echo(f"revoked {key_id}")
+
+
+@tenants_app.command("signing-key")
+def tenants_signing_key(
+    name: str,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="start a new key; old ones retire after a grace period")
+    ] = False,
+) -> None:
+    """Print the tenant's current return-path signing key (id and base64 secret) for the sending relay."""
+    import base64
+
+    async def action(store: Store) -> tuple[int, bytes]:
+        tenant = await tenant_store.get_tenant(store, name)
+        if tenant is None or tenant.id is None:
+            raise NotFound(f"no tenant named {name!r}")
+        if rotate:
+            await signing_keys.rotate(store, tenant.id)
+        key = await signing_keys.current_key(store, tenant.id)
+        return key.key_id, key.secret
+
+    key_id, secret = _run(action)
+    typer.echo(
+        f"key id {key_id}; configure your relay with: parsers.signing.make_return_path(secret=..., key_id={key_id}, ...)"
+    )
+    typer.echo(f"{key_id} {base64.b64encode(secret).decode()}")

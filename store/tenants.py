@@ -19,6 +19,7 @@ from store.db import Store
 from store.errors import Conflict
 from store.models import Domain, SigningKey, Tenant, utcnow
 from store.policy import Policy
+from store.signing_keys import ensure_key
 
 DEFAULT_TENANT = "default"
 
@@ -65,6 +66,7 @@ async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRe
             session.add(tenant)
             await session.flush()
         assert tenant.id is not None
+        await ensure_key(session, tenant.id)
         for domain in {normalise_domain(d) for d in domains if d.strip()}:
             owner = await session.get(Domain, domain)
             if owner is None:

@@ -1,19 +1,27 @@
 """Who a finding is about and whether the bounce proved it: the return-path token.
 
 A finding carries the token the parsers found (undecoded). With the tenant's
-signing keys we verify it; a valid signature makes the finding ``verified``
-and tells its stream. Without a valid signature the token may still name the
-recipient (attribution), but the finding stays unverified.
+signing keys we verify it (``parsers.signing``); a valid signature makes the
+finding ``verified``, names the recipient we actually sent to (which beats
+a forwarded Final-Recipient), and tells the stream. Anything else leaves the
+finding unverified — the token may still *name* the recipient when the
+report names none, but it is never trusted for that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from parsers.model import Finding
+from parsers import signing
+from parsers.model import Finding, Kind
 from parsers.verp import decode_token
+from store.db import Store
+from store.models import utcnow
+
+# Bounces arrive within days; a token older than this is not evidence any more.
+MAX_TOKEN_AGE = timedelta(days=45)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +44,48 @@ def attribute(
 ) -> Attribution:
     if not finding.token:
         return NO_TOKEN
+    live = {
+        kid: secret
+        for kid, (secret, retire_at) in keys.items()
+        if retire_at is None or retire_at > now
+    }
+    result = signing.verify_return_path(
+        finding.token, secrets=live, domain=domain, max_age=MAX_TOKEN_AGE, now=now
+    )
+    if result.status is signing.Status.UNATTRIBUTED and finding.recipient:
+        # The token carries only a hash of the recipient: the report's own recipient must match it.
+        result = signing.verify_return_path(
+            finding.token,
+            secrets=live,
+            domain=domain,
+            max_age=MAX_TOKEN_AGE,
+            now=now,
+            recipient_hint=finding.recipient,
+        )
+    if result.verified:
+        return Attribution(
+            True, result.recipient or finding.recipient, result.message_id, result.stream, "valid"
+        )
+    if result.status is not signing.Status.NOT_SIGNED:
+        # Signed but not valid (tampered, expired, foreign, retired key): name, never trust.
+        return Attribution(False, result.recipient, result.message_id, None, str(result.status))
     decoded = decode_token(finding.token)
     if decoded is None:
         return Attribution(False, None, None, None, "malformed")
     return Attribution(False, decoded.recipient, decoded.message_id, None, "not_signed")
+
+
+async def attribute_address(store: Store, tenant_id: int, address: str) -> Attribution:
+    """Verify a whole return-path address with the tenant's keys (the API's /verify)."""
+    from store.tenants import load_context
+
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    token = local.split("+", 1)[1] if "+" in local else ""
+    async with store.read() as session:
+        context = await load_context(session, tenant_id)
+    return attribute(
+        Finding(kind=Kind.UNKNOWN, reason="undefined", token=token or None),
+        context.signing_keys,
+        domain.lower(),
+        utcnow(),
+    )

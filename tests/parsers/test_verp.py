@@ -52,7 +52,9 @@ def test_classic_verp_decoding(token: str, recipient: str | None) -> None:
 def test_envelope_recipient_wins() -> None:
     msg = _msg(b"Delivered-To: b+fromheader@x.example\nSubject: x\n\n")
     assert find_token(msg, "b+fromenvelope@x.example") == "fromenvelope"
-    assert find_token(msg, "b@x.example") is None  # the envelope is authoritative
+    # An envelope without a token (a fixed feedback-loop address) falls back to the message.
+    assert find_token(msg, "fbl@x.example") == "fromheader"
+    assert find_token(_msg(b"Subject: x\n\n"), "fbl@x.example") is None
 
 
 def test_trace_headers_when_no_envelope() -> None:
