@@ -252,8 +252,7 @@ RULES: tuple[Rule, ...] = (
             "suspended", "sender rejected", "too many recipients", "recipient preferences",
             "rate",
         ),
-        commands=("RCPT", None),
-        defer_to_status=True,
+        commands=("RCPT",),
     ),
     _rule(
         "filtered",
@@ -541,7 +540,11 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("DATA", ("end of data", " data command", "final data", "after data", ">>> data",
               "in reply to data", "[data]")),
     ("RCPT", ("rcpt to", "rcpt command", ">>> rcpt", "smtp:rcpt", "does not like recipient",
-              "recipient address rejected", "[rcpt_to]")),
+              "recipient address rejected", "[rcpt_to]",
+              # replies only a directory lookup at RCPT time gives
+              "resolver.adr.", "returned unknown recipient",
+              "requested action not taken: mailbox unavailable",
+              "because the address couldn't be found")),
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
     ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),

@@ -62,6 +62,7 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*\.\.\.\s*(?P<diag>.*)$"),
     re.compile(rf"^\s*<?(?P<addr>{ADDR})>?\s+(?P<diag>[\[(].*)$"),
     re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
+    re.compile(rf"^>>> RCPT TO:\s*<(?P<addr>{ADDR})>", re.I),  # sendmail transcript
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
     re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
                rf"(?: (?:your|the) (?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
@@ -263,7 +264,8 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,
-                         command=family.command or _command(diag) or _command(section),
+                         command=family.command or _command(diag)
+                         or (_command(section) if len(blocks) == 1 else None),
                          original_message_id=orig_id)
         )
     return findings
