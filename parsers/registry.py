@@ -12,6 +12,7 @@ from __future__ import annotations
 from parsers.base import Family
 from parsers.families import (
     amazonses,
+    appliances,
     arf,
     exchange,
     generic,
@@ -32,6 +33,7 @@ FAMILIES: tuple[Family, ...] = (
     exchange.FAMILY,
     james.FAMILY,
     japan.FAMILY,
+    *appliances.FAMILIES,
     rfc3834.FAMILY,
     unsubscribe.FAMILY,
     generic.FAMILY,
