@@ -186,8 +186,8 @@ def recipient_blocks(
                     # the address again, inside its own explanation ("<a>... User unknown")
                     current = existing[1]
                     break
-                diag = m.groupdict().get("diag") or ""
-                current = [diag] if diag else []
+                # the whole line: besides the reply it may name the command ("RCPT To:")
+                current = [line.strip()]
                 blocks.append((addr, current))
                 opened = True
                 break

@@ -34,7 +34,8 @@ ROWS: list[tuple[str, str, str, str, str | None, str]] = [
     ("qmail.eml", "blocked@example.net", "soft_bounce", "blocked", "5.7.1", "generic"),
     ("sendmail-text.eml", "typo@example.co.jp", "hard_bounce", "hostunknown", "5.1.2",
      "generic"),
-    ("generic-plain.eml", "someone@example.net", "hard_bounce", "userunknown", None, "generic"),
+    # "User unknown" with no code and no SMTP command: Sisimai calls it a filter's refusal
+    ("generic-plain.eml", "someone@example.net", "soft_bounce", "filtered", None, "generic"),
     ("gmail-text.eml", "later@example.com", "delayed", "expired", None, "gmail"),
     ("googlegroups.eml", "closed-list@googlegroups.com", "soft_bounce", "rejected", None,
      "googlegroups"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from parsers.base import make_finding
 from parsers.model import Kind
 from parsers.reasons import classify, find_command, find_reply_code, find_status, kind_for
 
@@ -53,7 +54,14 @@ CASES: list[tuple[str, str | None, str | None, Kind, str]] = [
 @pytest.mark.parametrize(("diagnostic", "status", "action", "kind", "reason"), CASES)
 def test_classify(diagnostic: str, status: str | None, action: str | None, kind: Kind,
                   reason: str) -> None:
-    assert classify(diagnostic, status, find_reply_code(diagnostic), action) == (kind, reason)
+    """Through make_finding, the path every family takes (status and reply code recovery)."""
+    finding = make_finding("test", "a@b.example", diagnostic, status=status, action=action)
+    assert (finding.kind, finding.reason) == (kind, reason)
+
+
+def test_user_unknown_words_alone_are_a_filter() -> None:
+    """Sisimai's rule: without the SMTP command, "user unknown" may be a content filter."""
+    assert classify("550 User unknown") == (Kind.SOFT_BOUNCE, "filtered")
 
 
 def test_user_unknown_after_data_is_a_filter() -> None:

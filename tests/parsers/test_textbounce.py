@@ -42,7 +42,7 @@ def test_quoted_headers_are_not_recipients() -> None:
 def test_x_failed_recipients_when_the_text_names_nobody() -> None:
     msg = message(
         "From: MAILER-DAEMON@mx.example\nX-Failed-Recipients: gone@example.net\n"
-        "Subject: failed\n\nDelivery failed permanently: user unknown.\n"
+        "Subject: failed\n\nDelivery failed permanently: 550 5.1.1 user unknown.\n"
     )
     findings = extract_text_bounce(PLAIN, msg)
     assert [(f.recipient, f.reason) for f in findings] == [("gone@example.net", "userunknown")]
