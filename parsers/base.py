@@ -134,6 +134,7 @@ def make_finding(
     diagnostic itself does not.
     """
     from parsers import reasons  # local: reasons imports model, not base
+    from parsers.providers import provider_reason
 
     diagnostic = _SPACE_RE.sub(" ", diagnostic).strip() if diagnostic else None
     # "Status: 5.1.1 (user unknown)", "Status: 550", junk: keep only a real code
@@ -144,6 +145,8 @@ def make_finding(
         smtp_code = reasons.find_reply_code(diagnostic)
     if command is None:
         command = reasons.find_command(diagnostic) or reasons.find_command(context)
+    if not reason and (action or "").lower() not in ("delivered", "relayed", "expanded"):
+        reason = provider_reason(diagnostic, extra.get("remote_mta"), recipient)
     if reason:
         kind = reasons.kind_for(reason, status, action, smtp_code)
     else:

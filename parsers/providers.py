@@ -1,0 +1,66 @@
+"""Receiving providers' own error vocabularies ("rhost" tables).
+
+Large mailbox providers answer with house codes and phrases whose meaning
+they document (Orange's ``LPN007_416``, Cox's ``AUP#CXBL``, docomo's
+"Unknown user" after DATA). The generic tables in ``parsers.reasons`` would
+read them by their SMTP shape and often guess wrong; these rows, keyed by
+who the remote host is, say what the provider means. A row applies when the
+provider's domain appears in the remote MTA, the recipient's domain or the
+host named in the diagnostic. First matching row wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider: how to recognise it, and its phrases/codes → reason."""
+
+    name: str
+    hosts: re.Pattern[str]
+    rules: tuple[tuple[re.Pattern[str], str], ...]
+
+
+def _p(name: str, hosts: str, *rules: tuple[str, str]) -> Provider:
+    return Provider(name, re.compile(hosts, re.I),
+                    tuple((re.compile(rx, re.I), reason) for rx, reason in rules))
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    # Orange / Wanadoo publish numbered codes: OFR_nnn, LPNnnn_nnn (the last three digits)
+    _p("orange", r"\b(?:orange|wanadoo)\.fr\b|\b(?:OFR|LPN)\d*_\d{3}\b",
+       (r"\b(?:OFR|LPN)\d*_(?:416|417|418)\b", "userunknown"),
+       (r"\b(?:OFR|LPN)\d*_(?:425|426)\b", "suspend"),
+       (r"\b(?:OFR|LPN)\d*_506\b", "spamdetected"),
+       (r"\b(?:OFR|LPN)\d*_505\b", "systemerror"),
+       (r"\b(?:OFR|LPN)\d*_(?:103|104|107|108|109|510|999)\b", "blocked"),
+       (r"\b(?:OFR|LPN)\d*_630\b", "policyviolation")),
+    # Cox: AUP# codes, blocklists CXBL/CDRBL
+    _p("cox", r"\bcox\.net\b|cloudfilter\.net",
+       (r"AUP#(?:CXBL|CDRBL|CXDNS|CXSNDR|CXRCV)", "blocked"),
+       (r"AUP#(?:CXMXRT|CXTHROT)", "ratelimited")),
+    # NTT docomo refuses unknown addresses after DATA with "Unknown user"
+    _p("docomo", r"\bdocomo\.ne\.jp\b",
+       (r"unknown user", "userunknown")),
+    # Yahoo: "This user doesn't have a yahoo.com account"
+    _p("yahoo", r"\byahoo(?:dns)?\.(?:com|co\.\w+|net)\b|\byahoo-inc\.com\b",
+       (r"user doesn't have a \S+ account", "userunknown")),
+)
+
+_HOST_RE = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b", re.I)
+
+
+def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
+    """The reason a provider's own table gives, or None."""
+    if not diagnostic:
+        return None
+    context = " ".join(w for w in where if w) + " " + diagnostic[:600]
+    for provider in PROVIDERS:
+        if provider.hosts.search(context):
+            for pattern, reason in provider.rules:
+                if pattern.search(diagnostic):
+                    return reason
+    return None
