@@ -242,6 +242,12 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # what a provider says only of an address it looked up and did not find
+        "userunknown",
+        words=("because the address couldn't be found", "not listed in domino directory",
+               "recipientnotfound", "invalid final delivery userid"),
+    ),
+    _rule(
         "userunknown",
         words=_USER_UNKNOWN_WORDS,
         regexes=_USER_UNKNOWN_REGEXES,
@@ -543,8 +549,7 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "recipient address rejected", "[rcpt_to]",
               # replies only a directory lookup at RCPT time gives
               "resolver.adr.", "returned unknown recipient",
-              "requested action not taken: mailbox unavailable",
-              "because the address couldn't be found")),
+              "requested action not taken: mailbox unavailable")),
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
     ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),

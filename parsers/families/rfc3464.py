@@ -107,6 +107,32 @@ def _prefer_original(final: str | None, original: str) -> bool:
     return f_domain == o_domain or f_domain.endswith("." + o_domain)
 
 
+def _command_context(human: str, address: str, has_diagnostic: bool, single: bool,
+                     about: str | None) -> str | None:
+    """Human-part text that may name the SMTP command the remote host refused.
+
+    With a Diagnostic-Code, only the human part's words about this address
+    (the line naming it and its continuation lines) and the transcript line
+    just above each mention (sendmail's ``>>> DATA`` before ``<<< 550 ...``)
+    count. Without one, the paragraph about the
+    recipient, or the whole text for a single recipient, is all there is.
+    """
+    if not human:
+        return None
+    if not has_diagnostic:
+        return human[:8000] if single else about
+    lines = human[:20000].split("\n")
+    low = address.lower()
+    picked = [about] if about else []
+    for n, line in enumerate(lines):
+        if low in line.lower():
+            if n and lines[n - 1].lstrip().startswith((">>>", "<<<")):
+                picked.append(lines[n - 1])
+            picked.append(line)
+            picked.extend(nxt for nxt in lines[n + 1 : n + 4] if nxt[:1].isspace())
+    return "\n".join(picked) or None
+
+
 def _mta(value: str | None) -> str | None:
     if not value:
         return None
@@ -205,8 +231,7 @@ class RFC3464:
                 status=status,
                 action=action,
                 diagnostic_type=diag_type,
-                # one recipient: the whole transcript may say which command failed
-                context=human[:8000] if single else about,
+                context=_command_context(human, recipient, bool(diagnostic), single, about),
                 remote_mta=_mta(block.get("remote-mta")),
                 reporting_mta=_mta(per_message.get("reporting-mta") or block.get("reporting-mta")),
                 original_message_id=orig_id,
