@@ -559,6 +559,23 @@ _COLLAPSE_RE = re.compile(r"\s+")
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
 
+_REPLY_PREFIX_RE = re.compile(r"(?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")
+
+
+def _join_reply_lines(text: str) -> str:
+    """Drop the code prefixes of a multi-line reply's continuation lines.
+
+    "552-5.7.0 ... a potential 552-5.7.0 security issue" must read as
+    "... a potential security issue" for the phrase tables. The first
+    prefix stays (it is the reply code).
+    """
+    first = _REPLY_PREFIX_RE.search(text)
+    if first is None:
+        return text
+    head, tail = text[: first.end()], text[first.end() :]
+    return head + _COLLAPSE_RE.sub(" ", _REPLY_PREFIX_RE.sub("", tail))
+
+
 def find_status(text: str | None) -> str | None:
     """The first RFC 3463 code in a text (``5.1.1``), if any."""
     if not text:
@@ -670,7 +687,8 @@ def reason_for(
     action = (action or "").lower()
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
-    text = _COLLAPSE_RE.sub(" ", diagnostic[:_TEXT_CAP].lower()) if diagnostic else ""
+    text = _join_reply_lines(_COLLAPSE_RE.sub(" ", diagnostic[:_TEXT_CAP].lower())
+                             ) if diagnostic else ""
     temporary = (status or reply_code or "").startswith("4")
     if is_vague(status):
         status = None

@@ -107,6 +107,38 @@ def _prefer_original(final: str | None, original: str) -> bool:
     return f_domain == o_domain or f_domain.endswith("." + o_domain)
 
 
+_CONTINUED_RE = re.compile(r"^(\d{3})-")
+
+
+def _complete_reply(human: str, diagnostic: str | None) -> str | None:
+    """A multi-line reply cut to its first line (sendmail does this), completed from
+    the transcript in the human part, where every ``<<< 552-...`` line is kept."""
+    if not diagnostic or not human:
+        return diagnostic
+    m = _CONTINUED_RE.match(diagnostic)
+    if m is None:
+        return diagnostic
+    needle = diagnostic[4:60]
+    at = human.find(needle)
+    start = -1
+    while at >= 0:  # prefer the transcript copy ("<<< 552-...") over a summary line
+        line_start = human.rfind("\n", 0, at) + 1
+        if human[line_start:at].lstrip().startswith("<<<"):
+            start = line_start
+            break
+        at = human.find(needle, at + 1)
+    if start < 0:
+        return diagnostic
+    code = m.group(1)
+    lines = []
+    for line in human[start : start + 4000].split("\n"):
+        bare = line.strip().removeprefix("<<<").strip()
+        if not bare.startswith(code):
+            break
+        lines.append(bare)
+    return " ".join(lines) if lines else diagnostic
+
+
 def _command_context(human: str, address: str, has_diagnostic: bool, single: bool,
                      about: str | None) -> str | None:
     """Human-part text that may name the SMTP command the remote host refused.
@@ -219,7 +251,7 @@ class RFC3464:
             status = (block.get("status") or "").strip().split(" ")[0] or None
             raw_diag = block.get("diagnostic-code") or ""
             diag_type = raw_diag.split(";", 1)[0].strip() if ";" in raw_diag else None
-            diagnostic = strip_diagnostic_type(raw_diag)
+            diagnostic = _complete_reply(human, strip_diagnostic_type(raw_diag))
             about = _paragraph_about(human, recipient) if human else None
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
