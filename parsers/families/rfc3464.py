@@ -108,6 +108,19 @@ def _prefer_original(final: str | None, original: str) -> bool:
 
 
 _CONTINUED_RE = re.compile(r"^(\d{3})-")
+_SUMMARY_RE = re.compile(r"^[245]\.\d{1,3}\.\d{1,3} - [A-Za-z ]{3,60}?(?=[245]\d\d[ -])")
+
+
+def _strip_summary(diagnostic: str | None) -> str | None:
+    """Drop a relay's own summary before the remote reply.
+
+    Amazon SES writes ``5.1.0 - Unknown address error 550-'5.7.1 ...'``: its
+    guess first, then what the remote host really said. Only the latter
+    carries the cause.
+    """
+    if not diagnostic:
+        return diagnostic
+    return _SUMMARY_RE.sub("", diagnostic, count=1)
 
 
 def _complete_reply(human: str, diagnostic: str | None) -> str | None:
@@ -251,7 +264,7 @@ class RFC3464:
             status = (block.get("status") or "").strip().split(" ")[0] or None
             raw_diag = block.get("diagnostic-code") or ""
             diag_type = raw_diag.split(";", 1)[0].strip() if ";" in raw_diag else None
-            diagnostic = _complete_reply(human, strip_diagnostic_type(raw_diag))
+            diagnostic = _complete_reply(human, _strip_summary(strip_diagnostic_type(raw_diag)))
             about = _paragraph_about(human, recipient) if human else None
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
