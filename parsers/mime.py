@@ -145,7 +145,7 @@ def report_text(msg: Message) -> str:
             continue
         elif ctype.startswith("text/") or (ctype == "application/octet-stream" and part is msg):
             plain.append(part_text(part))
-    text = "\n".join(plain) if plain and any(t.strip() for t in plain) else "\n".join(html)
+    text = "\n".join(plain) if any(t and not t.isspace() for t in plain) else "\n".join(html)
     memo["report_text"] = text
     return text
 
@@ -159,7 +159,11 @@ def unsurrogate(text: str) -> str:
 
 
 def _block_text(block: Message) -> str:
-    return "".join(f"{k}: {unsurrogate(str(v))}\n" for k, v in block.items())
+    out = []
+    for name, value in block.raw_items():  # raw pairs: no per-field policy parsing
+        text = str(value)
+        out.append(f"{name}: {text if text.isascii() else unsurrogate(text)}\n")
+    return "".join(out)
 
 
 def delivery_status_text(msg: Message) -> str | None:
