@@ -179,8 +179,8 @@ def recipient_blocks(
                     continue
                 addr = clean_address(m.group("addr"))
                 low = addr.lower()
-                if low in excluded or _POSTMASTER_RE.match(low):
-                    continue
+                if len(addr) > 254 or low in excluded or _POSTMASTER_RE.match(low):
+                    continue  # RFC 5321 caps a path at 256 octets: longer is junk
                 existing = next((b for b in blocks if b[0].lower() == low), None)
                 if existing is not None:
                     # the address again, inside its own explanation ("<a>... User unknown")
