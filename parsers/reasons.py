@@ -512,7 +512,7 @@ LATE_RULES: tuple[Rule, ...] = (
             "retry time not reached", "has been delayed", "giving up", "gave up",
             "too long in the queue", "queue too long", "was not delivered within",
             "delivery expired", "message timed out", "timed out", "timeout",
-            "retry period", "expired", "could not be delivered for",
+            "retry period", "expired", "could not be delivered for", "host not reachable",
         ),
         regexes=(("attempts", r"failed \d+ attempts"),),
     ),

@@ -17,6 +17,12 @@ FAMILY = TextFamily(
     name="generic",
     headers=("X-Failed-Recipients",),
     content_types=("multipart/report",),
+    # warnings: the MTA is still trying (Postfix, Exim, Zoho, Gmail all say so)
+    delayed=re.compile(
+        r"THIS IS A WARNING (?:MESSAGE )?ONLY|has not yet been delivered|will be retried"
+        r"|still being retried|Delivery attempts will continue|delivery has been delayed",
+        re.I,
+    ),
     senders=re.compile(
         r"mailer-daemon|mailer_daemon|postmaster|post_master|mail deliver|delivery subsystem"
         r"|mail administrator|system administrator|mdaemon|maildaemon|bounce",
