@@ -65,7 +65,7 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^>>> RCPT TO:\s*<(?P<addr>{ADDR})>", re.I),  # sendmail transcript
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
     re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
-               rf"(?: (?:your|the) (?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
+               rf"(?: (?:your |the )?(?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
                re.I),
     re.compile(rf"^\s*(?:[*\u2022-]+)\s*<?(?P<addr>{ADDR})>?\s*$"),
     re.compile(rf"\baddressed,\s+<?(?P<addr>{ADDR})>?,", re.I),

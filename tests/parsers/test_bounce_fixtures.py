@@ -45,6 +45,12 @@ ROWS: list[tuple[str, str, str, str, str | None, str]] = [
      "amazonses"),
     ("kddi.eml", "phone-user@ezweb.ne.jp", "soft_bounce", "mailboxfull", None, "kddi"),
     ("james.eml", "5550100@mms.carrier.example", "soft_bounce", "filtered", None, "apachejames"),
+    ("domino.eml", "taro@corp.example.jp", "hard_bounce", "userunknown", None, "domino"),
+    ("imail.eml", "former@imail.example.net", "hard_bounce", "userunknown", None, "imailserver"),
+    ("interscan.eml", "nobody@gw.example.co.jp", "hard_bounce", "userunknown", None,
+     "trendmicro"),
+    ("verizon-mms.eml", "5550100199@vzwpix.com", "hard_bounce", "userunknown", None, "verizon"),
+    ("orange-dsn.eml", "closed@orange.fr", "soft_bounce", "suspend", "5.5.0", "rfc3464"),
 ]
 
 

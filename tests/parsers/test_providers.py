@@ -1,0 +1,28 @@
+"""Providers' own codes override the generic reading of a reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers.providers import provider_reason
+
+CASES = [
+    ("550 5.5.0 The recipient account is blocked. LPN007_426", "smtp-in.orange.fr", "suspend"),
+    ("550 5.2.0 Mail rejete. Mail rejected. OFR_506 [506]", None, "spamdetected"),
+    ("421 4.2.0 Service refuse. Veuillez essayer plus tard. OFR005_505", None, "systemerror"),
+    ("554 Client host rejected: #216 lpn LPN000_630", "smtp-in.orange.fr", "policyviolation"),
+    ("550 5.1.0 sender rejected. AUP#CXBL", "cxr.mx.a.cloudfilter.net", "blocked"),
+    ("550 Unknown user someone@docomo.ne.jp", "mfsmax.docomo.ne.jp", "userunknown"),
+    ("554 delivery error: dd This user doesn't have a yahoo.com account", "mta5.am0.yahoodns.net",
+     "userunknown"),
+]
+
+
+@pytest.mark.parametrize(("diagnostic", "remote", "reason"), CASES)
+def test_provider_codes(diagnostic: str, remote: str | None, reason: str) -> None:
+    assert provider_reason(diagnostic, remote) == reason
+
+
+def test_no_provider_no_opinion() -> None:
+    assert provider_reason("550 Unknown user someone@example.com", "mx.example.com") is None
+    assert provider_reason(None, "smtp-in.orange.fr") is None
