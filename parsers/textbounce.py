@@ -56,7 +56,7 @@ ORIGINAL_MARKERS = re.compile(
 #: recipient lines most MTAs share; families put their own first
 COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*<(?P<addr>{ADDR})>\s*:?\s*(?P<diag>.*)$"),
-    re.compile(rf"^\s*(?P<addr>{ADDR})\s*:?\s*$"),
+    re.compile(rf"^\s*[\"']?(?P<addr>{ADDR})[\"']?\s*:?\s*$"),
     re.compile(rf"^\s*(?P<addr>{ADDR}):\s+(?P<diag>\S.*)$"),
     re.compile(rf"<(?P<addr>{ADDR})>\.\.\.\s*(?P<diag>.*)$"),
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*\.\.\.\s*(?P<diag>.*)$"),
@@ -170,6 +170,7 @@ def recipient_blocks(
         patterns = (*family.recipients, *COMMON_RECIPIENT_LINES)
     blocks: list[tuple[str, list[str]]] = []
     current: list[str] | None = None
+    inline = False  # the recipient line carried its own words: only continuations follow
     for line in section.split("\n"):
         opened = False
         if "@" in line and not _HEADER_LINE_RE.match(line):
@@ -189,9 +190,14 @@ def recipient_blocks(
                 # the whole line: besides the reply it may name the command ("RCPT To:")
                 current = [line.strip()]
                 blocks.append((addr, current))
+                inline = len(line[m.end("addr") :].strip(" <>.:;,")) >= 10
                 opened = True
                 break
         if not opened and current is not None:
+            if inline and line.strip() and not line[:1].isspace():
+                # sendmail: "554 <a@b>... reply" lines; what follows belongs to others
+                current = None
+                continue
             current.append(line)
     return blocks
 
