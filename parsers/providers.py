@@ -50,7 +50,8 @@ PROVIDERS: tuple[Provider, ...] = (
        (r"user doesn't have a \S+ account", "userunknown")),
 )
 
-_HOST_RE = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b", re.I)
+#: one pass over the context decides whether any provider is involved at all
+_ANY_PROVIDER = re.compile("|".join(f"(?:{p.hosts.pattern})" for p in PROVIDERS), re.I)
 
 
 def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
@@ -58,6 +59,8 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
     if not diagnostic:
         return None
     context = " ".join(w for w in where if w) + " " + diagnostic[:600]
+    if not _ANY_PROVIDER.search(context):
+        return None
     for provider in PROVIDERS:
         if provider.hosts.search(context):
             for pattern, reason in provider.rules:

@@ -143,6 +143,7 @@ def section_of(family: TextFamily, text: str) -> str:
         m = family.start.search(text)
         if m:
             text = text[m.start() :]
+    text = text[:_SECTION_SCAN]  # the report is at the top; never scan a 50 MB original
     end = (family.end or ORIGINAL_MARKERS).search(text)
     if end is None and family.end is not None:
         end = ORIGINAL_MARKERS.search(text)
@@ -151,6 +152,7 @@ def section_of(family: TextFamily, text: str) -> str:
     return text[:32768]
 
 
+_SECTION_SCAN = 65536
 def _excluded(msg: Message) -> set[str]:
     """Addresses that are the bounce's own parties, never a failed recipient."""
     out: set[str] = set()
