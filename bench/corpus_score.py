@@ -31,13 +31,17 @@ PARTS = ("maildir", "flufl-bounce", "to-be-debugged-because")
 
 
 def predict(corpus: Path) -> tuple[list[dict[str, object]], int, float]:
-    """Parse every corpus file; returns prediction rows, file count, seconds spent parsing."""
+    """Parse every corpus file; returns prediction rows, file count, CPU seconds per pass."""
     files = sorted(p for part in PARTS for p in (corpus / part).rglob("*") if p.is_file())
     blobs = [(p, p.read_bytes()) for p in files]
     rows: list[dict[str, object]] = []
-    start = time.perf_counter()
-    reports = [(p, parse(raw)) for p, raw in blobs]
-    elapsed = time.perf_counter() - start
+    # best of three rounds of this process's CPU time: other jobs on a shared
+    # machine inflate wall-clock time, not the parser's own cost
+    elapsed = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        reports = [(p, parse(raw)) for p, raw in blobs]
+        elapsed = min(elapsed, time.process_time() - start)
     for path, report in reports:
         rel = str(path.relative_to(corpus))
         if not report.findings:
@@ -125,7 +129,7 @@ def main() -> int:
         if out.returncode:
             print(out.stderr.strip())
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"files={n_files} parse_seconds={elapsed:.3f} files_per_s={n_files / elapsed:.0f} "
+    print(f"files={n_files} parse_cpu_seconds={elapsed:.3f} files_per_s={n_files / elapsed:.0f} "
           f"peak_rss_mb={peak_kb / 1024:.1f}")
     return 0
 
