@@ -1,8 +1,9 @@
 """The ordered list of families. Order matters: specific before generic.
 
 Complaints first (an ARF report is unambiguous and must never be read as a
-bounce); then standard DSNs; then the non-standard MTAs, each recognised by
-its own signature; then auto-replies and unsubscribe requests, which refuse
+bounce); Amazon SES events (JSON, whose footer would look like an unsubscribe
+link); then standard DSNs; then the non-standard MTAs, each recognised by its
+own signature; then auto-replies and unsubscribe requests, which refuse
 anything that looks like a delivery report; the generic plain-text bounce
 reader last, because it trusts only "this is a bounce" headers.
 """
