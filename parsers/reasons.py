@@ -36,6 +36,8 @@ UNDEFINED = "undefined"
 
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _REPLY_RE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
+_FAIL_STATUS_RE = re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b")
+_FAIL_REPLY_RE = re.compile(r"(?<![\d.])([45][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
 
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
@@ -501,7 +503,8 @@ LATE_RULES: tuple[Rule, ...] = (
         words=(
             "system error", "internal error", "server error", "local error",
             "configuration error", "misconfigured", "transaction failed",
-            "local configuration", "could not load", "recipient error",
+            "local configuration", "could not load", "recipient error", "write error",
+            "i/o error", "queue file",
             "connection reset",
         ),
     ),
@@ -577,18 +580,22 @@ def _join_reply_lines(text: str) -> str:
 
 
 def find_status(text: str | None) -> str | None:
-    """The first RFC 3463 code in a text (``5.1.1``), if any."""
+    """The first failure code (4.x.x, 5.x.x) in a text, else the first success code.
+
+    A transcript shows ``250 2.1.5 Ok`` for RCPT before ``451 4.3.0`` for DATA:
+    the failure is what the report is about.
+    """
     if not text:
         return None
-    m = _STATUS_RE.search(text)
+    m = _FAIL_STATUS_RE.search(text) or _STATUS_RE.search(text)
     return f"{m.group(1)}.{m.group(2)}.{m.group(3)}" if m else None
 
 
 def find_reply_code(text: str | None) -> str | None:
-    """The first SMTP reply code in a text (``550``), if any."""
+    """The first failure reply code (4xx, 5xx) in a text, else the first reply code."""
     if not text:
         return None
-    m = _REPLY_RE.search(text)
+    m = _FAIL_REPLY_RE.search(text) or _REPLY_RE.search(text)
     return m.group(1) if m else None
 
 

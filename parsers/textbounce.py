@@ -62,7 +62,8 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"^\s*(?P<addr>{ADDR})\s*\.\.\.\s*(?P<diag>.*)$"),
     re.compile(rf"^\s*<?(?P<addr>{ADDR})>?\s+(?P<diag>[\[(].*)$"),
     re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
-    re.compile(rf"^>>> RCPT TO:\s*<(?P<addr>{ADDR})>", re.I),  # sendmail transcript
+    # SMTP transcripts: sendmail ">>> RCPT To:<a>", Postfix " In:  RCPT TO:<a>"
+    re.compile(rf"^\s*(?:>>>|In:)\s*RCPT TO:\s*<(?P<addr>{ADDR})>", re.I),
     re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
     re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
                rf"(?: (?:your |the )?(?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
