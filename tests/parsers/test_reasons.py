@@ -102,3 +102,16 @@ def test_hard_means_the_address_is_dead() -> None:
     assert kind_for("blocked", "5.7.1") is Kind.SOFT_BOUNCE
     assert kind_for("mailboxfull", "4.2.2", "delayed") is Kind.DELAYED
     assert kind_for("vacation") is Kind.AUTO_REPLY
+
+
+def test_failure_codes_win_over_success_codes_in_a_transcript() -> None:
+    transcript = "In: RCPT TO:<a@b.example>\nOut: 250 2.1.5 Ok\nIn: DATA\nOut: 451 4.3.0 Error"
+    assert find_status(transcript) == "4.3.0"
+    assert find_reply_code(transcript) == "451"
+    assert find_status("250 2.0.0 Ok: queued") == "2.0.0"
+
+
+def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
+    text = ("552-5.7.0 This message was blocked because its content presents a potential "
+            "552-5.7.0 security issue.")
+    assert classify(text, "5.7.0")[1] == "policyviolation"

@@ -54,3 +54,26 @@ def test_own_parties_are_not_recipients() -> None:
         "Original sender: sender@example.com\n<rcpt@example.net>: 550 no such user\n"
     )
     assert [f.recipient for f in extract_text_bounce(PLAIN, msg)] == ["rcpt@example.net"]
+
+
+def test_postfix_transcript_names_the_recipient() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@mx.example (Mail Delivery System)\nSubject: Postmaster Copy\n\n"
+        "Transcript of session follows.\n\n Out: 220 mx.example ESMTP\n In:  MAIL\n"
+        "     FROM:<sender@example.com>\n Out: 250 2.1.0 Ok\n"
+        " In:  RCPT TO:<rcpt@example.net> ORCPT=rfc822;rcpt@example.net\n Out: 250 2.1.5 Ok\n"
+        " In:  DATA\n Out: 451 4.3.0 Error: queue file write error\n"
+    )
+    [f] = extract_text_bounce(PLAIN, msg)
+    assert (f.recipient, f.status, f.reason) == ("rcpt@example.net", "4.3.0", "systemerror")
+
+
+def test_inline_sendmail_lines_do_not_swallow_the_next_recipient() -> None:
+    section = (
+        "554 <one@example.org>... Remote protocol error: Connection reset by peer\n"
+        "550 example.net (smtp)... 550 Host unknown\n"
+        "554 <two@example.net>... 550 Host unknown (Authoritative answer from name server)\n"
+    )
+    blocks = recipient_blocks(PLAIN, section, set())
+    assert [b[0] for b in blocks] == ["one@example.org", "two@example.net"]
+    assert "Host unknown" not in "\n".join(blocks[0][1])
