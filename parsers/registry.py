@@ -33,7 +33,7 @@ FAMILIES: tuple[Family, ...] = (
     google.GMAIL,
     exchange.FAMILY,
     james.FAMILY,
-    japan.FAMILY,
+    *japan.FAMILIES,
     *appliances.FAMILIES,
     rfc3834.FAMILY,
     unsubscribe.FAMILY,

@@ -113,8 +113,12 @@ class TextFamily:
     #: the text seems to say (Exchange lists directory rejections, i.e. RCPT;
     #: its echo of the envelope would otherwise read as a MAIL FROM failure)
     command: str | None = None
-    #: fixed reasons for provider wordings the generic table cannot know
+    #: fixed reasons for provider wordings the generic table cannot know,
+    #: matched against one recipient's words
     reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
+    #: the same, matched against the whole report (a notice stating the cause
+    #: once, above the per-recipient SMTP detail)
+    section_reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
 
     def detect(self, msg: Message) -> bool:
         if self.headers and any(h in msg for h in self.headers):
@@ -270,7 +274,8 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
-        forced = next((r for pat, r in family.reasons if pat.search(diag)), None)
+        forced = next((r for pat, r in family.section_reasons if pat.search(section)), None)
+        forced = forced or next((r for pat, r in family.reasons if pat.search(diag)), None)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,
                          command=family.command or _command(diag)

@@ -1,4 +1,4 @@
-"""Japanese mobile carriers' own notices (au/KDDI, and the like).
+"""Japanese mobile carriers' own notices (au/KDDI, EZweb, and the like).
 
 au one net (KDDI, ``*.dion.ne.jp``, ``ezweb.ne.jp``) sends a short bilingual
 notice in ISO-2022-JP whose English half reads "Your mail sent on: DATE /
@@ -24,4 +24,19 @@ KDDI = TextFamily(
     ),
 )
 
+#: au's EZweb gateway: "Each of the following recipients was rejected by a
+#: remote mail server." then, when there was an SMTP session, its transcript;
+#: with no transcript the refusal is au's own domain filter. A notice that
+#: says the account is disabled means exactly that, whatever the 550 says.
+EZWEB = TextFamily(
+    name="ezweb",
+    senders=re.compile(r"@ezweb\.ne\.jp", re.I),
+    markers=re.compile(r"rejected by a remote\s+mail server|The user\(s\) account is disabled",
+                       re.I),
+    require_marker=True,
+    section_reasons=((re.compile(r"The user\(s\) account is disabled", re.I), "suspend"),),
+    reasons=((re.compile(r"rejected by a remote\s+mail server", re.I), "filtered"),),
+)
+
 FAMILY = KDDI
+FAMILIES = (KDDI, EZWEB)

@@ -16,3 +16,32 @@ def test_kddi_full_mailbox() -> None:
 
 def test_needs_its_marker() -> None:
     assert not FAMILY.detect(load("exim-text.eml"))
+
+
+def test_ezweb_domain_filter_without_transcript_is_filtered() -> None:
+    from parsers.families.japan import EZWEB
+    from tests.parsers.bounce_helpers import message
+
+    msg = message(
+        "From: <Postmaster@ezweb.ne.jp>\nSubject: Mail System Error - Returned Mail\n\n"
+        "<someone@ezweb.ne.jp>\n"
+        "Each of the following recipients was rejected by a remote mail server.\n"
+    )
+    assert EZWEB.detect(msg)
+    [f] = EZWEB.extract(msg)
+    assert (f.recipient, f.reason) == ("someone@ezweb.ne.jp", "filtered")
+
+
+def test_ezweb_transcript_decides_when_present() -> None:
+    from parsers.families.japan import EZWEB
+    from tests.parsers.bounce_helpers import message
+
+    msg = message(
+        "From: Postmaster@ezweb.ne.jp\nSubject: Mail System Error - Returned Mail\n\n"
+        "Each of the following recipients was rejected by a remote\nmail server.\n"
+        "    Recipient: <gone@ezweb.ne.jp>\n    >>> RCPT TO:<gone@ezweb.ne.jp>\n"
+        "    <<< 550 <gone@ezweb.ne.jp>: User unknown\n"
+    )
+    [f] = EZWEB.extract(msg)
+    assert (f.recipient, f.reason, f.kind.value) == ("gone@ezweb.ne.jp", "userunknown",
+                                                     "hard_bounce")
