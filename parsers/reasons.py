@@ -149,6 +149,12 @@ _USER_UNKNOWN_REGEXES: tuple[tuple[str | tuple[str, ...], str], ...] = (
 # collapsed. Keep rows ordered: specific causes first.
 RULES: tuple[Rule, ...] = (
     _rule(
+        # the sending side's own (or its ESP's) list said no: nothing was attempted
+        "suppressed",
+        words=("suppression list", "address is suppressed", "recipient is suppressed",
+               "has been suppressed", "on the suppression"),
+    ),
+    _rule(
         "mailboxfull",
         words=(
             "mailbox full", "mailbox is full", "mailbox quota", "mailbox size limit exceeded",
@@ -224,7 +230,7 @@ RULES: tuple[Rule, ...] = (
             "unauthenticated email", "sender id", "arc validation",
             "is not designated as permitted sender", "not authorized to send on behalf",
             "authentication information", "fails to pass authentication",
-            "authentication checks",
+            "authentication checks", "required authentication level",
         ),
         statuses=("5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26", "5.7.29",
                   "4.7.24", "4.7.26"),
@@ -395,7 +401,7 @@ RULES: tuple[Rule, ...] = (
             "rate limit", "ratelimit", "rate-limit", "too many messages",
             "too many recipients", "too many emails", "too fast",
             "sending too many", "exceeded the rate", "throttl", "receiving mail at a rate",
-            "unusual rate", "too much mail", "messages per", "transmission rate",
+            "unusual rate", "too much mail", "messages per", "transmission rate", "too quickly",
         ),
         statuses=("5.5.3", "4.5.3"),
     ),

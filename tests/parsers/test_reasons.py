@@ -115,3 +115,15 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     text = ("552-5.7.0 This message was blocked because its content presents a potential "
             "552-5.7.0 security issue.")
     assert classify(text, "5.7.0")[1] == "policyviolation"
+
+
+@pytest.mark.parametrize(("diagnostic", "reason"), [
+    ("550 5.1.1 Address is on the suppression list", "suppressed"),
+    ("421 4.7.0 You are sending too quickly, slow down", "ratelimited"),
+    ("550 5.7.515 Access denied, sending domain example.com doesn't meet the required "
+     "authentication level", "authfailure"),
+    ("554 Set up SPF records for your domain. Rejected due to spam classification",
+     "spamdetected"),
+])
+def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
+    assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
