@@ -19,7 +19,9 @@ class SuppressionPublic(BaseModel):
     verified: bool
     since: datetime
     until: datetime | None = Field(description="null: permanent")
-    event_id: int | None = None
+    event: str | None = Field(
+        default=None, description="the event that caused it (GET /v1/events/{id})"
+    )
     note: str | None = None
 
 
@@ -114,3 +116,13 @@ class KeyPublic(BaseModel):
 
 class KeyCreated(KeyPublic):
     key: str = Field(description="the key itself: shown once, store it now")
+
+
+class HistoryItem(BaseModel):
+    at: datetime
+    what: Literal["event", "add", "remove"]
+    kind: str | None
+    reason: str | None
+    actor: str | None = Field(description="who added or removed it: bounce, admin, key:<id>")
+    stream: str | None
+    event: str | None

@@ -20,9 +20,16 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
     if addr.count("@") < 1:
         raise InvalidAddress(f"not an email address: {address!r}")
     local, _, domain = addr.rpartition("@")
-    local = local.strip().strip('"') if local.startswith('"') and local.endswith('"') else local
-    domain = domain.strip().rstrip(".").lower()
-    if not local or not domain or any(c.isspace() for c in local + domain):
+    local, domain = local.strip(), domain.strip().rstrip(".").lower()
+    quoted = len(local) > 2 and local.startswith('"') and local.endswith('"')
+    if quoted and not any(c in local[1:-1] for c in ' "\\(),:;<>@[]'):
+        local, quoted = local[1:-1], False  # "john" is john: the quotes add nothing
+    if (
+        not local
+        or not domain
+        or any(c.isspace() for c in domain)
+        or (not quoted and any(c.isspace() for c in local))
+    ):
         raise InvalidAddress(f"not an email address: {address!r}")
     try:
         domain = domain.encode("idna").decode("ascii")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from store.db import Store
-from store.models import AddressState, Suppression, SuppressionAudit, utcnow
+from store.models import AddressState, Event, Suppression, SuppressionAudit, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +176,59 @@ async def _get_row(
             )
         )
     ).scalar_one_or_none()
+
+
+async def event_uids(store: Store, ids: Sequence[int | None]) -> dict[int, str]:
+    """Public ids of the events behind suppressions (one query per page)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    async with store.read() as session:
+        rows = await session.execute(
+            select(col(Event.id), col(Event.uid)).where(col(Event.id).in_(wanted))
+        )
+        return {i: u for i, u in rows.all() if i is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    what: str  # "event" | "add" | "remove"
+    kind: str | None
+    reason: str | None
+    actor: str | None
+    stream: str
+    event: str | None
+
+
+async def history(
+    store: Store, tenant_id: int, address: str, limit: int = 200
+) -> list[HistoryEntry]:
+    """Everything that happened to an address, newest first: why it is (or was) suppressed."""
+    async with store.read() as session:
+        audits = (
+            await session.execute(
+                select(SuppressionAudit)
+                .where(
+                    col(SuppressionAudit.tenant_id) == tenant_id,
+                    col(SuppressionAudit.address) == address,
+                )
+                .order_by(col(SuppressionAudit.id).desc())
+                .limit(limit)
+            )
+        ).scalars()
+        events = (
+            await session.execute(
+                select(Event)
+                .where(col(Event.tenant_id) == tenant_id, col(Event.recipient) == address)
+                .order_by(col(Event.id).desc())
+                .limit(limit)
+            )
+        ).scalars()
+        entries = [
+            HistoryEntry(a.at, a.action, a.kind, a.reason, a.actor, a.stream, None) for a in audits
+        ] + [
+            HistoryEntry(e.created_at, "event", e.kind, e.reason, None, e.stream or "", e.uid)
+            for e in events
+        ]
+    return sorted(entries, key=lambda h: (h.at, h.what != "event"), reverse=True)[:limit]

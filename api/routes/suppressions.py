@@ -13,6 +13,7 @@ from api.schemas import (
     CheckRequest,
     CheckResponse,
     CheckResult,
+    HistoryItem,
     SuppressionPage,
     SuppressionPublic,
     SuppressionPut,
@@ -25,7 +26,7 @@ from store.policy import Policy
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
 
-def public(row: Suppression) -> SuppressionPublic:
+def public(row: Suppression, events: dict[int, str]) -> SuppressionPublic:
     return SuppressionPublic(
         address=row.address,
         stream=row.stream or None,
@@ -35,7 +36,7 @@ def public(row: Suppression) -> SuppressionPublic:
         verified=row.verified,
         since=row.created_at,
         until=row.expires_at,
-        event_id=row.event_id,
+        event=events.get(row.event_id) if row.event_id is not None else None,
         note=row.note,
     )
 
@@ -67,7 +68,8 @@ async def list_suppressions(
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = cursor.encode(rows[-1].id) if more and rows and rows[-1].id is not None else None
-    return SuppressionPage(items=[public(r) for r in rows], next_cursor=nxt)
+    events = await suppressions.event_uids(store, [r.event_id for r in rows])
+    return SuppressionPage(items=[public(r, events) for r in rows], next_cursor=nxt)
 
 
 @router.post("/check", response_model=CheckResponse)
@@ -116,7 +118,8 @@ async def get_suppression(
     rows = await suppressions.get_active(store, who.tenant_id, _address(address, policy), stream)
     if not rows:
         raise HTTPException(404, "no active suppression for this address")
-    return [public(r) for r in rows]
+    events = await suppressions.event_uids(store, [r.event_id for r in rows])
+    return [public(r, events) for r in rows]
 
 
 @router.put("/{address}", response_model=SuppressionPublic)
@@ -140,7 +143,7 @@ async def put_suppression(
         actor=who.actor,
     )
     response.status_code = 201 if created else 200
-    return public(row)
+    return public(row, {})
 
 
 @router.delete("/{address}", status_code=204)
@@ -164,3 +167,25 @@ async def delete_suppression(
     if not removed:
         raise HTTPException(404, "no active suppression for this address")
     return Response(status_code=204)
+
+
+@router.get("/{address}/history", response_model=list[HistoryItem])
+async def address_history(
+    address: str, store: StoreDep, who: Reader, policy: PolicyDep
+) -> list[HistoryItem]:
+    """Every event about the address and every suppression added or lifted, newest first."""
+    entries = await suppressions.history(store, who.tenant_id, _address(address, policy))
+    if not entries:
+        raise HTTPException(404, "nothing recorded for this address")
+    return [
+        HistoryItem(
+            at=e.at,
+            what=e.what,
+            kind=e.kind,
+            reason=e.reason,
+            actor=e.actor,  # type: ignore[arg-type]
+            stream=e.stream or None,
+            event=e.event,
+        )
+        for e in entries
+    ]

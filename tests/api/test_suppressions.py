@@ -136,3 +136,23 @@ async def test_docs_work_offline(sqlite_url: str, start_service: StartService) -
     assert (await svc.api.get("/static/swagger-ui-bundle.js")).status_code == 200
     spec = (await svc.api.get("/openapi.json")).json()
     assert "/v1/suppressions/check" in spec["paths"]
+
+
+async def test_why_is_this_address_suppressed(sqlite_url: str, start_service: StartService) -> None:
+    """The suppression links to its event and raw message; the history shows every change."""
+    svc = await start_service(sqlite_url)
+    await send(svc.smtp_port, dsn("why@example.com"))
+    [row] = (await svc.api.get("/v1/suppressions/why@example.com")).json()
+    event = (await svc.api.get(f"/v1/events/{row['event']}")).json()
+    assert event["recipient"] == "why@example.com" and event["reason"] == row["reason"]
+    raw = await svc.api.get(f"/v1/events/{row['event']}/raw")
+    assert b"Final-Recipient: rfc822; why@example.com" in raw.content
+
+    await svc.api.delete(
+        "/v1/suppressions/why@example.com", params={"reason": "typo fixed by customer"}
+    )
+    history = (await svc.api.get("/v1/suppressions/why@example.com/history")).json()
+    assert [h["what"] for h in history] == ["remove", "add", "event"]
+    assert history[0]["actor"] == "admin" and history[0]["reason"] == "typo fixed by customer"
+    assert history[1]["actor"] == "bounce" and history[2]["event"] == row["event"]
+    assert (await svc.api.get("/v1/suppressions/never@example.com/history")).status_code == 404

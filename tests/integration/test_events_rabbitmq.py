@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import aio_pika
+import jsonschema
 import sqlalchemy as sa
 
 from bus.relay import OutboxRelay
@@ -16,6 +18,7 @@ from tests.messages import dsn
 from tests.services import AMQP_URL, require_rabbitmq
 
 EXCHANGE = "returnpath.events"
+SCHEMA = Path(__file__).parents[2] / "schemas" / "event.v1.json"
 
 
 async def _pending(store: object) -> list[Outbox]:
@@ -53,6 +56,8 @@ async def test_hard_bounce_is_published_to_a_real_queue(
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
         assert message.content_type == "application/json"
         body = json.loads(message.body)
+        # The documented contract: the body validates against the published JSON Schema.
+        jsonschema.validate(body, json.loads(SCHEMA.read_text()))
         assert body["version"] == 1
         assert body["id"] == event["id"]
         assert (body["kind"], body["reason"], body["recipient"]) == (

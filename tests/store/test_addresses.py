@@ -1,0 +1,37 @@
+"""One way to write an address, everywhere (the key suppressions are looked up by)."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.addresses import InvalidAddress, normalise_address
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("User@Example.COM", "user@example.com"),
+        ("  <user@example.com>  ", "user@example.com"),
+        ("user@example.com.", "user@example.com"),  # trailing dot of a fully qualified domain
+        ("user@bücher.example", "user@xn--bcher-kva.example"),  # IDNA A-label
+        ("user@XN--BCHER-KVA.example", "user@xn--bcher-kva.example"),
+        ("mailto:user@example.com", "user@example.com"),
+        ('"first last"@example.com', '"first last"@example.com'),  # quotes that matter stay
+        ('"john"@example.com', "john@example.com"),  # quotes that do not are dropped
+        ("a+tag@example.com", "a+tag@example.com"),
+    ],
+)
+def test_normalised_forms(raw: str, expected: str) -> None:
+    assert normalise_address(raw) == expected
+
+
+def test_local_part_case_can_be_kept() -> None:
+    assert normalise_address("User@Example.COM", fold_local=False) == "User@example.com"
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "no-at-sign", "@example.com", "user@", "us er@example.com", "user@exa mple.com"]
+)
+def test_invalid_addresses_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidAddress):
+        normalise_address(raw)
