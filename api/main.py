@@ -12,7 +12,17 @@ from fastapi.staticfiles import StaticFiles
 from api import problems
 from api.deps import AppState
 from api.limits import BodyLimit
-from api.routes import admin, events, health, policy, return_paths, stats, suppressions, transfer
+from api.routes import (
+    admin,
+    events,
+    health,
+    metrics,
+    policy,
+    return_paths,
+    stats,
+    suppressions,
+    transfer,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -29,6 +39,7 @@ def create_app(state: AppState) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(transfer.router)  # before /{address}, which would match 'export'
     app.include_router(suppressions.router)
     app.include_router(events.router)

@@ -120,7 +120,7 @@ class KeyCreated(KeyPublic):
 
 class HistoryItem(BaseModel):
     at: datetime
-    what: Literal["event", "add", "remove"]
+    what: str = Field(description="event | add | remove")
     kind: str | None
     reason: str | None
     actor: str | None = Field(description="who added or removed it: bounce, admin, key:<id>")

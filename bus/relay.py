@@ -24,6 +24,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from store import metrics
 from store.db import Store
 from store.models import Outbox, utcnow
 
@@ -64,6 +65,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                metrics.PUBLISH_ERRORS.inc()
                 log.warning("relay_error", error=repr(exc), retry_in=backoff)
                 await self._close()
                 await self._sleep(backoff)
@@ -131,6 +133,7 @@ class OutboxRelay:
                 confirmed = await self._publish(exchange, rows)
                 await self._mark(session, rows, confirmed)
         self.published += len(confirmed)
+        metrics.PUBLISHED.inc(len(confirmed))
         if len(confirmed) < len(rows):
             raise ConnectionError(
                 f"{len(rows) - len(confirmed)} of {len(rows)} publishes not confirmed"

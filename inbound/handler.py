@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from parsers import parse
 from parsers.model import Report
+from store import metrics
 from store.db import Store
 from store.ingest import Received, Recorded, record
 from store.tenants import DomainDirectory, TenantRef
@@ -90,6 +91,7 @@ class BounceHandler:
                 result = await record(self.store, received, report, publish=self.publish)
             except Exception as exc:
                 log.error("store_failed", peer=received.peer, error=repr(exc))
+                metrics.SMTP_REPLIES.labels("451").inc()
                 return "451 4.3.0 Temporary storage failure, try again later"
         finally:
             self.in_flight -= 1
@@ -106,6 +108,9 @@ class BounceHandler:
             duplicate=result.duplicate,
             ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        metrics.SMTP_REPLIES.labels("250").inc()
+        metrics.MESSAGES.labels(report.family, str(result.duplicate).lower()).inc()
+        metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
         if self.on_recorded is not None and not result.duplicate:
             self.on_recorded(result)
         if result.duplicate:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from parsers.model import Finding, Kind, Report
+from store import metrics
 from store.addresses import try_normalise
 from store.db import Store
 from store.event_body import event_body, routing_key
@@ -60,6 +61,7 @@ class Recorded:
     duplicate: bool
     event_uids: tuple[str, ...]
     suppressed: tuple[str, ...]
+    findings: tuple[tuple[str, bool], ...] = ()  # (kind, verified) per event
 
 
 def dedup_key(received: Received, report: Report) -> str:
@@ -97,7 +99,12 @@ async def record(
             if uid is not None:
                 return Recorded(uid, True, (), ())
             context = await load_context(session, received.tenant.id)
-            return await _record_new(session, received, report, key, publish, context)
+            result = await _record_new(session, received, report, key, publish, context)
+        # Counted only once committed: metrics never show what a rollback undid.
+        for kind, verified in result.findings:
+            metrics.FINDINGS.labels(kind, str(verified).lower()).inc()
+        metrics.SUPPRESSIONS.inc(len(result.suppressed))
+        return result
     except IntegrityError:
         # A concurrent delivery of the same message won the race: it is stored.
         async with store.read() as session:
@@ -167,7 +174,13 @@ async def _record_new(
                     created_at=now,
                 )
             )
-    return Recorded(message.uid, False, tuple(e.uid for e in events), tuple(suppressed))
+    return Recorded(
+        message.uid,
+        False,
+        tuple(e.uid for e in events),
+        tuple(suppressed),
+        tuple((e.kind, e.verified) for e in events),
+    )
 
 
 def _clip(value: str | None, n: int) -> str | None:

@@ -183,7 +183,7 @@ async def address_history(
             what=e.what,
             kind=e.kind,
             reason=e.reason,
-            actor=e.actor,  # type: ignore[arg-type]
+            actor=e.actor,
             stream=e.stream or None,
             event=e.event,
         )

@@ -156,3 +156,24 @@ async def test_why_is_this_address_suppressed(sqlite_url: str, start_service: St
     assert history[0]["actor"] == "admin" and history[0]["reason"] == "typo fixed by customer"
     assert history[1]["actor"] == "bounce" and history[2]["event"] == row["event"]
     assert (await svc.api.get("/v1/suppressions/never@example.com/history")).status_code == 404
+
+
+async def test_metrics_count_what_happened(sqlite_url: str, start_service: StartService) -> None:
+    svc = await start_service(sqlite_url)
+
+    def value(text: str, line_start: str) -> float:
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(line_start)
+        )
+
+    before = (await svc.api.get("/metrics")).text
+    await send(svc.smtp_port, dsn("metric@example.com", message_id="<metric-1@x>"))
+    after = (await svc.api.get("/metrics")).text
+    assert (
+        value(after, 'returnpath_smtp_replies_total{code="250"}')
+        == value(before, 'returnpath_smtp_replies_total{code="250"}') + 1
+    )
+    assert value(after, 'returnpath_findings_total{kind="hard_bounce"') >= 1
+    assert "returnpath_outbox_pending 0.0" in after

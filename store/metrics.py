@@ -1,0 +1,27 @@
+"""Prometheus metrics: what an operator graphs and alerts on.
+
+Defined once here (the store is the layer every other part already knows);
+``GET /metrics`` exposes them.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+SMTP_REPLIES = Counter("returnpath_smtp_replies_total", "SMTP replies to DATA, by class", ["code"])
+MESSAGES = Counter(
+    "returnpath_messages_total", "messages accepted, by parser family", ["family", "duplicate"]
+)
+FINDINGS = Counter(
+    "returnpath_findings_total", "findings recorded, by kind and verification", ["kind", "verified"]
+)
+SUPPRESSIONS = Counter("returnpath_suppressions_added_total", "addresses suppressed by bounces")
+ACCEPT_SECONDS = Histogram(
+    "returnpath_accept_seconds",
+    "DATA received to 250 sent: parse and commit",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+PUBLISHED = Counter("returnpath_events_published_total", "events confirmed by the broker")
+PUBLISH_ERRORS = Counter(
+    "returnpath_publish_errors_total", "relay errors (the outbox keeps the events)"
+)
