@@ -10,8 +10,6 @@ COPY bus ./bus
 COPY api ./api
 RUN python -m venv /opt/returnpath \
  && /opt/returnpath/bin/pip install --no-cache-dir -c requirements.lock .
-# flanker rewrites its ply tables on first import: do it at build time, while site-packages is writable.
-RUN /opt/returnpath/bin/python -c "import flanker.mime" > /dev/null
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /var/lib/returnpath --create-home returnpath

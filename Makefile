@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench-corpus bench-smtp clean
+.PHONY: serve test lint bench clean
 
 $(BIN)/returnpath: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,13 @@ lint: $(BIN)/returnpath
 test: lint
 	$(BIN)/pytest -q
 
-bench-corpus: $(BIN)/returnpath
+bench: $(BIN)/returnpath
+	$(BIN)/uv pip install -q -p $(BIN)/python -c requirements.lock -e '.[dev,bench]'
 	$(BIN)/python -m bench.corpus_score
-
-bench-smtp: $(BIN)/returnpath
+	$(BIN)/python -m bench.mime_layers
+	$(BIN)/python -m bench.sisimai_compare
 	$(BIN)/python -m bench.smtp_throughput
+	$(BIN)/python -m bench.api_latency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
