@@ -45,6 +45,43 @@ PROVIDERS: tuple[Provider, ...] = (
     # NTT docomo refuses unknown addresses after DATA with "Unknown user"
     _p("docomo", r"\bdocomo\.ne\.jp\b",
        (r"unknown user", "userunknown")),
+    # Spectrum/Charter: "AUP#In-1310", "AUP#O-1000" (four-digit codes, documented at
+    # spectrum.net "understanding email error codes"); ranges share one meaning
+    _p("spectrum", r"\b(?:spectrum|charter)\.(?:net|com)\b|\brr\.com\b|\btwc\.com\b"
+                   r"|AUP#(?:In|Out|I|O)-?\d{4}\b",
+       (r"AUP#(?:In|Out|I|O)?-?1000\b", "blocked"),
+       (r"AUP#(?:In|Out|I|O)?-?10(?:[1-8]\d)\b", "rejected"),
+       (r"AUP#(?:In|Out|I|O)?-?109\d\b", "systemerror"),
+       (r"AUP#(?:In|Out|I|O)?-?11[0-5]\d\b", "requireptr"),
+       (r"AUP#(?:In|Out|I|O)?-?11[6-9]\d\b", "policyviolation"),
+       (r"AUP#(?:In|Out|I|O)?-?12[0-5]\d\b", "blocked"),
+       (r"AUP#(?:In|Out|I|O)?-?126\d\b", "networkerror"),
+       (r"AUP#(?:In|Out|I|O)?-?1(?:3\d|4\d|5[45789])\d\b", "ratelimited"),
+       (r"AUP#(?:In|Out|I|O)?-?15[0-2]\d\b", "rejected"),
+       (r"AUP#(?:In|Out|I|O)?-?153\d\b", "emailtoolarge"),
+       (r"AUP#(?:In|Out|I|O)?-?156\d\b", "policyviolation")),
+    # Mimecast's documented SMTP error texts (community.mimecast.com, "Mimecast SMTP
+    # error codes"); its generic "security policies" refusal is the AV/AS signature check
+    _p("mimecast", r"\bmimecast\b",
+       (r"(?:spf|dkim|dmarc) sender invalid", "authfailure"),
+       (r"ip reputation - \(reject\)", "badreputation"),
+       (r"ip temporarily blacklisted|sender address blocked", "blocked"),
+       (r"route requires (?:encryption|tls version)|requires high-strength ciphers",
+        "failedstarttls"),
+       (r"maximum email size exceeded", "emailtoolarge"),
+       (r"incorrect hostname used for inbounds|mail loop detected", "networkerror"),
+       (r"open relay (?:is )?not allowed", "norelaying"),
+       (r"account inbounds disabled", "notaccept"),
+       (r"anti-spoofing policy|content examination policy|host network,? not allowed",
+        "policyviolation"),
+       (r"envelope (?:blocked|rejected)|administrative prohibition|blocked senders",
+        "rejected"),
+       (r"submitter failed to authenticate|incorrect authentication data", "securityerror"),
+       (r"unable to process (?:connection|command|an email)|message ended early",
+        "systemerror"),
+       (r"account service is temporarily unavailable|exceeding outbound thread limit",
+        "ratelimited"),
+       (r"email rejected due to security policies", "virusdetected")),
     # Yahoo: "This user doesn't have a yahoo.com account"
     _p("yahoo", r"\byahoo(?:dns)?\.(?:com|co\.\w+|net)\b|\byahoo-inc\.com\b",
        (r"user doesn't have a \S+ account", "userunknown")),

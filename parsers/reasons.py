@@ -503,7 +503,8 @@ LATE_RULES: tuple[Rule, ...] = (
             "dns error", "dns query failed", "dns failure", "mail loop", "loop detected",
             "routing loop", "too many hops", "hop count exceeded", "malformed or unexpected name",
             "name server", "nameserver", "establish an smtp connection", "nxdomain",
-            "domain name not found",
+            "domain name not found", "host name lookup failure", "host not found, try again",
+            "malformed name server reply", "unable to resolve route",
         ),
     ),
     _rule(

@@ -178,6 +178,32 @@ def _command_context(human: str, address: str, has_diagnostic: bool, single: boo
     return "\n".join(picked) or None
 
 
+_STATUS_NOTE_RE = re.compile(r"^\s*(\S+)\s*\((.*?)\)?\s*$", re.S)
+#: notes that only restate the class of the code
+_EMPTY_NOTES = frozenset({"permanent failure", "temporary failure", "undefined status",
+                          "persistent transient failure", "other undefined status"})
+
+
+def _status_and_note(value: str | None) -> tuple[str | None, str | None]:
+    """``Status: 5.2.1 (mailbox disabled, not accepting messages)`` → code and note.
+
+    Some MTAs (PowerMTA, Sun Messaging Server, sendmail's delayed groups)
+    comment the code with its meaning or the real cause ("host name lookup
+    failure"); when the remote reply is missing or says less, that note is
+    the reporting MTA's own verdict and is evidence like a diagnostic.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    m = _STATUS_NOTE_RE.match(value)
+    if m is None:
+        return value.split(" ")[0] or None, None
+    note = " ".join(m.group(2).split())
+    if not note or note.lower() in _EMPTY_NOTES or not any(c.isalpha() for c in note):
+        note = ""
+    return m.group(1), note or None
+
+
 def _mta(value: str | None) -> str | None:
     if not value:
         return None
@@ -261,7 +287,7 @@ class RFC3464:
             seen.add(recipient.lower())
             original = first_address(block.get("original-recipient"))
             action = (block.get("action") or "").strip().lower() or None
-            status = (block.get("status") or "").strip().split(" ")[0] or None
+            status, note = _status_and_note(block.get("status"))
             raw_diag = block.get("diagnostic-code") or ""
             diag_type = raw_diag.split(";", 1)[0].strip() if ";" in raw_diag else None
             diagnostic = _complete_reply(human, _strip_summary(strip_diagnostic_type(raw_diag)))
@@ -269,6 +295,8 @@ class RFC3464:
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
                 clue = f"{diagnostic or ''} {about}".strip()
+            if note:
+                clue = f"{clue} ({note})" if clue else note
             finding = make_finding(
                 NAME,
                 recipient,

@@ -15,6 +15,18 @@ CASES = [
     ("550 Unknown user someone@docomo.ne.jp", "mfsmax.docomo.ne.jp", "userunknown"),
     ("554 delivery error: dd This user doesn't have a yahoo.com account", "mta5.am0.yahoodns.net",
      "userunknown"),
+    # Spectrum's four-digit AUP codes: ranges share one meaning
+    ("550 5.1.0 <a@b.example> sender rejected. AUP#In-1310", "mx.charter.net", "ratelimited"),
+    ("554 5.7.1 AUP#I-1000 blocked", None, "blocked"),
+    ("550 5.7.1 AUP#O-1110 no reverse DNS", "mx.spectrum.net", "requireptr"),
+    ("552 AUP#In-1530 message too large", "mx.rr.com", "emailtoolarge"),
+    ("550 AUP#In-1560 too many invalid recipients", "mx.rr.com", "policyviolation"),
+    # Mimecast's documented texts
+    ("554 email rejected due to security policies - MCSpamSignature", "us-smtp.mimecast.com",
+     "virusdetected"),
+    ("550 envelope blocked - user entry", "eu-smtp-inbound-1.mimecast.com", "rejected"),
+    ("550 dkim sender invalid - envelope rejected", "eu-smtp-inbound-1.mimecast.com",
+     "authfailure"),
 ]
 
 

@@ -114,3 +114,36 @@ def test_detects_only_reports() -> None:
     msg = email.message_from_bytes((FIXTURES / "not-a-bounce.eml").read_bytes(),
                                    policy=policy.compat32)
     assert not FAMILY.detect(msg)
+
+
+_NOTE_DSN = (
+    "From: MAILER-DAEMON@mta.example\nTo: s@sender.example\nSubject: failure\n"
+    "MIME-Version: 1.0\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+    "--b\nContent-Type: text/plain\n\nDelivery failed.\n\n"
+    "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.example\n\n"
+    "Final-Recipient: rfc822;a@example.org\nAction: failed\n{status}\n{diag}\n"
+    "--b--\n"
+)
+
+
+def test_status_note_is_the_reporting_mta_verdict() -> None:
+    # PowerMTA comments the code; the remote's "User Unknown" at 5.2.1 is a disabled box
+    raw = _NOTE_DSN.format(status="Status: 5.2.1 (mailbox disabled, not accepting messages)",
+                           diag="Diagnostic-Code: smtp;550 5.2.1 <a@example.org>... User Unknown")
+    [f] = parse(raw.encode()).findings
+    assert (f.status, f.reason, f.kind.value) == ("5.2.1", "suspend", "soft_bounce")
+
+
+def test_status_note_without_a_diagnostic() -> None:
+    raw = _NOTE_DSN.format(status="Action: delayed\nStatus: 4.0.0 (example.org: host name "
+                           "lookup failure)", diag="")
+    [f] = parse(raw.replace("Action: failed\n", "").encode()).findings
+    assert (f.status, f.reason) == ("4.0.0", "networkerror")
+
+
+def test_class_only_notes_are_ignored() -> None:
+    raw = _NOTE_DSN.format(status="Status: 5.1.1 (permanent failure)",
+                           diag="Diagnostic-Code: smtp; 550 5.1.1 unknown user")
+    [f] = parse(raw.encode()).findings
+    assert f.diagnostic == "550 5.1.1 unknown user"
