@@ -8,6 +8,8 @@ virtually every mailbox provider treats them so and a sender who mails
 
 from __future__ import annotations
 
+import functools
+
 
 class InvalidAddress(ValueError):
     pass
@@ -31,14 +33,23 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
         or (not quoted and any(c.isspace() for c in local))
     ):
         raise InvalidAddress(f"not an email address: {address!r}")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        if not domain.isascii():
-            raise InvalidAddress(f"bad domain in {address!r}") from exc
+    ascii_domain = _domain(domain)
+    if ascii_domain is None:
+        raise InvalidAddress(f"bad domain in {address!r}")
     if fold_local:
         local = local.lower()
-    return f"{local}@{domain}"
+    return f"{local}@{ascii_domain}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _domain(domain: str) -> str | None:
+    """IDNA A-label of a (lower-cased) domain; cached: lists repeat few domains many times."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
 
 
 def try_normalise(address: str | None, *, fold_local: bool = True) -> str | None:

@@ -16,9 +16,8 @@ from pydantic import BaseModel
 
 from api.deps import PolicyDep, Reader, StoreDep, Writer
 from store.addresses import InvalidAddress, normalise_address
-from store.models import Suppression
 from store.policy import Policy
-from store.transfer import ImportCounts, ImportRow, export_rows, import_batch
+from store.transfer import ImportCounts, ImportRow, export_pages, import_batch
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
@@ -42,7 +41,8 @@ class ImportResult(BaseModel):
     errors: list[dict[str, Any]]
 
 
-async def _lines(request: Request) -> AsyncIterator[str]:
+async def _line_batches(request: Request) -> AsyncIterator[list[str]]:
+    """Complete lines per received chunk: per-line async overhead dominated imports before."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     pending = ""
     async for chunk in request.stream():
@@ -51,11 +51,11 @@ async def _lines(request: Request) -> AsyncIterator[str]:
         except UnicodeDecodeError as exc:
             raise HTTPException(422, "the body is not UTF-8") from exc
         *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line.rstrip("\r")
+        if complete:
+            yield complete
     pending += decoder.decode(b"", final=True)
     if pending.strip():
-        yield pending.rstrip("\r")
+        yield [pending]
 
 
 def _row(fields: dict[str, Any], policy: Policy) -> ImportRow:
@@ -86,19 +86,23 @@ async def _records(request: Request, fmt: str) -> AsyncIterator[tuple[int, dict[
     """(line number, fields) or (line number, error) for every non-empty line."""
     header: list[str] | None = None
     number = 0
-    async for line in _lines(request):
-        number += 1
-        if not line.strip():
-            continue
+    async for lines in _line_batches(request):
         if fmt == "csv":
-            cells = next(csv.reader([line]))
-            if header is None:
-                header = [c.strip().lower() for c in cells]
-                if "address" not in header:
-                    raise HTTPException(422, "the CSV header row must name an 'address' column")
+            for cells in csv.reader(line.rstrip("\r") for line in lines):
+                number += 1
+                if not cells or not any(c.strip() for c in cells):
+                    continue
+                if header is None:
+                    header = [c.strip().lower() for c in cells]
+                    if "address" not in header:
+                        raise HTTPException(422, "the CSV header row must name an 'address' column")
+                    continue
+                yield number, dict(zip(header, cells, strict=False))
+            continue
+        for line in lines:
+            number += 1
+            if not line.strip():
                 continue
-            yield number, dict(zip(header, cells, strict=False))
-        else:
             try:
                 value = json.loads(line)
             except ValueError:
@@ -164,16 +168,17 @@ async def import_suppressions(
     )
 
 
-def _export_record(row: Suppression) -> dict[str, Any]:
+def _export_record(row: Any) -> dict[str, Any]:
+    _id, address, stream, kind, reason, source, verified, since, until = row
     return {
-        "address": row.address,
-        "stream": row.stream,
-        "kind": row.kind,
-        "reason": row.reason,
-        "source": row.source,
-        "verified": row.verified,
-        "since": row.created_at.isoformat(),
-        "until": row.expires_at.isoformat() if row.expires_at else "",
+        "address": address,
+        "stream": stream,
+        "kind": kind,
+        "reason": reason,
+        "source": source,
+        "verified": verified,
+        "since": since.isoformat(),
+        "until": until.isoformat() if until else "",
     }
 
 
@@ -191,18 +196,16 @@ async def export_suppressions(
 
     async def body() -> AsyncIterator[str]:
         if format_ == "csv":
+            yield ",".join(EXPORT_FIELDS) + "\n"
+        async for page in export_pages(store, who.tenant_id):
             buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            yield buf.getvalue()
-        async for row in export_rows(store, who.tenant_id):
-            record = _export_record(row)
             if format_ == "csv":
-                buf = io.StringIO()
-                csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n").writerow(record)
-                yield buf.getvalue()
+                csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n").writerows(
+                    _export_record(row) for row in page
+                )
             else:
-                yield json.dumps(record) + "\n"
+                buf.writelines(json.dumps(_export_record(row)) + "\n" for row in page)
+            yield buf.getvalue()
 
     media = "text/csv; charset=utf-8" if format_ == "csv" else "application/x-ndjson"
     return StreamingResponse(
