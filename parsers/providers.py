@@ -42,9 +42,10 @@ PROVIDERS: tuple[Provider, ...] = (
     _p("cox", r"\bcox\.net\b|cloudfilter\.net",
        (r"AUP#(?:CXBL|CDRBL|CXDNS|CXSNDR|CXRCV)", "blocked"),
        (r"AUP#(?:CXMXRT|CXTHROT)", "ratelimited")),
-    # NTT docomo refuses unknown addresses after DATA with "Unknown user"
+    # NTT docomo refuses unknown addresses (even after DATA) with "550 Unknown user"; since
+    # March 2025 that reply means only that (no more domain filters answering so)
     _p("docomo", r"\bdocomo\.ne\.jp\b",
-       (r"unknown user", "userunknown")),
+       (r"\b550 unknown user", "userunknown")),
     # Spectrum/Charter: "AUP#In-1310", "AUP#O-1000" (four-digit codes, documented at
     # spectrum.net "understanding email error codes"); ranges share one meaning
     _p("spectrum", r"\b(?:spectrum|charter)\.(?:net|com)\b|\brr\.com\b|\btwc\.com\b"

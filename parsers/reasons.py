@@ -561,7 +561,9 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "recipient address rejected", "[rcpt_to]",
               # replies only a directory lookup at RCPT time gives
               "resolver.adr.", "returned unknown recipient",
-              "requested action not taken: mailbox unavailable")),
+              "requested action not taken: mailbox unavailable",
+              # Gmail's DSN headline for a recipient the remote refused at RCPT time
+              "because the address couldn't be found")),
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
     ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),

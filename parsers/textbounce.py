@@ -212,14 +212,20 @@ def recipient_blocks(
 _GENERATED_RE = re.compile(rf"\(generated from <?({ADDR})>?\)", re.I)
 
 
+def _failed_header(msg: Message) -> list[str]:
+    """The addresses of ``X-Failed-Recipients`` (Exim, and MTAs imitating it)."""
+    failed = header_text(msg, "X-Failed-Recipients")
+    if not failed:
+        return []
+    return list(dict.fromkeys(clean_address(a) for a in re.findall(ADDR, failed)))
+
+
 def fallback_recipients(msg: Message, excluded: set[str], section: str = "") -> list[str]:
     """Who failed when the report does not say: X-Failed-Recipients, an alias the report
     expanded ("an undisclosed address (generated from a@b)"), then the original's To."""
-    failed = header_text(msg, "X-Failed-Recipients")
+    failed = _failed_header(msg)
     if failed:
-        found = [clean_address(a) for a in re.findall(ADDR, failed)]
-        if found:
-            return list(dict.fromkeys(found))
+        return failed
     generated = _GENERATED_RE.findall(section)
     if generated:
         return list(dict.fromkeys(generated))
@@ -256,8 +262,17 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
     excluded = _excluded(msg)
     blocks = recipient_blocks(family, section, excluded)
     if not blocks:
-        # the failed address may be the bounce's own To: (mail to oneself, forwarding)
-        blocks = recipient_blocks(family, section, set())
+        # the failed address may be the bounce's own To: (mail to oneself, forwarding);
+        # but an address the MTA itself lists as failed (X-Failed-Recipients) outranks
+        # a bounced sender's address quoted in the remote reply ("<sender>... Please
+        # use the smtp server of your ISP" when the report names a bare local part)
+        loose = recipient_blocks(family, section, set())
+        failed = _failed_header(msg)
+        if failed:
+            wanted = {a.lower() for a in failed}
+            blocks = [b for b in loose if b[0].lower() in wanted] or [(a, []) for a in failed]
+        else:
+            blocks = loose
     if not blocks:
         addrs = fallback_recipients(msg, excluded, section)
         if not addrs:

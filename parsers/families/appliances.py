@@ -14,13 +14,20 @@ same words that, after DATA, would mean a content filter (Sisimai's
 * Trend Micro InterScan MSS: "Unable to deliver message to <ADDRESS>".
 * Verizon Wireless MMS gateway: "Message could not be delivered to mobile",
   the address is the original's To:.
+* fml (mailing-list manager): error notices to the list admin ("Loop Alert:
+  Duplicated Message-ID in <list@example>", "NOT MEMBER article from ...");
+  recognised by its ``X-MLServer`` header together with an ``*-admin@``
+  sender, since every list post carries that header too.
 """
 
 from __future__ import annotations
 
 import re
+from email.message import Message
 
-from parsers.textbounce import TextFamily
+from parsers.base import header_text
+from parsers.model import Finding
+from parsers.textbounce import ADDR, TextFamily, extract_text_bounce
 
 DOMINO = TextFamily(
     name="domino",
@@ -57,4 +64,39 @@ VERIZON = TextFamily(
     reasons=((re.compile(r"No valid recipients", re.I), "userunknown"),),
 )
 
-FAMILIES = (DOMINO, IMAIL, INTERSCAN, VERIZON)
+
+class Fml:
+    """fml's notices to a list's admin: the failing party is the address in angle brackets."""
+
+    name = "fml"
+    _text = TextFamily(
+        name="fml",
+        markers=re.compile(r"Duplicated Message-ID|loop condition|Loop Back Warning|"
+                           r"NOT MEMBER article|not a member of this mailing list|"
+                           r"reject mail from|reject spammers|Security alert", re.I),
+        require_marker=True,
+        end=re.compile(r"^\s*Original mail as follows", re.I | re.M),
+        recipients=(re.compile(rf"<(?P<addr>{ADDR})>"),),
+        use_common_recipients=False,
+        section_reasons=(
+            (re.compile(r"Duplicated Message-ID|loop condition|Loop Back Warning|"
+                        r"UNIX FROM Loop", re.I), "systemerror"),
+            (re.compile(r"NOT MEMBER article|not a member of this mailing list|"
+                        r"reject mail from|reject spammers|header may cause mail loop", re.I),
+             "rejected"),
+            (re.compile(r"Security alert", re.I), "securityerror"),
+        ),
+    )
+
+    def detect(self, msg: Message) -> bool:
+        if msg.get("X-MLServer") is None or "-admin@" not in header_text(msg, "From"):
+            return False
+        return self._text.detect(msg)
+
+    def extract(self, msg: Message) -> list[Finding]:
+        return extract_text_bounce(self._text, msg)
+
+
+FML = Fml()
+
+FAMILIES = (DOMINO, IMAIL, INTERSCAN, VERIZON, FML)

@@ -295,6 +295,11 @@ class RFC3464:
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
                 clue = f"{diagnostic or ''} {about}".strip()
+            if not diagnostic and single and human:
+                # no remote reply at all: the notice's own words are the evidence, and
+                # a gateway's notice may state the cause once, above the SMTP detail
+                # (au/EZweb "The user(s) account is disabled.")
+                clue = f"{clue or ''}\n{human[:2000]}".strip()
             if note:
                 clue = f"{clue} ({note})" if clue else note
             finding = make_finding(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.families.appliances import DOMINO, IMAIL, INTERSCAN, VERIZON
+from parsers.families.appliances import DOMINO, FML, IMAIL, INTERSCAN, VERIZON
 from parsers.textbounce import TextFamily
-from tests.parsers.bounce_helpers import load
+from tests.parsers.bounce_helpers import load, message
 
 CASES = [
     (DOMINO, "domino.eml", "taro@corp.example.jp"),
@@ -39,3 +39,35 @@ def test_imail_expiry_is_not_an_unknown_user() -> None:
     )
     [f] = IMAIL.extract(msg)
     assert (f.recipient, f.reason) == ("slow@example.org", "expired")
+
+
+_FML = (
+    "From: list-admin@ml.example.jp\nTo: list-admin@ml.example.jp\n"
+    "Subject: Loop Alert: Duplicated Message-ID (list ML)\n"
+    "Message-Id: <201704292334.FMLFFF00002.list@ml.example.jp>\n"
+    "X-MLServer: fml [fml 4.0.3 release]\n\n"
+    "{body}\nOriginal mail as follows:\n   From: <sender@example.org>\n"
+    "   To: <list@ml.example.jp>\n"
+)
+
+
+def test_fml_loop_alert_names_the_list() -> None:
+    msg = message(_FML.format(body="Duplicated Message-ID in <list@ml.example.jp>."))
+    assert FML.detect(msg)
+    [f] = FML.extract(msg)
+    assert (f.recipient, f.reason, f.kind.value) == ("list@ml.example.jp", "systemerror",
+                                                      "soft_bounce")
+
+
+def test_fml_refuses_non_members() -> None:
+    msg = message(_FML.format(body="You are not a member of this mailing list "
+                                   "<list@ml.example.jp>."))
+    [f] = FML.extract(msg)
+    assert f.reason == "rejected"
+
+
+def test_fml_header_alone_is_not_a_bounce() -> None:
+    # every post of an fml list carries X-MLServer
+    post = ("From: someone@example.org\nTo: list@ml.example.jp\nSubject: hello\n"
+            "X-MLServer: fml [fml 4.0.3 release]\n\nDuplicated Message-ID? no, just chat\n")
+    assert not FML.detect(message(post))

@@ -15,6 +15,8 @@ CASES = [
     ("550 Unknown user someone@docomo.ne.jp", "mfsmax.docomo.ne.jp", "userunknown"),
     ("554 delivery error: dd This user doesn't have a yahoo.com account", "mta5.am0.yahoodns.net",
      "userunknown"),
+    ("550 Unknown user someone@docomo.ne.jp (in reply to end of DATA command)",
+     "mfsmax.docomo.ne.jp", "userunknown"),
     # Spectrum's four-digit AUP codes: ranges share one meaning
     ("550 5.1.0 <a@b.example> sender rejected. AUP#In-1310", "mx.charter.net", "ratelimited"),
     ("554 5.7.1 AUP#I-1000 blocked", None, "blocked"),
@@ -33,6 +35,12 @@ CASES = [
 @pytest.mark.parametrize(("diagnostic", "remote", "reason"), CASES)
 def test_provider_codes(diagnostic: str, remote: str | None, reason: str) -> None:
     assert provider_reason(diagnostic, remote) == reason
+
+
+def test_docomo_rule_needs_docomos_own_reply() -> None:
+    # a relay's paraphrase (Amazon SES quoting it) is judged by the generic table
+    assert provider_reason("550-'Unknown user someone@docomo.ne.jp' (delivery attempts: 0)",
+                           None, "someone@docomo.ne.jp") is None
 
 
 def test_no_provider_no_opinion() -> None:

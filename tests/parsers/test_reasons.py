@@ -88,6 +88,18 @@ def test_session_command() -> None:
     assert find_command("nothing here") is None
 
 
+def test_gmail_address_not_found_headline_means_rcpt() -> None:
+    text = ("Your message wasn't delivered to a@example.jp because the address couldn't be "
+            "found, or is unable to receive mail.")
+    assert find_command(text) == "RCPT"
+    assert classify("550 <a@example.jp>: User unknown", "5.0.0", command="RCPT")[1] == \
+        "userunknown"
+
+
+def test_host_name_lookup_failure_is_a_network_error() -> None:
+    assert classify("example.net: host name lookup failure", "4.0.0")[1] == "networkerror"
+
+
 def test_code_finders() -> None:
     assert find_status("smtp; 550 5.1.1 <x@y>") == "5.1.1"
     assert find_status("5.7.54 something") == "5.7.54"

@@ -147,3 +147,12 @@ def test_class_only_notes_are_ignored() -> None:
                            diag="Diagnostic-Code: smtp; 550 5.1.1 unknown user")
     [f] = parse(raw.encode()).findings
     assert f.diagnostic == "550 5.1.1 unknown user"
+
+
+def test_without_a_diagnostic_the_notice_explains() -> None:
+    # au/EZweb: no Diagnostic-Code; the notice says why above the SMTP detail
+    raw = (_NOTE_DSN.format(status="Status: 5.0.0", diag="")
+           .replace("Delivery failed.", "The user(s) account is disabled.\n\n"
+                    "<a@example.org>: 550 user unknown (in reply to RCPT TO command)"))
+    [f] = parse(raw.encode()).findings
+    assert (f.reason, f.kind.value) == ("suspend", "soft_bounce")

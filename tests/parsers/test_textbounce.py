@@ -48,6 +48,21 @@ def test_x_failed_recipients_when_the_text_names_nobody() -> None:
     assert [(f.recipient, f.reason) for f in findings] == [("gone@example.net", "userunknown")]
 
 
+def test_listed_failure_beats_the_sender_quoted_in_the_reply() -> None:
+    # Exim names a bare local part; the only full address in the text is the
+    # bounced sender's, echoed by the remote host: X-Failed-Recipients decides
+    msg = message(
+        "From: Mail Delivery System <Mailer-Daemon@mx.example>\nTo: sender@example.jp\n"
+        "X-Failed-Recipients: rcpt@example.ed.jp\nSubject: Mail delivery failed\n\n"
+        "The following address(es) failed:\n\n  rcpt\n"
+        "    SMTP error from remote mail server after MAIL FROM:<sender@example.jp>:\n"
+        "    host mx.example.jp [192.0.2.20]: 550 5.7.0 <sender@example.jp>... Please use "
+        "the smtp server of your ISP.\n"
+    )
+    [f] = extract_text_bounce(PLAIN, msg)
+    assert (f.recipient, f.reason) == ("rcpt@example.ed.jp", "blocked")
+
+
 def test_own_parties_are_not_recipients() -> None:
     msg = message(
         "From: MAILER-DAEMON@mx.example\nTo: sender@example.com\nSubject: failed\n\n"
