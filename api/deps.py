@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -33,6 +34,8 @@ class AppState:
     admin_key: str
     default_tenant_id: int
     default_tenant: str
+    publish: bool = False  # write outbox rows for events the API creates (one-click unsubscribes)
+    on_recorded: Callable[[], None] | None = None  # wake the relay
 
 
 def get_state(request: Request) -> AppState:

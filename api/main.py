@@ -22,6 +22,7 @@ from api.routes import (
     stats,
     suppressions,
     transfer,
+    unsubscribe,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +47,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(policy.router)
     app.include_router(stats.router)
     app.include_router(return_paths.router)
+    app.include_router(unsubscribe.router)
     app.include_router(admin.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

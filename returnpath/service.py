@@ -72,7 +72,16 @@ class Service:
             timeout=s.smtp_timeout,
         )
         await self.listener.start()
-        app = create_app(AppState(self.store, self.admin_key, tenant.id, tenant.name))
+        app = create_app(
+            AppState(
+                self.store,
+                self.admin_key,
+                tenant.id,
+                tenant.name,
+                publish=self.relay is not None,
+                on_recorded=self.relay.wake if self.relay else None,
+            )
+        )
         config = uvicorn.Config(
             app, host=s.api_host, port=s.api_port, log_config=None, access_log=False, lifespan="off"
         )

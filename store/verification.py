@@ -41,6 +41,7 @@ def attribute(
     keys: Mapping[int, tuple[bytes, datetime | None]],
     domain: str,
     now: datetime,
+    max_age: timedelta = MAX_TOKEN_AGE,
 ) -> Attribution:
     if not finding.token:
         return NO_TOKEN
@@ -50,7 +51,7 @@ def attribute(
         if retire_at is None or retire_at > now
     }
     result = signing.verify_return_path(
-        finding.token, secrets=live, domain=domain, max_age=MAX_TOKEN_AGE, now=now
+        finding.token, secrets=live, domain=domain, max_age=max_age, now=now
     )
     if result.status is signing.Status.UNATTRIBUTED and finding.recipient:
         # The token carries only a hash of the recipient: the report's own recipient must match it.
@@ -58,7 +59,7 @@ def attribute(
             finding.token,
             secrets=live,
             domain=domain,
-            max_age=MAX_TOKEN_AGE,
+            max_age=max_age,
             now=now,
             recipient_hint=finding.recipient,
         )
@@ -75,8 +76,10 @@ def attribute(
     return Attribution(False, decoded.recipient, decoded.message_id, None, "not_signed")
 
 
-async def attribute_address(store: Store, tenant_id: int, address: str) -> Attribution:
-    """Verify a whole return-path address with the tenant's keys (the API's /verify)."""
+async def attribute_address(
+    store: Store, tenant_id: int, address: str, *, max_age_days: int | None = None
+) -> Attribution:
+    """Verify a whole return-path address with the tenant's keys (the API's /verify, one-click)."""
     from store.tenants import load_context
 
     local, _, domain = address.strip().strip("<>").rpartition("@")
@@ -88,4 +91,5 @@ async def attribute_address(store: Store, tenant_id: int, address: str) -> Attri
         context.signing_keys,
         domain.lower(),
         utcnow(),
+        max_age=timedelta(days=max_age_days) if max_age_days else MAX_TOKEN_AGE,
     )

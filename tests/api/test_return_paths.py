@@ -140,3 +140,47 @@ async def test_bad_return_path_requests(sqlite_url: str, start_service: StartSer
         "/v1/return-paths", json={"recipient": "x@example.org", "stream": "bad stream!"}
     )
     assert r.status_code == 422
+
+
+async def test_one_click_unsubscribe(sqlite_url: str, start_service: StartService) -> None:
+    """RFC 8058: the mailbox provider POSTs without credentials; the signed token is the key."""
+    import httpx
+
+    svc = await start_service(sqlite_url)
+    rp = await mint(svc, "leaver@example.org", stream="marketing")
+    async with httpx.AsyncClient(base_url=str(svc.api.base_url)) as anonymous:
+        url = f"/unsubscribe/{rp}"
+        assert (await anonymous.post(url, content=b"something else")).status_code == 422
+        r = await anonymous.post(
+            url,
+            content=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 200
+        # Twice is harmless; a forged link is unknown.
+        assert (await anonymous.post(url, content=b"List-Unsubscribe=One-Click")).status_code == 200
+        forged = rp.replace("leaver", "victim")
+        assert (
+            await anonymous.post(f"/unsubscribe/{forged}", content=b"List-Unsubscribe=One-Click")
+        ).status_code == 404
+        assert (await anonymous.get(url)).status_code == 405
+    events = (await svc.api.get("/v1/events", params={"kind": "unsubscribe"})).json()["items"]
+    assert [(e["recipient"], e["reason"], e["stream"]) for e in events] == [
+        ("leaver@example.org", "oneclick", "marketing")
+    ]
+    check = (
+        await svc.api.post(
+            "/v1/suppressions/check",
+            json={"addresses": ["leaver@example.org"], "stream": "marketing"},
+        )
+    ).json()
+    assert (
+        check["results"][0]["suppressed"] is True and check["results"][0]["kind"] == "unsubscribe"
+    )
+    other = (
+        await svc.api.post(
+            "/v1/suppressions/check",
+            json={"addresses": ["leaver@example.org"], "stream": "transactional"},
+        )
+    ).json()
+    assert other["results"][0]["suppressed"] is False
