@@ -242,6 +242,32 @@ def fallback_recipients(msg: Message, excluded: set[str], section: str = "") -> 
     return []
 
 
+#: "the following recipients ...:" then indented bare names (AOL screen names, local users)
+_BARE_LIST_RE = re.compile(
+    r"(?:recipient|address|user)(?:\(s\)|s|es)?\b[^\n]*:[ \t]*\n(?:[ \t]*\n)?"
+    r"((?:[ \t]+[A-Za-z0-9][A-Za-z0-9._+-]{0,63}[ \t]*(?:\n|$))+)",
+    re.I,
+)
+
+
+def _bare_local_recipients(msg: Message, section: str) -> list[str]:
+    """Bare local parts listed as failed, qualified with the reporting system's domain.
+
+    A name without a domain in a notice is local to the system that wrote it
+    (AOL lists screen names: ``screenname`` from ``MAILER-DAEMON@aol.com`` is
+    ``screenname@aol.com``). Last resort: only when nothing else names anyone.
+    """
+    m = _BARE_LIST_RE.search(section)
+    if m is None:
+        return []
+    sender = first_address(header_text(msg, "From"))
+    if not sender:
+        return []
+    domain = sender.rpartition("@")[2].lower()
+    names = [line.strip() for line in m.group(1).split("\n") if line.strip()]
+    return [f"{n}@{domain}" for n in names if not _POSTMASTER_RE.match(f"{n}@")]
+
+
 def _inline_original_recipient(text: str, excluded: set[str]) -> str | None:
     """``To:`` of an original message pasted after the marker."""
     m = ORIGINAL_MARKERS.search(text)
@@ -277,7 +303,7 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         addrs = fallback_recipients(msg, excluded, section)
         if not addrs:
             addr = _inline_original_recipient(text, excluded)
-            addrs = [addr] if addr else []
+            addrs = [addr] if addr else _bare_local_recipients(msg, section)
         blocks = [(a, []) for a in addrs]
     if not blocks:
         return []

@@ -63,6 +63,16 @@ def test_listed_failure_beats_the_sender_quoted_in_the_reply() -> None:
     assert (f.recipient, f.reason) == ("rcpt@example.ed.jp", "blocked")
 
 
+def test_bare_screen_names_take_the_reporting_domain() -> None:
+    msg = message(
+        'From: "Mail Delivery Subsystem" <MAILER-DAEMON@AOL.com>\n'
+        "To: <list-bounces@lists.example.com>\nSubject: Mail Delivery Problem\n\n"
+        "Your mail to the following recipients could not be delivered because they are not "
+        "accepting mail from list@lists.example.com:\n\tscreenname\n"
+    )
+    assert [f.recipient for f in extract_text_bounce(PLAIN, msg)] == ["screenname@aol.com"]
+
+
 def test_own_parties_are_not_recipients() -> None:
     msg = message(
         "From: MAILER-DAEMON@mx.example\nTo: sender@example.com\nSubject: failed\n\n"
