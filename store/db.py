@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlmodel import SQLModel
-
 from store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
@@ -32,6 +33,20 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -53,8 +68,12 @@ class Store:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     async def create_schema(self) -> None:
+        """Bring the schema to the newest migration (idempotent; safe with several replicas)."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+            if not self.is_sqlite:
+                # Replicas starting together must not race each other's DDL.
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(727368)"))
+            await conn.run_sync(_upgrade)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
