@@ -421,7 +421,7 @@ RULES: tuple[Rule, ...] = (
             "extreme bad ip profile", "open proxy", "poor reputation ip",
             "service not available, closing transmission channel", "server access forbidden",
             "not currently accepting mail from your ip", "banned sending ip",
-            "messages from", "your server",
+            "messages from", "your server", "is an open relay", "no access from mail server",
         ),
         regexes=((("blocked", "listed"),
                   r"\b(?:ip|address|host|server|network|domain)\b[^.]{0,40}\b(?:is|has been|was)"
@@ -486,6 +486,7 @@ LATE_RULES: tuple[Rule, ...] = (
             "policy rejection", "rejected by policy", "rejected for policy reasons",
             "policy rule", "due to policy", "against our policy", "prohibited by policy",
             "policy restriction", "content presents a potential security issue",
+            "header error",
         ),
         regexes=(("policy", r"\bpolicy\b"),),
     ),
@@ -493,6 +494,13 @@ LATE_RULES: tuple[Rule, ...] = (
         "systemfull",
         words=("mail system full", "system full", "insufficient system storage",
                "out of disk space", "disk full", "spool full", "insufficient disk space"),
+    ),
+    _rule(
+        # a connection that timed out is a failure of time (Sisimai "expired"), even
+        # when the same words also say the connection could not be made
+        "expired",
+        words=("connection timed out", "operation timed out", "timed out while",
+               "connection timeout"),
     ),
     _rule(
         "networkerror",
@@ -513,7 +521,8 @@ LATE_RULES: tuple[Rule, ...] = (
             "system error", "internal error", "server error", "local error",
             "configuration error", "misconfigured", "transaction failed",
             "local configuration", "could not load", "recipient error", "write error",
-            "i/o error", "queue file",
+            "i/o error", "queue file", "ldap server", "directory server failure",
+            "unable to contact ldap",
             "connection reset",
         ),
     ),
@@ -562,8 +571,9 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
               # replies only a directory lookup at RCPT time gives
               "resolver.adr.", "returned unknown recipient",
               "requested action not taken: mailbox unavailable",
-              # Gmail's DSN headline for a recipient the remote refused at RCPT time
-              "because the address couldn't be found")),
+              # Gmail's DSN headline for a recipient the remote refused at RCPT time,
+              # and its old notices' session state for RCPT
+              "because the address couldn't be found", "(state 14)")),
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
     ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),

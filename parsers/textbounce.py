@@ -178,6 +178,10 @@ def recipient_blocks(
     blocks: list[tuple[str, list[str]]] = []
     current: list[str] | None = None
     inline = False  # the recipient line carried its own words: only continuations follow
+    # an SMTP dialogue not yet owned by anyone (old sendmail: "While talking to h:",
+    # ">>> MAIL From:<s>", "<<< 550 Insecure Mail Relay", then "554 <a>... Remote
+    # protocol error"): it explains the recipient line that follows it
+    pending: list[str] = []
     for line in section.split("\n"):
         opened = False
         if "@" in line and not _HEADER_LINE_RE.match(line):
@@ -195,7 +199,8 @@ def recipient_blocks(
                     current = existing[1]
                     break
                 # the whole line: besides the reply it may name the command ("RCPT To:")
-                current = [line.strip()]
+                current = [*pending, line.strip()]
+                pending = []
                 blocks.append((addr, current))
                 inline = len(line[m.end("addr") :].strip(" <>.:;,")) >= 10
                 opened = True
@@ -204,8 +209,15 @@ def recipient_blocks(
             if inline and line.strip() and not line[:1].isspace():
                 # sendmail: "554 <a@b>... reply" lines; what follows belongs to others
                 current = None
+            else:
+                current.append(line)
                 continue
-            current.append(line)
+        if not opened and current is None:
+            bare = line.lstrip()
+            if bare[:16].lower().startswith("while talking to"):
+                pending = [bare]
+            elif bare.startswith((">>>", "<<<")) and len(pending) < 8:
+                pending.append(bare)
     return blocks
 
 

@@ -136,6 +136,12 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
      "authentication level", "authfailure"),
     ("554 Set up SPF records for your domain. Rejected due to spam classification",
      "spamdetected"),
+    # a connection that timed out is expiry, even "unable to connect"
+    ("unable to connect to remote server [192.0.2.1:25]: Operation timed out", "expired"),
+    ("Unable to contact LDAP server. (#4.4.3) I'm not going to try again", "systemerror"),
+    ("501 <s@example.jp>... no access from mail server [192.0.2.55] which is an open relay.",
+     "blocked"),
+    ("554 5.7.9 Header error", "policyviolation"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason

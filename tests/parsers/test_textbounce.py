@@ -73,6 +73,21 @@ def test_bare_screen_names_take_the_reporting_domain() -> None:
     assert [f.recipient for f in extract_text_bounce(PLAIN, msg)] == ["screenname@aol.com"]
 
 
+def test_old_sendmail_dialogue_explains_the_next_recipient() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@mx1.example.net\nTo: sender@example.jp\n"
+        "Subject: Returned mail: Remote protocol error\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.example.edu:\n>>> MAIL From:<sender@example.jp>\n"
+        "<<< 550 Insecure Mail Relay\n554 <rcpt@example.edu>... Remote protocol error\n"
+        "While talking to mail.example.org:\n>>> RCPT To:<other@example.org>\n"
+        "<<< 550 <other@example.org>... User unknown\n"
+        "550 <other@example.org>... User unknown\n"
+    )
+    found = [(f.recipient, f.reason) for f in extract_text_bounce(PLAIN, msg)]
+    assert found == [("rcpt@example.edu", "norelaying"), ("other@example.org", "userunknown")]
+
+
 def test_own_parties_are_not_recipients() -> None:
     msg = message(
         "From: MAILER-DAEMON@mx.example\nTo: sender@example.com\nSubject: failed\n\n"
