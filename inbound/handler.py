@@ -29,6 +29,8 @@ log = structlog.get_logger("returnpath.inbound")
 
 # Parsing is pure CPU; beyond this size it moves off the event loop.
 INLINE_PARSE_LIMIT = 256 * 1024
+# A bounce names one return path; a hundred is already generous (RFC 5321 minimum).
+MAX_RECIPIENTS = 100
 
 
 class BounceHandler:
@@ -64,6 +66,8 @@ class BounceHandler:
             return "451 4.3.0 Temporary lookup failure, try again later"
         if tenant is None:
             return "550 5.7.1 Relaying denied: not a bounce domain of this server"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
         current: TenantRef | None = getattr(envelope, "tenant", None)
         if current is not None and current.id != tenant.id:
             return "452 4.5.3 Too many recipients: send to this domain in a new transaction"

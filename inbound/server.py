@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from typing import Any, AnyStr
 
 import structlog
@@ -38,6 +39,12 @@ class ReturnpathSMTP(SMTP):
 
     line_length_limit = 64 * 1024
 
+    def _timeout_cb(self) -> None:
+        # RFC 5321 4.5.3.2: say why before closing an idle session.
+        if isinstance(self.transport, asyncio.WriteTransport) and not self.transport.is_closing():
+            self.transport.write(b"421 4.4.2 Idle timeout, closing connection\r\n")
+        super()._timeout_cb()
+
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
             status = _REWRITES.get(status, status)
@@ -54,12 +61,16 @@ class SMTPListener:
         max_message_size: int,
         hostname: str | None = None,
         timeout: float = 300.0,
+        max_connections: int = 1000,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler
         self.host, self.port = host, port
         self.max_message_size = max_message_size
         self.hostname = hostname or socket.getfqdn()
         self.timeout = timeout
+        self.max_connections = max_connections
+        self.tls_context = tls_context
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[ReturnpathSMTP] = set()
 
@@ -71,8 +82,10 @@ class SMTPListener:
             timeout=self.timeout,
             enable_SMTPUTF8=True,
             ident="returnpath",
+            tls_context=self.tls_context,
         )
         proto._registry = self._connections
+        proto._max_connections = self.max_connections
         return proto
 
     async def start(self) -> None:
@@ -100,11 +113,21 @@ class SMTPListener:
 
 class _Tracked(ReturnpathSMTP):
     _registry: set[ReturnpathSMTP]
+    _max_connections: int
 
     def connection_made(self, transport: Any) -> None:
+        if len(self._registry) >= self._max_connections:
+            # Refuse politely before the greeting: the client retries later (RFC 5321 4.3.2).
+            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+            transport.close()
+            self._refused = True
+            return
+        self._refused = False
         self._registry.add(self)
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if getattr(self, "_refused", False):
+            return  # never started: nothing of aiosmtpd's to tear down
         self._registry.discard(self)
         super().connection_lost(error)

@@ -7,6 +7,7 @@ import contextlib
 import secrets
 import signal
 import socket
+import ssl
 from collections.abc import Generator
 
 import structlog
@@ -70,6 +71,8 @@ class Service:
             max_message_size=s.max_message_size,
             hostname=s.smtp_hostname or None,
             timeout=s.smtp_timeout,
+            max_connections=s.smtp_max_connections,
+            tls_context=_tls_context(s),
         )
         await self.listener.start()
         app = create_app(
@@ -144,6 +147,15 @@ class Service:
             task.cancel()
         await self.store.close()
         log.info("stopped")
+
+
+def _tls_context(s: Settings) -> ssl.SSLContext | None:
+    """STARTTLS for the MX: opportunistic, as every sending MTA expects; off without a certificate."""
+    if not s.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(s.tls_cert, s.tls_key or None)
+    return context
 
 
 def _safe_url(url: str) -> str:

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(
         default=30.0, gt=0, description="seconds a write waits for the SQLite lock"
     )
+    smtp_max_connections: int = Field(
+        default=1000, gt=0, description="concurrent SMTP sessions; more get 421"
+    )
+    tls_cert: str = Field(default="", description="PEM certificate chain: offer STARTTLS when set")
+    tls_key: str = Field(default="", description="PEM private key for tls_cert")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
 
     @field_validator("domains", mode="before")
