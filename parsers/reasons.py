@@ -135,6 +135,15 @@ _USER_UNKNOWN_WORDS = (
     "no mail box available", "address invalid", "unknown recipient address",
     "check if address is correct", "no valid recipients", "recipient name is not recognized",
     "recipient not found", "address couldn't be found", "address could not be found",
+    "5.1.1 bad address", "5.1.0 address rejected", "address not present in directory",
+    "can't accept user", "destination server rejected recipients", "mailbox unavaiable",
+    "nessun utente simile", "no existe dicha persona", "no existe ese usuario",
+    "no mailbox found", "account unavailable", "recipient is not local",
+    "recipient refuses to accept your mail", "recipient notfound",
+    "envelope recipient has been denied", "domain or user isn't in my list of allowed rcpthosts",
+    "recipients was undeliverable", "email name is not found", "no longer accepts mail",
+    "wrong or no longer valid", "badrecipientto", "user missing home directory",
+    "user not known", "adresse nicht gefunden", "unknown email address", "recipient is not accepted",
 )
 _USER_UNKNOWN_REGEXES: tuple[tuple[str | tuple[str, ...], str], ...] = (
     ("exist", r"\b(?:user|mailbox|recipient|address|account|addressee)\b[^.;]{0,40}"
@@ -143,6 +152,8 @@ _USER_UNKNOWN_REGEXES: tuple[tuple[str | tuple[str, ...], str], ...] = (
     ("> ", r"<\S+> (?:not found|does not exist)"),
     (("no user", "no mailbox"), r"\bno (?:user|mailbox) (?:by that name|here)"),
     ("recipient address rejected", r"recipient address rejected\.?\s*(?:\(|$)"),
+    ("directory", r"\bno \S+ in name directory"),
+    ("was not found in", r"\brecipient \S+ was not found in"),
 )
 
 # Phrases are matched against the lower-cased diagnostic with whitespace
@@ -167,6 +178,7 @@ RULES: tuple[Rule, ...] = (
             "is over its storage", "storage quota", "disk quota", "boite du destinataire pleine",
             "recipient's mailbox is full", "maildir over quota", "account is full",
             "mailbox has reached its limit", "exceeding receiving limits", "mailbox is over",
+            "not enough disk space", "exceeded quota",
         ),
         regexes=(("full", r"mailbox\b[^.]{0,40}\bfull"), ("exceed", r"quota[^.]{0,30}exceed"),
                  ("exceed", r"exceed[^.]{0,30}quota"), ("exceed", r"mailbox[^.]{0,30}exceed")),
@@ -196,7 +208,7 @@ RULES: tuple[Rule, ...] = (
             "account is locked", "archived recipient", "boite du destinataire archivee",
             "account has been locked", "account is expired", "account expired",
             "mailbox unavailable or access denied", "temporary locked",
-            "the email account that you tried to reach is disabled",
+            "email account that you tried to reach is disabled",
             "the email account that you tried to reach is inactive",
         ),
         replycodes=("525",),
@@ -251,6 +263,13 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # the domain part, not the mailbox, is what the host could not find
+        "hostunknown",
+        words=("unknown domain name", "domain mentioned in email address is unknown",
+               "unroutable address"),
+        permanent=True,
+    ),
+    _rule(
         # what a provider says only of an address it looked up and did not find
         "userunknown",
         words=("because the address couldn't be found", "not listed in domino directory",
@@ -285,9 +304,17 @@ RULES: tuple[Rule, ...] = (
         not_commands=("CONN", "HELO", "MAIL", "RCPT"),
     ),
     _rule(
+        # a list or mailbox that takes only some mail: the address itself is alive
+        "policyviolation",
+        words=("not accepting mail with", "members-only list", "closed mailing list",
+               "not subscribed to this group"),
+    ),
+    _rule(
         "notaccept",
         words=(
-            "does not accept mail", "not accepting mail", "null mx", "accepts no mail",
+            "does not accept mail", "null mx", "accepts no mail", "mail receiving disabled",
+            "no mx record found for domain",
+            "no route for current request", "smtp protocol returned a permanent error",
             "does not receive mail", "domain does not accept", "no mail accepted",
             "mail is not accepted", "does not accept e-mail", "couldn't find a mail exchanger",
             "no mx record", "indicated no smtp service", "no mx found",
@@ -345,7 +372,11 @@ RULES: tuple[Rule, ...] = (
             "message rejected: email address is not verified", "not a registered gateway user",
             "sending this from a different address", "sender is spammer",
             "purported responsible address", "access denied (sender blacklisted)",
-            "rejected by destination domain",
+            "rejected by destination domain", "isn't on the recipient's list of senders",
+            "denied [bouncedeny]", "valid-address-filter", "does not exist e2110",
+            "senderfilterconfig", "emetteur invalide", "no third-party dsns",
+            "rule imposed mailbox access for", "sender email address rejected",
+            "are not accepting mail from", "is not accepting mail from",
         ),
         regexes=(("access denied", r"^(?:\d{3}[ -])?(?:\d\.\d\.\d+ )?access denied"),
                  ("access denied", r"addresses rejected\s*:\s*access denied")),
@@ -375,6 +406,13 @@ RULES: tuple[Rule, ...] = (
         regexes=(("trojan", r"\btrojan\b"),),
     ),
     _rule(
+        # spam said of the sending host, not of this message: a block of the client
+        "blocked",
+        words=("currently sending spam", "you are sending spam", "spam ips blocked",
+               "dynamic/zombied", "looks suspiciously like spammer", "too many spams from your ip",
+               "spamcop.net/bl"),
+    ),
+    _rule(
         "spamdetected",
         words=(
             "spam message", "message is spam", "as spam", "spam content", "spam detected",
@@ -387,8 +425,12 @@ RULES: tuple[Rule, ...] = (
             "high probability of", "suspicious", "mail appears to be",
             "rejected by our content", "message looks like", "considered unsolicited",
             "due to content", "mail flood", "blacklisted url", "url in message",
-            "spam classification",
+            "spam classification", "mail content denied", "unacceptable content",
+            "spamprofiler", "bulk.advertising", "bulk email", "rejecting banned content",
+            "rejecting mail content", "recurrent pattern detection", "antispam checks",
+            "spam points", "probability of being spam",
         ),
+        regexes=(("spam", r"\bspam\b"), ("score", r"\bmail score \(")),
         not_commands=("CONN", "HELO"),
         statuses=("5.7.28",),
         unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),
@@ -422,10 +464,19 @@ RULES: tuple[Rule, ...] = (
             "service not available, closing transmission channel", "server access forbidden",
             "not currently accepting mail from your ip", "banned sending ip",
             "messages from", "your server", "is an open relay", "no access from mail server",
+            "said: 550 blocked", "blocked - see http", "refused - see http",
+            "connection was dropped by remote host", "currently sending spam",
+            "you are sending spam", "invalid ip for sending mail", "is in a black list",
+            "sender has not passed validation", "sender ip address rejected",
+            "too many unwanted messages have been sent", "you are not allowed to connect",
         ),
         regexes=((("blocked", "listed"),
                   r"\b(?:ip|address|host|server|network|domain)\b[^.]{0,40}\b(?:is|has been|was)"
-                  r" (?:blocked|blacklisted|listed)"),),
+                  r" (?:blocked|blacklisted|listed)"),
+                 (("blocked", "refused", "abusive", "rejected"),
+                  r"\b(?:access from ip address \S+ blocked|mail from \S+ refused"
+                  r"|server ip \S+ listed as abusive|your access ip \S+ has been rejected)"),
+                 ("rbl on", r"\bis in an \S*rbl on\b")),
         statuses=("4.7.1",),
     ),
 )
@@ -486,7 +537,10 @@ LATE_RULES: tuple[Rule, ...] = (
             "policy rejection", "rejected by policy", "rejected for policy reasons",
             "policy rule", "due to policy", "against our policy", "prohibited by policy",
             "policy restriction", "content presents a potential security issue",
-            "header error",
+            "header error", "header are not accepted", "organizational settings",
+            "message given low priority", "messages with multiple addresses",
+            "content presents a potential", "containing images or other attachments",
+            "using a mass mailer", "without solving a captcha",
         ),
         regexes=(("policy", r"\bpolicy\b"),),
     ),
@@ -522,7 +576,11 @@ LATE_RULES: tuple[Rule, ...] = (
             "configuration error", "misconfigured", "transaction failed",
             "local configuration", "could not load", "recipient error", "write error",
             "i/o error", "queue file", "ldap server", "directory server failure",
-            "unable to contact ldap",
+            "unable to contact ldap", "forwarding loop broken", "can't create user output file",
+            "interrupted system call", "encountered an error while being processed",
+            "loop was found in the mail exchanger", "loops back to myself", "there is no mdb",
+            "service currently unavailable", "system config error", "temporary local problem",
+            "timeout waiting for input",
             "connection reset",
         ),
     ),
@@ -534,6 +592,10 @@ LATE_RULES: tuple[Rule, ...] = (
             "too long in the queue", "queue too long", "was not delivered within",
             "delivery expired", "message timed out", "timed out", "timeout",
             "retry period", "expired", "could not be delivered for", "host not reachable",
+            "could not find a gateway for", "delivery attempts will continue",
+            "failed to deliver to domain", "have been failing for a long time",
+            "has not been collected after", "server did not respond",
+            "after multiple retries", "within the allowed queue period",
         ),
         regexes=(("attempts", r"failed \d+ attempts"),),
     ),

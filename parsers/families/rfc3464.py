@@ -19,6 +19,7 @@ Quirks handled here, all seen from real MTAs:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from email.message import Message
 
 from parsers.base import clean_address, first_address, make_finding, strip_diagnostic_type
@@ -32,6 +33,7 @@ from parsers.mime import (
     typed_parts,
 )
 from parsers.model import Finding
+from parsers.reasons import kind_for
 
 NAME = "rfc3464"
 
@@ -178,6 +180,19 @@ def _command_context(human: str, address: str, has_diagnostic: bool, single: boo
     return "\n".join(picked) or None
 
 
+#: PowerMTA's per-recipient ``X-PowerMTA-BounceCategory`` (its documented bounce
+#: classes); consulted only when the reply itself names no cause
+_CATEGORIES: dict[str, str] = {
+    "bad-domain": "hostunknown", "bad-mailbox": "userunknown",
+    "inactive-mailbox": "suspend", "message-expired": "expired",
+    "no-answer-from-host": "networkerror", "bad-connection": "networkerror",
+    "policy-related": "policyviolation", "quota-issues": "mailboxfull",
+    "routing-errors": "systemerror", "bad-configuration": "systemerror",
+    "protocol-errors": "systemerror", "spam-related": "spamdetected",
+    "virus-related": "virusdetected", "content-related": "contenterror",
+    "relaying-issues": "norelaying", "invalid-sender": "rejected",
+}
+
 _STATUS_NOTE_RE = re.compile(r"^\s*(\S+)\s*\((.*?)\)?\s*$", re.S)
 #: notes that only restate the class of the code
 _EMPTY_NOTES = frozenset({"permanent failure", "temporary failure", "undefined status",
@@ -317,6 +332,13 @@ class RFC3464:
                 else None,
                 last_attempt=block.get("last-attempt-date"),
             )
+            category = _CATEGORIES.get(
+                (block.get("x-powermta-bouncecategory") or "").strip().lower())
+            if category and finding.reason in ("onhold", "undefined"):
+                # the reporting MTA's own classification, when the words say nothing
+                finding = replace(finding, reason=category,
+                                  kind=kind_for(category, finding.status, action,
+                                                finding.smtp_code))
             findings.append(finding)
         return findings
 

@@ -100,6 +100,11 @@ def test_host_name_lookup_failure_is_a_network_error() -> None:
     assert classify("example.net: host name lookup failure", "4.0.0")[1] == "networkerror"
 
 
+def test_a_list_taking_only_some_mail_is_not_a_dead_domain() -> None:
+    kind, reason = classify("554 recipient is not accepting mail with embedded images", "5.0.0")
+    assert (kind, reason) == (Kind.SOFT_BOUNCE, "policyviolation")
+
+
 def test_code_finders() -> None:
     assert find_status("smtp; 550 5.1.1 <x@y>") == "5.1.1"
     assert find_status("5.7.54 something") == "5.7.54"
@@ -142,6 +147,21 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("501 <s@example.jp>... no access from mail server [192.0.2.55] which is an open relay.",
      "blocked"),
     ("554 5.7.9 Header error", "policyviolation"),
+    # phrase rows added from MTAs' documented wordings
+    ("550 Requested action not taken: no such user here: the user's email name is not found",
+     "filtered"),
+    ("550 5.1.1 <a@b.example> user not known", "userunknown"),
+    ("550 Sender email address rejected", "rejected"),
+    ("550 mail from 192.0.2.1 refused: see http://example.org", "blocked"),
+    ("554 5.7.1 Your message failed several antispam checks", "spamdetected"),
+    ("554 Rejected: this message scored 12.3 spam points", "spamdetected"),
+    ("554 5.7.1 You are sending spam from a dynamic IP", "blocked"),
+    ("421 Temporary local problem - please try later", "systemerror"),
+    ("451 Unable to deliver message after multiple retries", "expired"),
+    ("550 5.7.1 Closed mailing list", "policyviolation"),
+    ("554 The recipient is not accepting mail with attachments", "policyviolation"),
+    ("550 5.1.2 Recipient address rejected: unknown domain name", "hostunknown"),
+    ("550 Your message has triggered a spam block", "spamdetected"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason

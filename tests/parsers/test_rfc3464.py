@@ -156,3 +156,19 @@ def test_without_a_diagnostic_the_notice_explains() -> None:
                     "<a@example.org>: 550 user unknown (in reply to RCPT TO command)"))
     [f] = parse(raw.encode()).findings
     assert (f.reason, f.kind.value) == ("suspend", "soft_bounce")
+
+
+def test_powermta_category_when_the_reply_says_nothing() -> None:
+    raw = _NOTE_DSN.format(status="Status: 5.0.0",
+                           diag="Diagnostic-Code: smtp;550 sorry\nX-PowerMTA-BounceCategory: "
+                                "quota-issues")
+    [f] = parse(raw.encode()).findings
+    assert (f.reason, f.kind.value) == ("mailboxfull", "soft_bounce")
+
+
+def test_powermta_category_does_not_override_the_words() -> None:
+    raw = _NOTE_DSN.format(status="Status: 5.0.0",
+                           diag="Diagnostic-Code: smtp;550 5.7.1 blocked using zen.spamhaus.org\n"
+                                "X-PowerMTA-BounceCategory: bad-mailbox")
+    [f] = parse(raw.encode()).findings
+    assert f.reason == "blocked"
