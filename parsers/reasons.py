@@ -228,7 +228,9 @@ RULES: tuple[Rule, ...] = (
             "we do not relay", "not allowed to relay", "relay prohibited", "relaying prohibited",
             "that domain isn't in my list of allowed rcpthosts", "not a gateway",
             "mail relay denied", "insecure mail relay", "relay access", "configured to relay",
-            "not our domain",
+            "not our domain", "as a relay", "non-local e-mail address", "not an open relay",
+            "not local host", "specified domain is not allowed",
+            "we don't handle mail for",
         ),
         regexes=(("relay", r"relay(?:ing)? (?:is )?(?:not |denied|prohibited)"),),
     ),
@@ -331,7 +333,8 @@ RULES: tuple[Rule, ...] = (
             "does not resolve to your ip", "reverse-dns", "mismatches client ip",
             "forward-confirmed", "no dns ptr", "fcrdns", "name lookup failed for",
             "please set up a matching", "not have a reverse", "ip name lookup failed",
-            "unable to reverse", "unverifyable sending ip",
+            "unable to reverse", "unverifyable sending ip", "bad dns ptr resource record",
+            "forward dns entry does not point to the sending ip", "generic dns ptr",
         ),
         statuses=("5.7.25", "4.7.25"),
     ),
@@ -347,7 +350,9 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "contenterror",
         words=(
-            "improper use of 8-bit data", "message header size exceeds",
+            "improper use of 8-bit data", "message header size", "mime complexity",
+            "improperly-formatted binary content", "unnecessary base64 encoding",
+            "too many received",
             "headers are not", "illegal attachment", "invalid mime", "mime error",
             "message contains invalid", "message content is not acceptable",
             "invalid header", "bad header",
@@ -402,7 +407,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "virusdetected",
         words=("virus", "malware", "infected", "malicious content", "dangerous attachment",
-               "banned attachment"),
+               "banned attachment", "potentially executable attachment"),
         regexes=(("trojan", r"\btrojan\b"),),
     ),
     _rule(
@@ -444,6 +449,8 @@ RULES: tuple[Rule, ...] = (
             "too many recipients", "too many emails", "too fast",
             "sending too many", "exceeded the rate", "throttl", "receiving mail at a rate",
             "unusual rate", "too much mail", "messages per", "transmission rate", "too quickly",
+            "max emails per hour", "please try again slower", "trop de connexions",
+            "numerous attempts to deliver this message", "too many errors from your ip",
         ),
         statuses=("5.5.3", "4.5.3"),
     ),
@@ -611,7 +618,10 @@ LATE_RULES: tuple[Rule, ...] = (
     _rule(
         "securityerror",
         words=("authentication required", "unauthenticated", "unauthorized", "password",
-               "security"),
+               "security", "account not subscribed to ses", "authentication credentials invalid",
+               "authentication failure", "authentication failed", "authentication turned on",
+               "executable files are not allowed in compressed files", "verification failure",
+               "authentication is required", "is a dead domain", "not authorized to perform ses:"),
     ),
     _rule(
         "syntaxerror",

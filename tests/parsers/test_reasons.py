@@ -162,6 +162,12 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("554 The recipient is not accepting mail with attachments", "policyviolation"),
     ("550 5.1.2 Recipient address rejected: unknown domain name", "hostunknown"),
     ("550 Your message has triggered a spam block", "spamdetected"),
+    ("550 5.7.1 we don't handle mail for example.org", "norelaying"),
+    ("530 5.7.0 Authentication required: authentication turned on in your email client",
+     "securityerror"),
+    ("421 4.7.0 too many errors from your IP", "ratelimited"),
+    ("550 5.7.1 Bad DNS PTR resource record", "requireptr"),
+    ("554 5.6.0 Message MIME complexity exceeds the policy maximum", "contenterror"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
