@@ -67,6 +67,8 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Short-lived caches of per-tenant settings (policy, keys); see store.tenants.
+        self.cache: dict[tuple[str, int], tuple[float, Any]] = {}
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe with several replicas)."""

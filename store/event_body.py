@@ -6,9 +6,8 @@ only ever added within a version; a rename or removal is a new version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from store.models import Event
 
 VERSION = 1
 
@@ -17,24 +16,30 @@ def routing_key(kind: str, reason: str) -> str:
     return f"{kind}.{reason}"
 
 
-def event_body(event: Event, tenant: str, message_uid: str) -> dict[str, Any]:
+FIELDS = (
+    "kind",
+    "reason",
+    "recipient",
+    "status",
+    "smtp_code",
+    "diagnostic",
+    "remote_mta",
+    "reporting_mta",
+    "feedback_type",
+    "original_message_id",
+    "family",
+    "stream",
+    "verified",
+)
+
+
+def event_body(event: Mapping[str, Any], tenant: str, message_uid: str) -> dict[str, Any]:
+    """The JSON document for an event row (as written by store.ingest)."""
     return {
         "version": VERSION,
-        "id": event.uid,
+        "id": event["uid"],
         "tenant": tenant,
-        "created_at": event.created_at.isoformat(),
-        "kind": event.kind,
-        "reason": event.reason,
-        "recipient": event.recipient,
-        "status": event.status,
-        "smtp_code": event.smtp_code,
-        "diagnostic": event.diagnostic,
-        "remote_mta": event.remote_mta,
-        "reporting_mta": event.reporting_mta,
-        "feedback_type": event.feedback_type,
-        "original_message_id": event.original_message_id,
-        "family": event.family,
-        "stream": event.stream,
-        "verified": event.verified,
+        "created_at": event["created_at"].isoformat(),
+        **{name: event[name] for name in FIELDS},
         "message": message_uid,
     }

@@ -38,6 +38,27 @@ class TenantContext:
     signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
 
 
+CONTEXT_TTL = 2.0
+
+
+async def cached_context(store: Store, tenant_id: int) -> TenantContext:
+    """The tenant's policy and keys, re-read at most every two seconds (every message needs them)."""
+    hit = store.cache.get(("context", tenant_id))
+    if hit is not None and time.monotonic() - hit[0] < CONTEXT_TTL:
+        context: TenantContext = hit[1]
+        return context
+    async with store.read() as session:
+        context = await load_context(session, tenant_id)
+    store.cache[("context", tenant_id)] = (time.monotonic(), context)
+    return context
+
+
+def forget_context(store: Store, tenant_id: int) -> None:
+    """Called after a change in this process (policy, key rotation): effective at once."""
+    store.cache.pop(("context", tenant_id), None)
+    store.cache.pop(("policy", tenant_id), None)
+
+
 async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
     tenant = await session.get(Tenant, tenant_id)
     policy = Policy.model_validate_json(tenant.policy) if tenant and tenant.policy else Policy()
