@@ -83,6 +83,91 @@ PROVIDERS: tuple[Provider, ...] = (
        (r"account service is temporarily unavailable|exceeding outbound thread limit",
         "ratelimited"),
        (r"email rejected due to security policies", "virusdetected")),
+    # Google (Gmail, Workspace): its documented SMTP replies ("About SMTP error messages",
+    # support.google.com/a/answer/3726730); Google reuses 4.7.0/5.7.1 for most of them
+    _p("google", r"\b(?:google|googlemail|gmail)\.com\b|\b1e100\.net\b|\bgsmtp\b",
+       (r"senders to authenticate (?:their email )?with (?:spf|dkim)|authenticate with either "
+        r"spf or dkim|add a dmarc record|aligned with either the authenticated spf or dkim"
+        r"|spf record of the sending domain", "authfailure"),
+       (r"very low reputation of the sending", "badreputation"),
+       (r"does not have a ptr record|have a ptr record, or the ptr record|ipv6 sending "
+        r"guidelines regarding ptr|does not match the ip address of the hostname", "requireptr"),
+       (r"ip not in whitelist for rcpt domain|try again later, closing connection"
+        r"|helo/ehlo argument is invalid|empty helo/ehlo argument|unusual rate of "
+        r"(?:unsolicited )?mail", "blocked"),
+       (r"exceed(?:s|ed) google's (?:message|header|limit)|bytes per individual header size",
+        "emailtoolarge"),
+       (r"connection expired|timeout - closing connection", "expired"),
+       (r"must issue a starttls command first|starttls may not be repeated"
+        r"|tls required for rcpt domain|to use tls/ssl for smtp", "failedstarttls"),
+       (r"inbox is out of storage space|is over quota|email quota exceeded", "mailboxfull"),
+       (r"message exceeded 50 hops", "networkerror"),
+       (r"mail relay denied|invalid credentials for relay"
+        r"|not authorized to send email directly to our servers", "norelaying"),
+       (r"missing a valid (?:address in the from: header|message-id)|multiple addresses in "
+        r"from: header|not rfc 5322 compliant|unicode character in a disallowed header"
+        r"|encoded-word syntax is not permitted|not a valid rfc 5321 address"
+        r"|mail message is malformed", "notcompliantrfc"),
+       (r"illegal attachment on your message|content presents a potential security issue"
+        r"|has a policy that prohibited|with the same message-id", "policyviolation"),
+       (r"mail sending denied", "rejected"),
+       (r"too many login attempts|no identity changes permitted|cannot decode response"
+        r"|application-specific password required|log in (?:with|through) your web browser"
+        r"|username and password not accepted", "securityerror"),
+       (r"nature of the content or the links within|likely unsolicited mail", "spamdetected"),
+       (r"receiving mail too quickly|peak smtp relay limit|rate that prevents additional "
+        r"messages|daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) "
+        r"exceeded|this mail has been rate limited|has too many recipients"
+        r"|too many recipients for this sender", "ratelimited"),
+       (r"account that you tried to reach is (?:disabled|inactive)", "suspend"),
+       (r"smtp protocol violation|optional argument not permitted|too many unrecognized "
+        r"commands|unimplemented command|unrecognized command|bad sequence of commands"
+        r"|ehlo/helo first|no data after bdat|unrecognized authentication type"
+        r"|xoauth is no longer supported|too many unauthenticated commands", "syntaxerror"),
+       (r"temporary system problem|server busy|multiple destination domains per transaction"
+        r"|temporarily rejected (?:this )?message|domain policy size per transaction",
+        "systemerror")),
+    # Microsoft (Exchange Online, Outlook.com): the texts of its documented NDR codes
+    # (learn.microsoft.com "Email non-delivery reports and SMTP errors in Exchange Online")
+    _p("microsoft", r"\b(?:outlook|hotmail|live|msn)\.(?:com|jp|fr|de|co\.\w+)\b"
+                    r"|protection\.outlook\.com|\bexchangelabs\.com\b",
+       (r"must pass either spf or dkim|sender policy framework violation"
+        r"|does not pass dmarc verification|meet the required authentication level",
+        "authfailure"),
+       (r"rate limited due to ip reputation", "badreputation"),
+       (r"exceeded the maximum number of connections|daily limit for message recipients"
+        r"|submission quota exceeded|per hour message receive limit|exceeded their limit for"
+        r"|exceeded permitted limits within|tenant has exceeded threshold"
+        r"|traffic not accepted from this ip|recipient thread limit exceeded", "ratelimited"),
+       (r"access denied, (?:please try again later|bad helo|rejected by recipient|banned sender"
+        r"|banned sending ip)|does not accept email over ipv6|using customer block list"
+        r"|part of their network is on our block list"
+        r"|blocked from sending from unregistered domains", "blocked"),
+       (r"too many related errors|invalid message content|message depth exceeded",
+        "contenterror"),
+       (r"recipsizelimit|exceeds fixed maximum message size", "emailtoolarge"),
+       (r"failed mta-sts validation|starttls is required to send mail|starttls-not-supported"
+        r"|certificate-expired|tlsa-invalid|dnssec-invalid|certificate-host-mismatch",
+        "failedstarttls"),
+       (r"dns query failed|nonexistent domain|routing loop detected", "networkerror"),
+       (r"tenantattribution; relay access denied", "norelaying"),
+       (r"no mail-enabled subscriptions|bad storedriver mdb properties", "notaccept"),
+       (r"x-dg-ref header is too long|policy violation detected \(as345\)"
+        r"|5\.7\.9\d\d delivery not authorized", "policyviolation"),
+       (r"unknown sender address|bad outbound sender|sender was not authenticated"
+        r"|sender not in allowed-senders list|sender not authenticated for group"
+        r"|spam abuse detected|rfc 5322 section 3\.6\.2", "rejected"),
+       (r"cannot achieve exchange server authentication|client was not authenticated",
+        "securityerror"),
+       (r"content filter agent quarantined", "spamdetected"),
+       (r"access denied, banned recipient|mailbox cannot be accessed", "suspend"),
+       (r"4\.3\.2 service not (?:available|active)|system incorrectly configured"
+        r"|journaling archive is disabled|message failed to be replicated"
+        r"|suspiciousremoteservererror|server busy\. please try again later from"
+        r"|pfa agent busy", "systemerror"),
+       (r"exrecipnotfound|invalid recipient address|reserved by rfc 2606"
+        r"|single label domains not accepted", "userunknown"),
+       (r"send hello first", "syntaxerror")),
     # Yahoo: "This user doesn't have a yahoo.com account"
     _p("yahoo", r"\byahoo(?:dns)?\.(?:com|co\.\w+|net)\b|\byahoo-inc\.com\b",
        (r"user doesn't have a \S+ account", "userunknown")),

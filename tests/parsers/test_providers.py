@@ -29,6 +29,21 @@ CASES = [
     ("550 envelope blocked - user entry", "eu-smtp-inbound-1.mimecast.com", "rejected"),
     ("550 dkim sender invalid - envelope rejected", "eu-smtp-inbound-1.mimecast.com",
      "authfailure"),
+    # Google's documented replies (4.7.0 / 5.7.1 say little by themselves)
+    ("421 4.7.0 Try again later, closing connection. - gsmtp", "gmail-smtp-in.l.google.com",
+     "blocked"),
+    ("550 5.7.1 Messages missing a valid Message-ID: header are not accepted. - gsmtp",
+     "gmail-smtp-in.l.google.com", "notcompliantrfc"),
+    ("550 5.4.5 Daily user sending limit exceeded. - gsmtp", "smtp.gmail.com", "ratelimited"),
+    ("421 4.7.0 This message is suspicious due to the very low reputation of the sending "
+     "domain - gsmtp", "aspmx.l.google.com", "badreputation"),
+    # Microsoft's documented NDR texts
+    ("451 4.7.652 The mail server [192.0.2.1] has exceeded the maximum number of connections.",
+     "mx.protection.outlook.com", "ratelimited"),
+    ("550 5.4.312 Message expired, DNS query failed", "outlook.com", "networkerror"),
+    ("550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "hotmail.com", "blocked"),
+    ("550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; sender not authenticated for "
+     "group", "corp-example.mail.protection.outlook.com", "rejected"),
 ]
 
 
