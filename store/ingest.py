@@ -89,24 +89,28 @@ def dedup_key(received: Received, report: Report) -> str:
 
 # ---------------------------------------------------------------- statements, built once
 
-M, E, S = Message.__table__, Event.__table__, Suppression.__table__  # type: ignore[attr-defined]
-A, O, AS = SuppressionAudit.__table__, Outbox.__table__, AddressState.__table__  # type: ignore[attr-defined]
+MESSAGES: sa.Table = Message.__table__  # type: ignore[attr-defined]
+EVENTS: sa.Table = Event.__table__  # type: ignore[attr-defined]
+SUPPRESSIONS: sa.Table = Suppression.__table__  # type: ignore[attr-defined]
+AUDIT: sa.Table = SuppressionAudit.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+STATES: sa.Table = AddressState.__table__  # type: ignore[attr-defined]
 P = sa.bindparam
 
-FIND_MESSAGE = sa.select(M.c.uid).where(
-    M.c.tenant_id == P("tenant_id"), M.c.dedup_key == P("dedup_key")
+FIND_MESSAGE = sa.select(MESSAGES.c.uid).where(
+    MESSAGES.c.tenant_id == P("tenant_id"), MESSAGES.c.dedup_key == P("dedup_key")
 )
-INSERT_MESSAGE = sa.insert(M).returning(M.c.id)
-INSERT_EVENTS = sa.insert(E).returning(E.c.id, sort_by_parameter_order=True)
-INSERT_OUTBOX = sa.insert(O)
-INSERT_AUDIT = sa.insert(A)
-FIND_SUPPRESSION = sa.select(S.c.id, S.c.expires_at).where(
-    S.c.tenant_id == P("tenant_id"), S.c.address == P("address"), S.c.stream == P("stream")
+INSERT_MESSAGE = sa.insert(MESSAGES).returning(MESSAGES.c.id)
+INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+INSERT_OUTBOX = sa.insert(OUTBOX)
+INSERT_AUDIT = sa.insert(AUDIT)
+FIND_SUPPRESSION = sa.select(SUPPRESSIONS.c.id, SUPPRESSIONS.c.expires_at).where(
+    SUPPRESSIONS.c.tenant_id == P("tenant_id"), SUPPRESSIONS.c.address == P("address"), SUPPRESSIONS.c.stream == P("stream")
 )
-INSERT_SUPPRESSION = sa.insert(S)
+INSERT_SUPPRESSION = sa.insert(SUPPRESSIONS)
 UPDATE_SUPPRESSION = (
-    sa.update(S)
-    .where(S.c.id == P("row_id"))
+    sa.update(SUPPRESSIONS)
+    .where(SUPPRESSIONS.c.id == P("row_id"))
     .values(
         kind=P("kind"),
         reason=P("reason"),
@@ -117,21 +121,21 @@ UPDATE_SUPPRESSION = (
         verified=P("verified"),
     )
 )
-SOFT_RESET_AT = sa.select(AS.c.soft_reset_at).where(
-    AS.c.tenant_id == P("tenant_id"), AS.c.address == P("address")
+SOFT_RESET_AT = sa.select(STATES.c.soft_reset_at).where(
+    STATES.c.tenant_id == P("tenant_id"), STATES.c.address == P("address")
 )
-SOFT_BOUNCES = sa.select(E.c.created_at, E.c.reason).where(
-    E.c.tenant_id == P("tenant_id"),
-    E.c.recipient == P("address"),
-    E.c.kind == Kind.SOFT_BOUNCE.value,
-    E.c.created_at >= P("since"),
+SOFT_BOUNCES = sa.select(EVENTS.c.created_at, EVENTS.c.reason).where(
+    EVENTS.c.tenant_id == P("tenant_id"),
+    EVENTS.c.recipient == P("address"),
+    EVENTS.c.kind == Kind.SOFT_BOUNCE.value,
+    EVENTS.c.created_at >= P("since"),
 )
 
 
 def _upsert_state(
     dialect: str, values: dict[str, Any], on_conflict: dict[str, Any]
 ) -> sa.Executable:
-    insert = sqlite.insert(AS) if dialect == "sqlite" else postgresql.insert(AS)
+    insert = sqlite.insert(STATES) if dialect == "sqlite" else postgresql.insert(STATES)
     return insert.values(**values).on_conflict_do_update(
         index_elements=["tenant_id", "address"], set_=on_conflict
     )
@@ -317,7 +321,7 @@ async def _apply_policy(
         _upsert_state(
             dialect,
             {"tenant_id": tenant_id, "address": address, "soft_bounces": 1, "last_event_at": now},
-            {"soft_bounces": AS.c.soft_bounces + 1, "last_event_at": now},
+            {"soft_bounces": STATES.c.soft_bounces + 1, "last_event_at": now},
         )
     )
     since = soft_window_start(policy, now)
