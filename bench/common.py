@@ -297,7 +297,12 @@ class ServiceProc:
         self.proc = subprocess.Popen(
             cmd, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_ready(timeout)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            self.cleanup()
+            raise
         self.ready_s = time.perf_counter() - self.started_at
 
     def _wait_ready(self, timeout: float) -> None:
@@ -314,7 +319,6 @@ class ServiceProc:
             except OSError:
                 pass
             time.sleep(0.1)
-        self.stop()
         raise TimeoutError(f"returnpath serve not ready after {timeout}s:\n{self.log_tail()}")
 
     @property
