@@ -168,9 +168,72 @@ PROVIDERS: tuple[Provider, ...] = (
        (r"exrecipnotfound|invalid recipient address|reserved by rfc 2606"
         r"|single label domains not accepted", "userunknown"),
        (r"send hello first", "syntaxerror")),
+    # GoDaddy (secureserver.net): numbered "IBnnn" codes at the end of each reply
+    # (godaddy.com help "Fix rejected email with a bounce error")
+    _p("godaddy", r"\bsecureserver\.net\b|\bgodaddy\b|\bIB\d{3}\b",
+       (r"\bIB401\b", "securityerror"),
+       (r"\bIB50[12]\b", "notcompliantrfc"),
+       (r"\bIB506\b", "rejected"),
+       (r"\bIB508\b", "authfailure"),
+       (r"\bIB108\b", "requireptr"),
+       (r"\bIB212\b", "spamdetected"),
+       (r"\bIB705\b", "virusdetected"),
+       (r"\bIB(?:605|007|101|504|510|607)\b", "ratelimited"),
+       (r"\bIB(?:11[0-3]|10[4-6])\b", "blocked"),
+       (r"\bIB103\b", "badreputation"),
+       (r"message is looping", "systemerror"),
+       (r"account storage limit", "mailboxfull")),
     # Yahoo: "This user doesn't have a yahoo.com account"
-    _p("yahoo", r"\byahoo(?:dns)?\.(?:com|co\.\w+|net)\b|\byahoo-inc\.com\b",
-       (r"user doesn't have a \S+ account", "userunknown")),
+    # and its documented codes (senders.yahooinc.com/smtp-error-codes); AOL is Yahoo's too
+    _p("yahoo", r"\byahoo(?:dns)?\.(?:com|co\.\w+|net)\b|\byahoo(?:-inc|inc)\.com\b"
+                r"|\baol\.(?:com|jp)\b",
+       (r"user doesn't have a \S+ account|mailbox not found", "userunknown"),
+       (r"requires all senders to authenticate with either spf or dkim", "authfailure"),
+       (r"because the ip is in spamhaus's list|not accepted from ip addresses on spamhaus",
+        "blocked"),
+       (r"relaying denied for ", "norelaying"),
+       (r"headers are not rfc compliant", "notcompliantrfc"),
+       (r"not accepted for policy reasons", "policyviolation"),
+       (r"unresolvable rfc\.?5321|will be permanently deferred", "rejected"),
+       (r"user is receiving mail too quickly|max message per connection reached",
+        "ratelimited"),
+       (r" is no longer valid\.|this mailbox is disabled", "suspend"),
+       (r"syntax error in parameters or arguments", "syntaxerror"),
+       (r"host or domain name not found", "hostunknown")),
+    # Apple iCloud (support.apple.com/en-us/102322)
+    _p("apple", r"\b(?:icloud|me|mac|apple)\.com\b",
+       (r"s dmarc policy|failing both spf and dkim", "authfailure"),
+       (r"domain present in the spamhaus|listing in spamhaus|proofpoint\.com/dnsbl"
+        r"|not accepting connections", "blocked"),
+       (r"recipient no longer on server", "hasmoved"),
+       (r"user is over quota", "mailboxfull"),
+       (r"relay access denied", "norelaying"),
+       (r"host/domain does not accept mail", "notaccept"),
+       (r"due to local policy", "policyviolation"),
+       (r"due to excessive volume", "ratelimited"),
+       (r"inactive email address|user does not exist|unknown or illegal alias", "userunknown")),
+    # Tencent QQ mail (service.mail.qq.com/detail/122)
+    _p("tencent", r"\b(?:qq|foxmail)\.com\b",
+       (r"spf check failed|dmarc check failed", "authfailure"),
+       (r"suspected bounce attacks|suspected spam ip|connection denied", "blocked"),
+       (r"message too large", "emailtoolarge"),
+       (r"suspected spam|mail is rejected by recipients", "rejected"),
+       (r"spam is embedded in the email|mail content denied", "spamdetected"),
+       (r"mailbox unavailable or access deni(?:n)?ed|frequency of receiving messages is limited"
+        r"|(?:ip|domain|sender|connection) frequency limited", "ratelimited"),
+       (r"is a deactivated mailbox", "suspend"),
+       (r"bad address syntax", "syntaxerror"),
+       (r"mailbox not found", "userunknown")),
+    # i.ua: numbered pages mail.i.ua/err/N/ explain each refusal
+    _p("iua", r"\bi\.ua\b",
+       (r"\.i\.ua/err/(?:1|6)/", "norelaying"),
+       (r"\.i\.ua/err/2/", "userunknown"),
+       (r"\.i\.ua/err/3/", "suspend"),
+       (r"\.i\.ua/err/4/", "mailboxfull"),
+       (r"\.i\.ua/err/5/", "ratelimited"),
+       (r"\.i\.ua/err/(?:7|9)/", "blocked"),
+       (r"\.i\.ua/err/8/", "rejected"),
+       (r"\.i\.ua/err/10/", "filtered")),
 )
 
 #: one pass over the context decides whether any provider is involved at all

@@ -44,6 +44,17 @@ CASES = [
     ("550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "hotmail.com", "blocked"),
     ("550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; sender not authenticated for "
      "group", "corp-example.mail.protection.outlook.com", "rejected"),
+    ("554 This IP has been temporarily blocked for attempting to mail too many invalid "
+     "recipients. IB112", "smtp.secureserver.net", "blocked"),
+    ("550 This IP has sent too many messages this hour. IB504", None, "ratelimited"),
+    ("554 delivery error: dd someone@yahoo.com is no longer valid.", "mta7.am0.yahoodns.net",
+     "suspend"),
+    ("421 4.7.0 [TSS04] Messages from 192.0.2.1 will be permanently deferred", "yahoo.com",
+     "rejected"),
+    ("550 5.1.6 recipient no longer on server: someone@icloud.com", "mx01.mail.icloud.com",
+     "hasmoved"),
+    ("550 Mailbox unavailable or access denined", "mx3.qq.com", "ratelimited"),
+    ("550 5.7.1 Spam message rejected, see http://mail.i.ua/err/9/", "mx.i.ua", "blocked"),
 ]
 
 
