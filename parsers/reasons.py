@@ -275,7 +275,9 @@ RULES: tuple[Rule, ...] = (
         # what a provider says only of an address it looked up and did not find
         "userunknown",
         words=("because the address couldn't be found", "not listed in domino directory",
-               "recipientnotfound", "invalid final delivery userid"),
+               "recipientnotfound", "invalid final delivery userid",
+               # the local delivery agent found no such mailbox (after the MTA accepted)
+               "mail.local: unknown user", "local delivery: unknown user"),
     ),
     _rule(
         "userunknown",

@@ -168,6 +168,8 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("421 4.7.0 too many errors from your IP", "ratelimited"),
     ("550 5.7.1 Bad DNS PTR resource record", "requireptr"),
     ("554 5.6.0 Message MIME complexity exceeds the policy maximum", "contenterror"),
+    ("mail.local: unknown user: kijitora 554 <k@example.net>... Service unavailable",
+     "userunknown"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
