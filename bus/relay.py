@@ -68,6 +68,7 @@ class OutboxRelay:
                 metrics.PUBLISH_ERRORS.inc()
                 log.warning("relay_error", error=repr(exc), retry_in=backoff)
                 await self._close()
+                self._wake.clear()
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
         await self._close()
@@ -93,12 +94,14 @@ class OutboxRelay:
 
     async def _pump(self, exchange: AbstractExchange) -> None:
         while not self._stopping.is_set():
+            # Cleared *before* reading the outbox: a commit that lands while this
+            # batch is being published sets it again, and the loop goes round at once.
+            self._wake.clear()
             sent = await self.publish_batch(exchange)
             if sent < self.batch_size:
                 await self._sleep(self.poll_interval)
 
     async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from typing import Any, AnyStr
+from typing import Any, AnyStr, cast
 
 import structlog
 from aiosmtpd.smtp import SMTP
@@ -29,6 +29,15 @@ _REWRITES = {
 }
 
 
+def _say(transport: Any, line: bytes) -> bool:
+    """Write a last line to a live transport. Duck-typed: uvloop's transports do not
+    inherit from asyncio's classes."""
+    if transport is None or transport.is_closing():
+        return False
+    transport.write(line)
+    return True
+
+
 class ReturnpathSMTP(SMTP):
     """aiosmtpd's protocol, with enhanced status codes on its own size replies.
 
@@ -41,8 +50,7 @@ class ReturnpathSMTP(SMTP):
 
     def _timeout_cb(self) -> None:
         # RFC 5321 4.5.3.2: say why before closing an idle session.
-        if isinstance(self.transport, asyncio.WriteTransport) and not self.transport.is_closing():
-            self.transport.write(b"421 4.4.2 Idle timeout, closing connection\r\n")
+        _say(self.transport, b"421 4.4.2 Idle timeout, closing connection\r\n")
         super()._timeout_cb()
 
     async def push(self, status: AnyStr) -> None:
@@ -103,10 +111,8 @@ class SMTPListener:
         while self.handler.in_flight and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
         for proto in list(self._connections):
-            transport = proto.transport
-            if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
-                transport.write(b"421 4.3.2 Service shutting down, try again later\r\n")
-                transport.close()
+            if _say(proto.transport, b"421 4.3.2 Service shutting down, try again later\r\n"):
+                cast(asyncio.BaseTransport, proto.transport).close()
         await self._server.wait_closed()
         log.info("smtp_stopped", open_connections=len(self._connections))
 

@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -87,6 +88,19 @@ class Store:
         try:
             async with self.sessions() as session, session.begin():
                 yield session
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextlib.asynccontextmanager
+    async def write_core(self) -> AsyncIterator[AsyncConnection]:
+        """Like ``write`` but a bare connection: the hot path needs no ORM session."""
+        lock = self._write_lock
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
         finally:
             if lock is not None:
                 lock.release()

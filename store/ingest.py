@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parsers.model import Finding, Kind, Report
 from store import metrics
@@ -105,7 +105,9 @@ INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order
 INSERT_OUTBOX = sa.insert(OUTBOX)
 INSERT_AUDIT = sa.insert(AUDIT)
 FIND_SUPPRESSION = sa.select(SUPPRESSIONS.c.id, SUPPRESSIONS.c.expires_at).where(
-    SUPPRESSIONS.c.tenant_id == P("tenant_id"), SUPPRESSIONS.c.address == P("address"), SUPPRESSIONS.c.stream == P("stream")
+    SUPPRESSIONS.c.tenant_id == P("tenant_id"),
+    SUPPRESSIONS.c.address == P("address"),
+    SUPPRESSIONS.c.stream == P("stream"),
 )
 INSERT_SUPPRESSION = sa.insert(SUPPRESSIONS)
 UPDATE_SUPPRESSION = (
@@ -147,7 +149,7 @@ def _upsert_state(
 async def record(store: Store, received: Received, report: Report, *, publish: bool) -> Recorded:
     key = dedup_key(received, report)
     context = await cached_context(store, received.tenant.id)
-    async with store.write() as session:
+    async with store.write_core() as session:
         uid = (
             await session.execute(FIND_MESSAGE, {"tenant_id": received.tenant.id, "dedup_key": key})
         ).scalar_one_or_none()
@@ -167,7 +169,7 @@ async def record(store: Store, received: Received, report: Report, *, publish: b
 
 
 async def _record_new(
-    session: AsyncSession,
+    session: AsyncConnection,
     received: Received,
     report: Report,
     key: str,
@@ -288,7 +290,7 @@ def _event_row(
 
 
 async def _apply_policy(
-    session: AsyncSession, event: Mapping[str, Any], policy: Policy, now: datetime, dialect: str
+    session: AsyncConnection, event: Mapping[str, Any], policy: Policy, now: datetime, dialect: str
 ) -> bool:
     """Update suppressions and counters for one event; True if it suppressed the address."""
     effect = effect_of(event["kind"], event["reason"])
@@ -343,7 +345,7 @@ async def _apply_policy(
 
 
 async def _suppress(
-    session: AsyncSession,
+    session: AsyncConnection,
     event: Mapping[str, Any],
     stream: str,
     expires_at: datetime | None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -74,13 +75,20 @@ async def check_many(
     streams = ["", stream] if stream else None
     found: dict[str, list[Suppression]] = {}
     unique = list(dict.fromkeys(addresses))
+    # PostgreSQL: one array parameter (= ANY) plans and binds faster than a
+    # 10,000-value IN list; SQLite has no arrays, so IN in chunks it accepts.
+    chunk_size = len(unique) or 1 if not store.is_sqlite else 5000
     async with store.read() as session:
-        for i in range(0, len(unique), 5000):
-            chunk = unique[i : i + 5000]
+        for i in range(0, len(unique), chunk_size):
+            chunk = unique[i : i + chunk_size]
+            matches = (
+                col(Suppression.address).in_(chunk)
+                if store.is_sqlite
+                else col(Suppression.address)
+                == sa.any_(sa.bindparam("addresses", chunk, type_=ARRAY(sa.String)))
+            )
             q = select(Suppression).where(
-                col(Suppression.tenant_id) == tenant_id,
-                col(Suppression.address).in_(chunk),
-                _active(now),
+                col(Suppression.tenant_id) == tenant_id, matches, _active(now)
             )
             if streams is not None:
                 q = q.where(col(Suppression.stream).in_(streams))
