@@ -72,3 +72,21 @@ def test_docomo_rule_needs_docomos_own_reply() -> None:
 def test_no_provider_no_opinion() -> None:
     assert provider_reason("550 Unknown user someone@example.com", "mx.example.com") is None
     assert provider_reason(None, "smtp-in.orange.fr") is None
+
+
+HOSTS = ["smtp-in.orange.fr", "OFR_416", "LPN007_426", "cxr.mx.a.cloudfilter.net",
+         "mx.charter.net", "AUP#In-1310", "us-smtp.mimecast.com", "mfsmax.docomo.ne.jp",
+         "gmail-smtp-in.l.google.com", "1e100.net", "mx.protection.outlook.com", "hotmail.com",
+         "smtp.secureserver.net", "IB112", "mta5.am0.yahoodns.net", "aol.com", "icloud.com",
+         "mx3.qq.com", "mx.i.ua"]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_literal_keys_cover_every_host_pattern(host: str) -> None:
+    # the substring pre-check must never hide a provider its regex would find
+    from parsers.providers import PROVIDERS
+
+    matched = [p for p in PROVIDERS if p.hosts.search(host)]
+    assert matched
+    for p in matched:
+        assert any(k in host.lower() for k in p.keys), p.name
