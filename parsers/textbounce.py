@@ -322,17 +322,41 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
     action = "delayed" if family.delayed is not None and family.delayed.search(section) else None
     orig_id = original_message_id(msg, text)
     findings = []
+    named = {a.lower() for a, _ in blocks}
     for addr, lines in blocks:
-        diag = "\n".join(lines).strip()
+        own = "\n".join(lines)
+        diag = own.strip()
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
         forced = next((r for pat, r in family.section_reasons if pat.search(section)), None)
         forced = forced or next((r for pat, r in family.reasons if pat.search(diag)), None)
+        command = family.command or _command(diag) or (
+            _command(section) if len(blocks) == 1 else None)
+        alias = _expanded_from(own, excluded | named)
         findings.append(
             make_finding(family.name, addr, diag, action=action, reason=forced,
-                         command=family.command or _command(diag)
-                         or (_command(section) if len(blocks) == 1 else None),
-                         original_message_id=orig_id)
+                         command=command, original_message_id=orig_id,
+                         original_recipient=alias)
         )
+        if alias:
+            # the address the sender actually mailed, which an alias or forward expanded
+            # to the failing one: the only one the sender's list knows
+            named.add(alias.lower())
+            findings.append(
+                make_finding(family.name, alias, diag, action=action, reason=forced,
+                             command=command, original_message_id=orig_id)
+            )
     return findings
+
+
+_EXPANDED_RE = re.compile(rf"\(expanded from:?\s*<?({ADDR})>?\s*\)", re.I)
+
+
+def _expanded_from(lines: str, known: set[str]) -> str | None:
+    """The alias a recipient was expanded from ("a@x (expanded from: b@y)"), if new."""
+    m = _EXPANDED_RE.search(lines)
+    if m is None:
+        return None
+    alias = clean_address(m.group(1))
+    return None if alias.lower() in known else alias

@@ -88,6 +88,20 @@ def test_old_sendmail_dialogue_explains_the_next_recipient() -> None:
     assert found == [("rcpt@example.edu", "norelaying"), ("other@example.org", "userunknown")]
 
 
+def test_an_expanded_alias_is_reported_too() -> None:
+    msg = message(
+        "From: MAILER-DAEMON@mx.example.nl\nTo: sender@example.com\n"
+        "Subject: Returned mail: see transcript for details\n\n"
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        "box@shaft.example.nl\n    (expanded from: alias@example.nl)\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "554 box@shaft.example.nl... Too many hops\n"
+    )
+    found = extract_text_bounce(PLAIN, msg)
+    assert [f.recipient for f in found] == ["box@shaft.example.nl", "alias@example.nl"]
+    assert found[0].original_recipient == "alias@example.nl"
+
+
 def test_own_parties_are_not_recipients() -> None:
     msg = message(
         "From: MAILER-DAEMON@mx.example\nTo: sender@example.com\nSubject: failed\n\n"
