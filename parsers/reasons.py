@@ -643,7 +643,7 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("RCPT", ("rcpt to", "rcpt command", ">>> rcpt", "smtp:rcpt", "does not like recipient",
               "recipient address rejected", "[rcpt_to]",
               # replies only a directory lookup at RCPT time gives
-              "resolver.adr.", "returned unknown recipient",
+              "resolver.adr.",
               "requested action not taken: mailbox unavailable",
               # Gmail's DSN headline for a recipient the remote refused at RCPT time,
               # and its old notices' session state for RCPT
@@ -651,6 +651,14 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
     ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),
+)
+
+#: command evidence words cannot state: (gate literal, command, pattern)
+COMMAND_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    # Office 365 relaying a remote refusal: RCPT only when the remote's reply names the
+    # address ("-> 550 5.1.1 <a@b>: ..."), not when it is a bare "-> 550 : User unknown"
+    ("returned unknown recipient", "RCPT",
+     re.compile(r"returned unknown recipient or mailbox unavailable ->[^@\n]{0,80}@")),
 )
 
 _COLLAPSE_RE = re.compile(r"\s+")
@@ -705,6 +713,11 @@ def find_command(text: str | None) -> str | None:
             at = low.find(word, 0, where)
             if at >= 0:
                 best, where = command, at
+    for gate, command, pattern in COMMAND_PATTERNS:
+        if gate in low:
+            m = pattern.search(low, 0, where)
+            if m is not None:
+                best, where = command, m.start()
     return best
 
 

@@ -96,6 +96,16 @@ def test_gmail_address_not_found_headline_means_rcpt() -> None:
         "userunknown"
 
 
+def test_office365_relayed_refusal_is_rcpt_only_with_an_address() -> None:
+    named = ("550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> "
+             "550 5.1.1 <a@example.jp>: Recipient address rejected")
+    bare = ("550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> "
+            "550 : User unknown")
+    assert find_command(named) == "RCPT"
+    assert find_command(bare) is None
+    assert classify(bare, "5.1.351")[1] == "filtered"
+
+
 def test_host_name_lookup_failure_is_a_network_error() -> None:
     assert classify("example.net: host name lookup failure", "4.0.0")[1] == "networkerror"
 
