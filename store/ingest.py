@@ -100,29 +100,9 @@ P = sa.bindparam
 FIND_MESSAGE = sa.select(MESSAGES.c.uid).where(
     MESSAGES.c.tenant_id == P("tenant_id"), MESSAGES.c.dedup_key == P("dedup_key")
 )
-INSERT_MESSAGE = sa.insert(MESSAGES).returning(MESSAGES.c.id)
 INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
 INSERT_OUTBOX = sa.insert(OUTBOX)
 INSERT_AUDIT = sa.insert(AUDIT)
-FIND_SUPPRESSION = sa.select(SUPPRESSIONS.c.id, SUPPRESSIONS.c.expires_at).where(
-    SUPPRESSIONS.c.tenant_id == P("tenant_id"),
-    SUPPRESSIONS.c.address == P("address"),
-    SUPPRESSIONS.c.stream == P("stream"),
-)
-INSERT_SUPPRESSION = sa.insert(SUPPRESSIONS)
-UPDATE_SUPPRESSION = (
-    sa.update(SUPPRESSIONS)
-    .where(SUPPRESSIONS.c.id == P("row_id"))
-    .values(
-        kind=P("kind"),
-        reason=P("reason"),
-        event_id=P("event_id"),
-        expires_at=P("expires_at"),
-        created_at=P("created_at"),
-        source="bounce",
-        verified=P("verified"),
-    )
-)
 SOFT_RESET_AT = sa.select(STATES.c.soft_reset_at).where(
     STATES.c.tenant_id == P("tenant_id"), STATES.c.address == P("address")
 )
@@ -134,13 +114,43 @@ SOFT_BOUNCES = sa.select(EVENTS.c.created_at, EVENTS.c.reason).where(
 )
 
 
-def _upsert_state(
-    dialect: str, values: dict[str, Any], on_conflict: dict[str, Any]
-) -> sa.Executable:
-    insert = sqlite.insert(STATES) if dialect == "sqlite" else postgresql.insert(STATES)
-    return insert.values(**values).on_conflict_do_update(
-        index_elements=["tenant_id", "address"], set_=on_conflict
+def _insert(dialect: str, table: sa.Table) -> Any:
+    """INSERT with ON CONFLICT (both backends have it, through different classes)."""
+    return sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+
+
+def _upsert_state(dialect: str, values: dict[str, Any], on_conflict: dict[str, Any]) -> Any:
+    return (
+        _insert(dialect, STATES)
+        .values(**values)
+        .on_conflict_do_update(index_elements=["tenant_id", "address"], set_=on_conflict)
     )
+
+
+def _insert_message(dialect: str) -> Any:
+    """Insert unless the same message is already stored: no row back means a duplicate
+    (also when a concurrent delivery of it committed first)."""
+    return (
+        _insert(dialect, MESSAGES)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"])
+        .returning(MESSAGES.c.id)
+    )
+
+
+def _upsert_suppression(dialect: str, now: datetime) -> Any:
+    """Suppress unless an active suppression already stands. A permanent one replaces a
+    temporary one; an expired one is renewed. A row back means the list changed."""
+    insert = _insert(dialect, SUPPRESSIONS)
+    new = insert.excluded
+    changed = ("kind", "reason", "event_id", "expires_at", "created_at", "source", "verified")
+    return insert.on_conflict_do_update(
+        index_elements=["tenant_id", "address", "stream"],
+        set_={name: new[name] for name in changed},
+        where=sa.or_(
+            SUPPRESSIONS.c.expires_at <= now,
+            sa.and_(SUPPRESSIONS.c.expires_at.is_not(None), new.expires_at.is_(None)),
+        ),
+    ).returning(SUPPRESSIONS.c.id)
 
 
 # ---------------------------------------------------------------- the transaction
@@ -149,18 +159,17 @@ def _upsert_state(
 async def record(store: Store, received: Received, report: Report, *, publish: bool) -> Recorded:
     key = dedup_key(received, report)
     context = await cached_context(store, received.tenant.id)
+    dialect = store.engine.dialect.name
     async with store.write_core() as session:
-        uid = (
-            await session.execute(FIND_MESSAGE, {"tenant_id": received.tenant.id, "dedup_key": key})
-        ).scalar_one_or_none()
-        if uid is not None:
-            return Recorded(uid, True, (), ())
-        # A concurrent delivery of the same message racing this one fails on the
-        # unique (tenant_id, dedup_key) index, rolls back, and gets 451: its retry
-        # then finds the row and is answered as a duplicate.
-        result = await _record_new(
-            session, received, report, key, publish, context, store.engine.dialect.name
-        )
+        result = await _record_new(session, received, report, key, publish, context, dialect)
+    if result is None:  # already stored: answer as the first time, record nothing
+        async with store.read() as session:
+            uid = (
+                await session.execute(
+                    FIND_MESSAGE, {"tenant_id": received.tenant.id, "dedup_key": key}
+                )
+            ).scalar_one()
+        return Recorded(uid, True, (), ())
     # Counted only once committed: metrics never show what a rollback undid.
     for kind, verified in result.findings:
         metrics.FINDINGS.labels(kind, str(verified).lower()).inc()
@@ -176,13 +185,13 @@ async def _record_new(
     publish: bool,
     context: TenantContext,
     dialect: str,
-) -> Recorded:
+) -> Recorded | None:
     now = received.received_at
     policy = context.policy
     message_uid = new_uid()
     message_id = (
         await session.execute(
-            INSERT_MESSAGE,
+            _insert_message(dialect),
             {
                 "uid": message_uid,
                 "tenant_id": received.tenant.id,
@@ -198,7 +207,9 @@ async def _record_new(
                 "raw": received.raw,
             },
         )
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if message_id is None:
+        return None
 
     findings = report.findings or (
         Finding(kind=Kind.UNKNOWN, reason="undefined", family=report.family),
@@ -314,7 +325,7 @@ async def _apply_policy(
         return False
     if effect is Effect.SUPPRESS:
         stream = suppression_stream(policy, event["kind"], event["stream"])
-        return await _suppress(session, event, stream, None, now)
+        return await _suppress(session, event, stream, None, now, dialect)
     # COUNT_SOFT: distinct days with a (recipient-side) soft bounce since the window or the last reset.
     reset_at = (
         await session.execute(SOFT_RESET_AT, {"tenant_id": tenant_id, "address": address})
@@ -338,9 +349,8 @@ async def _apply_policy(
         if effect_of(Kind.SOFT_BOUNCE.value, reason) is Effect.COUNT_SOFT
     }
     if len(days) >= policy.soft_bounce_threshold:
-        return await _suppress(
-            session, event, "", soft_suppression_until(policy, event["reason"], now), now
-        )
+        until = soft_suppression_until(policy, event["reason"], now)
+        return await _suppress(session, event, "", until, now, dialect)
     return False
 
 
@@ -350,28 +360,22 @@ async def _suppress(
     stream: str,
     expires_at: datetime | None,
     now: datetime,
+    dialect: str,
 ) -> bool:
     key = {"tenant_id": event["tenant_id"], "address": event["recipient"], "stream": stream}
-    current = (await session.execute(FIND_SUPPRESSION, key)).first()
-    change = {
+    row = {
+        **key,
         "kind": event["kind"],
         "reason": event["reason"],
         "event_id": event["id"],
         "expires_at": expires_at,
         "created_at": now,
+        "source": "bounce",
         "verified": event["verified"],
+        "note": None,
     }
-    if current is not None:
-        row_id, current_expiry = current
-        still_active = current_expiry is None or current_expiry > now
-        upgrade = expires_at is None and current_expiry is not None
-        if still_active and not upgrade:
-            return False
-        await session.execute(UPDATE_SUPPRESSION, {"row_id": row_id, **change})
-    else:
-        await session.execute(
-            INSERT_SUPPRESSION, {**key, **change, "source": "bounce", "note": None}
-        )
+    if (await session.execute(_upsert_suppression(dialect, now), row)).first() is None:
+        return False  # an active suppression already stands
     await session.execute(
         INSERT_AUDIT,
         {
