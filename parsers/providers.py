@@ -189,7 +189,9 @@ PROVIDERS: tuple[Provider, ...] = (
         r"|suspiciousremoteservererror|server busy\. please try again later from"
         r"|pfa agent busy", "systemerror"),
        (r"exrecipnotfound|invalid recipient address|reserved by rfc 2606"
-        r"|single label domains not accepted", "userunknown"),
+        r"|single label domains not accepted"
+        # Outlook.com's answer for an address it has no mailbox for
+        r"|requested action not taken: mailbox unavailable", "userunknown"),
        (r"send hello first", "syntaxerror")),
     # GoDaddy (secureserver.net): numbered "IBnnn" codes at the end of each reply
     # (godaddy.com help "Fix rejected email with a bounce error")

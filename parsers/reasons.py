@@ -644,7 +644,6 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "recipient address rejected", "[rcpt_to]",
               # replies only a directory lookup at RCPT time gives
               "resolver.adr.",
-              "requested action not taken: mailbox unavailable",
               # Gmail's DSN headline for a recipient the remote refused at RCPT time,
               # and its old notices' session state for RCPT
               "because the address couldn't be found", "(state 14)")),
@@ -827,7 +826,9 @@ def reason_for(
             return SUBJECT_REASONS[subject]
     if (diagnostic_type or "").lower().startswith("x-unix"):
         return "mailererror"
-    if action == "delayed":
+    if action == "delayed" or (action == "failed" and status and status.startswith("4.")):
+        # a specific temporary failure reported as final is the MTA giving up after
+        # retries (Postfix's maximal_queue_lifetime keeps the last deferral's 4.x.x)
         return "expired"
     if command in ("HELO", "CONN"):
         return "blocked"

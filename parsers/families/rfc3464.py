@@ -33,6 +33,7 @@ from parsers.mime import (
     typed_parts,
 )
 from parsers.model import Finding
+from parsers.providers import provider_reason
 from parsers.reasons import kind_for
 
 NAME = "rfc3464"
@@ -193,6 +194,8 @@ _CATEGORIES: dict[str, str] = {
     "relaying-issues": "norelaying", "invalid-sender": "rejected",
 }
 
+_DELIVERED = frozenset({"delivered", "relayed", "expanded"})
+
 _STATUS_NOTE_RE = re.compile(r"^\s*(\S+)\s*\((.*?)\)?\s*$", re.S)
 #: notes that only restate the class of the code
 _EMPTY_NOTES = frozenset({"permanent failure", "temporary failure", "undefined status",
@@ -317,16 +320,24 @@ class RFC3464:
                 clue = f"{clue or ''}\n{human[:2000]}".strip()
             if note:
                 clue = f"{clue} ({note})" if clue else note
+            remote_mta = _mta(block.get("remote-mta"))
+            reporting_mta = _mta(per_message.get("reporting-mta") or block.get("reporting-mta"))
+            forced = None
+            if not remote_mta and reporting_mta and action not in _DELIVERED:
+                # no remote host: the reporting system is the recipient's own provider
+                # (Outlook.com reporting its own mailbox), whose table then applies
+                forced = provider_reason(clue, reporting_mta)
             finding = make_finding(
                 NAME,
                 recipient,
                 clue,
                 status=status,
                 action=action,
+                reason=forced,
                 diagnostic_type=diag_type,
                 context=_command_context(human, recipient, bool(diagnostic), single, about),
-                remote_mta=_mta(block.get("remote-mta")),
-                reporting_mta=_mta(per_message.get("reporting-mta") or block.get("reporting-mta")),
+                remote_mta=remote_mta,
+                reporting_mta=reporting_mta,
                 original_message_id=orig_id,
                 original_recipient=original if original and original.lower() != recipient.lower()
                 else None,

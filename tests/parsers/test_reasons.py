@@ -106,6 +106,14 @@ def test_office365_relayed_refusal_is_rcpt_only_with_an_address() -> None:
     assert classify(bare, "5.1.351")[1] == "filtered"
 
 
+def test_a_specific_temporary_status_reported_as_failed_is_expiry() -> None:
+    # Postfix after maximal_queue_lifetime: Action: failed, the last deferral's 4.3.0
+    assert classify("451 4.3.0 <a@b.test>: Temporary lookup failure", "4.3.0", None,
+                    "failed")[1] == "expired"
+    # a bare 4.0.0 says nothing about retries
+    assert classify("450 4.0.0 Temporary failure", "4.0.0", None, "failed")[1] == "onhold"
+
+
 def test_host_name_lookup_failure_is_a_network_error() -> None:
     assert classify("example.net: host name lookup failure", "4.0.0")[1] == "networkerror"
 

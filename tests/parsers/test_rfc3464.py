@@ -172,3 +172,20 @@ def test_powermta_category_does_not_override_the_words() -> None:
                                 "X-PowerMTA-BounceCategory: bad-mailbox")
     [f] = parse(raw.encode()).findings
     assert f.reason == "blocked"
+
+
+def test_without_a_remote_host_the_reporting_providers_table_applies() -> None:
+    raw = (_NOTE_DSN.format(status="Status: 5.5.0",
+                            diag="Diagnostic-Code: smtp;550 Requested action not taken: "
+                                 "mailbox unavailable (-0000:2222:-0000)")
+           .replace("Reporting-MTA: dns; mta.example", "Reporting-MTA: dns;BAY004-MC1.hotmail.com"))
+    [f] = parse(raw.encode()).findings
+    assert (f.reason, f.kind.value) == ("userunknown", "hard_bounce")
+
+
+def test_the_same_words_from_anyone_else_name_no_command() -> None:
+    raw = _NOTE_DSN.format(status="Status: 5.5.0",
+                           diag="Diagnostic-Code: smtp;550 Requested action not taken: "
+                                "mailbox unavailable")
+    [f] = parse(raw.encode()).findings
+    assert (f.reason, f.kind.value) == ("filtered", "soft_bounce")
