@@ -192,6 +192,9 @@ RULES: tuple[Rule, ...] = (
             "exceeds maximum message size", "message length exceeds", "mail size limit",
             "email size exceeds", "message larger than", "too big for system", "size exceeds",
             "exceeded the maximum message size", "exceeds the maximum size",
+            "maximum inbound message size", "maximum incoming message size",
+            "max message size exceeded", "message file too big", "line limit exceeded",
+            "taille limite du message",
         ),
         statuses=("5.3.4", "4.3.4", "5.2.3", "4.2.3", "5.7.16", "4.7.16"),
     ),
@@ -216,7 +219,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "hasmoved",
         words=("has been moved", "mailbox has moved", "address has changed", "has moved to",
-               "user has moved"),
+               "user has moved", "has been replaced by"),
         statuses=("5.1.6", "4.1.6", "5.7.17", "5.7.18"),
     ),
     _rule(
@@ -244,7 +247,8 @@ RULES: tuple[Rule, ...] = (
             "unauthenticated email", "sender id", "arc validation",
             "is not designated as permitted sender", "not authorized to send on behalf",
             "authentication information", "fails to pass authentication",
-            "authentication checks", "required authentication level",
+            "authentication checks", "required authentication level", "spf.pobox.com",
+            "authentication requirements defined for the sender",
         ),
         statuses=("5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26", "5.7.29",
                   "4.7.24", "4.7.26"),
@@ -346,7 +350,7 @@ RULES: tuple[Rule, ...] = (
             "not rfc 5322 compliant", "not rfc5322 compliant", "rfc 5322 compliant",
             "duplicate header", "multiple from", "multiple addresses in from", "bare lf",
             "bare <lf>", "not compliant with rfc", "violates rfc", "rfc5322", "rfc 5322",
-            "more than one from",
+            "more than one from", "rfcmessagenoncompliant",
         ),
     ),
     _rule(

@@ -188,6 +188,11 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("554 5.6.0 Message MIME complexity exceeds the policy maximum", "contenterror"),
     ("mail.local: unknown user: kijitora 554 <k@example.net>... Service unavailable",
      "userunknown"),
+    ("552 5.3.4 Error: message file too big", "emailtoolarge"),
+    ("550 5.7.1 Exceeded maximum inbound message size", "emailtoolarge"),
+    ("550 5.1.6 a@example.org has been replaced by b@example.org", "hasmoved"),
+    ("550 5.7.515 The 5322.From address doesn't meet the authentication requirements "
+     "defined for the sender", "authfailure"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
