@@ -9,11 +9,10 @@ one that recognises the message and extracts findings wins.
 
 from __future__ import annotations
 
-import email
-from email import policy
 from email.message import Message
 
 from parsers.base import first_address, header_text
+from parsers.fastparse import message_from_bytes
 from parsers.model import Finding, Kind, Report
 from parsers.registry import FAMILIES
 from parsers.verp import decode_token, find_token
@@ -24,7 +23,7 @@ __all__ = ["Finding", "Kind", "Report", "parse", "parse_message"]
 def parse(raw: bytes, envelope_recipient: str | None = None) -> Report:
     """Parse one message. Bad input yields a Report of kind ``unknown``."""
     try:
-        msg = email.message_from_bytes(raw, policy=policy.compat32)
+        msg = message_from_bytes(raw)
     except Exception as exc:  # the stdlib is lenient, but never trust that
         return Report(family="unknown", error=f"unreadable message: {exc!r}")
     return parse_message(msg, envelope_recipient)

@@ -11,13 +11,12 @@ is in the first kilobytes must not cost a 50 MB decode.
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Iterator
-from email import policy
 from email.message import Message
 
 from parsers.base import payload_text
+from parsers.fastparse import message_from_string
 
 #: the largest amount of one text part we ever look at
 TEXT_CAP = 256 * 1024
@@ -280,10 +279,10 @@ def _find_original(msg: Message) -> Message | None:
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
             if isinstance(payload, str):
-                return email.message_from_string(payload.lstrip(), policy=policy.compat32)
+                return message_from_string(payload.lstrip())
         elif ctype in HEADER_TYPES:
             text = part_text(part)
-            return email.message_from_string(text.lstrip(), policy=policy.compat32)
+            return message_from_string(text.lstrip())
     return None
 
 

@@ -13,12 +13,12 @@ reports, forwarded complaints and return-path token lookup all need it.
 from __future__ import annotations
 
 import contextlib
-import email
 import re
-from collections.abc import Iterator
-from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
+from itertools import islice
+
+from parsers.fastparse import message_from_bytes
 
 # Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
 # older MUAs wrote their local charset unannounced).
@@ -128,8 +128,17 @@ def header_text(msg: Message, name: str) -> str:
     ``parsers.base.header_text`` turns raw 8-bit bytes (UTF-8 subjects of
     RFC 6532 mail, Latin-1 of old clients) into U+FFFD, which would blind the
     multilingual subject tables here; this reads the stored raw value instead.
-    Never raises.
+    Never raises; memoised per message.
     """
+    memo = _memo(msg)
+    key = ("header", name.lower())
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _header_text(msg, name)
+    return found  # type: ignore[return-value]
+
+
+def _header_text(msg: Message, name: str) -> str:
     raw = None
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
@@ -139,7 +148,7 @@ def header_text(msg: Message, name: str) -> str:
         return ""
     if not isinstance(raw, str):  # a Header object set by code, not by the parser
         raw = str(raw)
-    if any(ord(c) > 0x7F for c in raw):
+    if not raw.isascii():
         data = raw.encode("utf-8", "surrogateescape")
         for charset in RAW_HEADER_CHARSETS:
             try:
@@ -171,12 +180,27 @@ def leaf_text(part: Message, limit: int) -> str:
         return payload[: limit * 4].decode("utf-8", errors="replace")[:limit]
 
 
-def parts(msg: Message, limit: int = MAX_PARTS) -> Iterator[Message]:
-    """The message and its sub-parts, breadth unlimited but count capped."""
-    for count, part in enumerate(msg.walk()):
-        if count >= limit:
-            return
-        yield part
+def _memo(msg: Message) -> dict[object, object]:
+    """Per-message memo of the helpers below (the message is never changed here)."""
+    memo = msg.__dict__.get("_returnpath_hints")
+    if memo is None:
+        memo = msg.__dict__["_returnpath_hints"] = {}
+    return memo
+
+
+def parts(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
+    """The message and its sub-parts, breadth unlimited but count capped.
+
+    ``msg.walk()`` order (depth first, into attached messages too); the walk
+    is done once per message, as every family asks for it.
+    """
+    if limit > MAX_PARTS:
+        return list(islice(msg.walk(), limit))
+    memo = _memo(msg)
+    walked = memo.get("parts")
+    if walked is None:
+        walked = memo["parts"] = list(islice(msg.walk(), MAX_PARTS))
+    return walked[:limit] if limit < MAX_PARTS else walked  # type: ignore[index,return-value]
 
 
 def sender_local(msg: Message) -> str:
@@ -216,6 +240,11 @@ def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
     transfer-encoded (base64 happens) is decoded and parsed; a headers-only
     part becomes a Message with an empty body.
     """
+    memo = _memo(msg)
+    key = ("originals", limit)
+    cached = memo.get(key)
+    if cached is not None:
+        return list(cached)  # type: ignore[call-overload]
     found: list[Message] = []
     for part in parts(msg, limit):
         ctype = part.get_content_type()
@@ -231,11 +260,12 @@ def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
             parsed = _parse_text(part)
             if parsed is not None:
                 found.append(parsed)
-    return found
+    memo[key] = found
+    return list(found)
 
 
 def _parse_text(part: Message) -> Message | None:
     raw = part.get_payload(decode=True)
     if not isinstance(raw, bytes) or not raw.strip():
         return None
-    return email.message_from_bytes(raw.lstrip(), policy=policy.compat32)
+    return message_from_bytes(raw.lstrip())

@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email
 import quopri
 import re
 from dataclasses import replace
-from email import policy
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -47,6 +45,7 @@ from parsers.families._hints import (
     parts,
     sender_local,
 )
+from parsers.fastparse import message_from_bytes
 from parsers.model import Finding, Kind
 
 NAME = "arf"
@@ -250,7 +249,7 @@ def _feedback_fields(msg: Message) -> Message | None:
         else:
             raw = part.get_payload(decode=True)
             text = raw if isinstance(raw, bytes) else str(payload).encode("utf-8", "replace")
-        return email.message_from_bytes(text.lstrip(), policy=policy.compat32)
+        return message_from_bytes(text.lstrip())
     return None
 
 
