@@ -664,7 +664,14 @@ def _normalise_domain(domain: str) -> str | None:
 
 
 def _normalise_address(address: str) -> str | None:
-    """As ``store.addresses.normalise_address`` (folded local part), or None."""
+    """As ``store.addresses.normalise_address`` (folded local part), or None.
+
+    Except that a ``mailto:`` prefix is *not* stripped: a return path's
+    recipient is the address we are about to send to, never a URI, and
+    ``MAILTO:@example.org`` is a (quotable) local part plus a domain, not a
+    link to an empty one. The store still folds such a string to its own key
+    when it records a suppression.
+    """
     if not isinstance(address, str):
         return None
     addr = address.strip().strip("<>").strip()
@@ -672,8 +679,6 @@ def _normalise_address(address: str) -> str | None:
         addr.encode()
     except UnicodeEncodeError:  # lone surrogates
         return None
-    if addr.lower().startswith("mailto:"):
-        addr = addr[7:]
     local, sep, domain = addr.rpartition("@")
     if not sep:
         return None

@@ -288,6 +288,22 @@ def test_any_single_substitution_is_never_valid(data: st.DataObject) -> None:
     assert _verify(mutated).status is not Status.VALID
 
 
+@pytest.mark.parametrize("recipient", ["MAILTO:@0.0.aa", "mailto:ann@example.org"])
+def test_a_mailto_prefix_is_part_of_the_address_not_stripped(recipient: str) -> None:
+    # hypothesis found 'MAILTO:@0.0.aa': stripping the "URI scheme" left an
+    # empty local part and make_return_path raised. A return path names an
+    # address; a colon in its local part is carried like any other character.
+    address = _make(recipient=recipient)
+    result = _verify(address, recipient_hint=recipient)
+    assert result.status is Status.VALID
+    assert result.recipient == recipient.lower()
+    local, _, domain = address.rpartition("@")
+    for index in range(len(local)):
+        char = "b" if local[index] != "b" else "c"
+        mutated = f"{local[:index]}{char}{local[index + 1 :]}@{domain}"
+        assert _verify(mutated).status is not Status.VALID
+
+
 def test_tampered_token_keeps_carried_fields_hidden() -> None:
     address = _make()
     forged = address.replace("ann=example.org", "bob=example.org")
