@@ -194,7 +194,7 @@ RULES: tuple[Rule, ...] = (
             "exceeded the maximum message size", "exceeds the maximum size",
             "maximum inbound message size", "maximum incoming message size",
             "max message size exceeded", "message file too big", "line limit exceeded",
-            "taille limite du message",
+            "taille limite du message", "maximum size the user accepts",
         ),
         statuses=("5.3.4", "4.3.4", "5.2.3", "4.2.3", "5.7.16", "4.7.16"),
     ),
@@ -213,6 +213,7 @@ RULES: tuple[Rule, ...] = (
             "mailbox unavailable or access denied", "temporary locked",
             "email account that you tried to reach is disabled",
             "the email account that you tried to reach is inactive",
+            "mailaddress is administrativ",
         ),
         replycodes=("525",),
     ),
@@ -404,6 +405,7 @@ RULES: tuple[Rule, ...] = (
             "domain must exist", "hostname lookup failed", "domain is not valid",
             "not a valid domain", "unknown mail domain", "unrouteable address",
             "domain doesn't exist", "domain is not reachable", "dns lookup failure",
+            "i couldn't find any host",
         ),
         regexes=(("not found", r"host \S+ not found"),),
         statuses=("5.1.2", "5.4.4", "4.1.2"),
@@ -579,6 +581,7 @@ LATE_RULES: tuple[Rule, ...] = (
             "routing loop", "too many hops", "hop count exceeded", "malformed or unexpected name",
             "name server", "nameserver", "establish an smtp connection", "nxdomain",
             "domain name not found", "host name lookup failure", "host not found, try again",
+            "listed as a best-preference mx",
             "malformed name server reply", "unable to resolve route",
         ),
     ),
@@ -589,7 +592,9 @@ LATE_RULES: tuple[Rule, ...] = (
             "configuration error", "misconfigured", "transaction failed",
             "local configuration", "could not load", "recipient error", "write error",
             "i/o error", "queue file", "ldap server", "directory server failure",
-            "unable to contact ldap", "forwarding loop broken", "can't create user output file",
+            "unable to contact ldap", "ldap attribute", "ldap lookup", "homedir creat",
+            "results returned but needs to be unique", "while executing qmail-forward",
+            "forwarding loop broken", "can't create user output file",
             "interrupted system call", "encountered an error while being processed",
             "loop was found in the mail exchanger", "loops back to myself", "there is no mdb",
             "service currently unavailable", "system config error", "temporary local problem",
@@ -643,7 +648,9 @@ LATE_RULES: tuple[Rule, ...] = (
 #: the earliest mention in the diagnostic wins
 COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("DATA", ("end of data", " data command", "final data", "after data", ">>> data",
-              "in reply to data", "[data]")),
+              "in reply to data", "[data]",
+              # qmail-remote's own account of the session
+              "failed after i sent the message")),
     ("RCPT", ("rcpt to", "rcpt command", ">>> rcpt", "smtp:rcpt", "does not like recipient",
               "recipient address rejected", "[rcpt_to]",
               # replies only a directory lookup at RCPT time gives
@@ -652,7 +659,8 @@ COMMAND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
               # and its old notices' session state for RCPT
               "because the address couldn't be found", "(state 14)")),
     ("MAIL", ("mail from", "sender address rejected", "[mail_from]")),
-    ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command")),
+    ("HELO", ("helo ", "ehlo ", "helo:", "ehlo:", "helo command", "ehlo command",
+              "but my name was rejected")),
     ("CONN", ("initial connection", "connect to", "greeting", " banner")),
 )
 

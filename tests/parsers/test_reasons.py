@@ -193,6 +193,12 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("550 5.1.6 a@example.org has been replaced by b@example.org", "hasmoved"),
     ("550 5.7.515 The 5322.From address doesn't meet the authentication requirements "
      "defined for the sender", "authfailure"),
+    # qmail and qmail-ldap's own messages
+    ("Mailaddress is administrativly disabled. (#5.2.1)", "suspend"),
+    ("Temporary failure in LDAP lookup. (#4.4.3)", "systemerror"),
+    ("Sorry, I couldn't find any host named example.invalid. (#5.1.2)", "hostunknown"),
+    ("Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 go away",
+     "blocked"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
