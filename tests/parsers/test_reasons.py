@@ -199,6 +199,11 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("Sorry, I couldn't find any host named example.invalid. (#5.1.2)", "hostunknown"),
     ("Connected to 192.0.2.1 but my name was rejected. Remote host said: 550 go away",
      "blocked"),
+    # Exim's own messages (deliver.c, route.c, transports)
+    ("all relevant MX records point to non-existent hosts", "hostunknown"),
+    ("delivery to pipe forbidden", "systemerror"),
+    ('Too many "Received" headers - suspected mail loop', "contenterror"),
+    ("malformed address: x may not follow <y", "syntaxerror"),
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
