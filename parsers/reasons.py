@@ -582,7 +582,7 @@ LATE_RULES: tuple[Rule, ...] = (
             "routing loop", "too many hops", "hop count exceeded", "malformed or unexpected name",
             "name server", "nameserver", "establish an smtp connection", "nxdomain",
             "domain name not found", "host name lookup failure", "host not found, try again",
-            "listed as a best-preference mx",
+            "listed as a best-preference mx", "dns lookup failed",
             "malformed name server reply", "unable to resolve route",
         ),
     ),

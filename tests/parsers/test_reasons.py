@@ -204,6 +204,7 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
     ("delivery to pipe forbidden", "systemerror"),
     ('Too many "Received" headers - suspected mail loop', "contenterror"),
     ("malformed address: x may not follow <y", "syntaxerror"),
+    ("DNS lookup failed.", "networkerror"),  # Courier's soft DNS error
 ])
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
