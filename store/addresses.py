@@ -9,13 +9,19 @@ virtually every mailbox provider treats them so and a sender who mails
 from __future__ import annotations
 
 import functools
+import re
 
 
 class InvalidAddress(ValueError):
     pass
 
 
+_PLAIN = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]*[a-z0-9]")
+
+
 def normalise_address(address: str, *, fold_local: bool = True) -> str:
+    if _PLAIN.fullmatch(address):  # already in normal form: the common case of a bulk check
+        return address
     addr = address.strip().strip("<>").strip()
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
