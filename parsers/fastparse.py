@@ -34,7 +34,6 @@ from bisect import bisect_left
 from email import errors
 from email.message import Message
 from email.policy import compat32
-from operator import itemgetter
 from typing import Any
 
 __all__ = ["CachedMessage", "message_from_bytes", "message_from_string"]
@@ -52,7 +51,6 @@ _NLCRE_BOL = re.compile(r"(\r\n|\r|\n)")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 _MISSING = object()
-_NAME = itemgetter(0)
 
 
 class _Fallback(Exception):
@@ -65,19 +63,15 @@ class CachedMessage(Message):
     _memo: dict[Any, Any] | None = None
 
     # -- memoised readers -------------------------------------------------
-    def _first(self) -> dict[str, tuple[str, Any]]:
-        """Lower-case name -> its first raw ``(name, value)`` pair."""
+    def _names(self) -> list[str]:
+        """The header names in lower case, in order (parallel to ``_headers``)."""
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
-        first = memo.get("first")
-        if first is None:
-            pairs = self._headers  # type: ignore[attr-defined]
-            # built back to front so that the first occurrence wins; all in C
-            first = memo["first"] = dict(
-                zip(map(str.lower, map(_NAME, reversed(pairs))), reversed(pairs), strict=True)
-            )
-        return first
+        names = memo.get("names")
+        if names is None:
+            names = memo["names"] = [k.lower() for k, _ in self._headers]  # type: ignore[attr-defined]
+        return names
 
     def _fetch(self, k: str, v: Any) -> Any:
         if type(v) is str and self.policy is compat32 and v.isascii():
@@ -85,22 +79,24 @@ class CachedMessage(Message):
         return self.policy.header_fetch_parse(k, v)
 
     def get(self, name: str, failobj: Any = None) -> Any:
-        pair = self._first().get(name.lower())
-        if pair is None:
+        try:
+            index = self._names().index(name.lower())
+        except ValueError:
             return failobj
-        return self._fetch(*pair)
+        return self._fetch(*self._headers[index])  # type: ignore[attr-defined]
 
     def get_all(self, name: str, failobj: Any = None) -> Any:
         key = name.lower()
-        if key not in self._first():
+        names = self._names()
+        if key not in names:
             return failobj
-        return [self._fetch(k, v) for k, v in self._headers  # type: ignore[attr-defined]
-                if k.lower() == key]
+        headers = self._headers  # type: ignore[attr-defined]
+        return [self._fetch(*headers[i]) for i, n in enumerate(names) if n == key]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return super().__contains__(name)  # type: ignore[operator]
-        return name.lower() in self._first()
+        return name.lower() in self._names()
 
     def get_param(self, param: str, failobj: Any = None, header: str = "content-type",
                   unquote: bool = True) -> Any:

@@ -240,28 +240,33 @@ def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
     transfer-encoded (base64 happens) is decoded and parsed; a headers-only
     part becomes a Message with an empty body.
     """
+    if limit > MAX_PARTS:
+        return [o for _, o in _originals(parts(msg, limit))]
     memo = _memo(msg)
-    key = ("originals", limit)
-    cached = memo.get(key)
-    if cached is not None:
-        return list(cached)  # type: ignore[call-overload]
-    found: list[Message] = []
-    for part in parts(msg, limit):
+    found = memo.get("originals")
+    if found is None:
+        found = memo["originals"] = _originals(parts(msg))
+    return [o for n, o in found if n < limit]  # type: ignore[attr-defined]
+
+
+def _originals(walked: list[Message]) -> list[tuple[int, Message]]:
+    """``(index in the walk, original)`` for the parts that carry one."""
+    found: list[tuple[int, Message]] = []
+    for n, part in enumerate(walked):
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found.append(inner[0])
+                found.append((n, inner[0]))
             else:
                 parsed = _parse_text(part)
                 if parsed is not None:
-                    found.append(parsed)
+                    found.append((n, parsed))
         elif ctype in HEADER_PART_TYPES:
             parsed = _parse_text(part)
             if parsed is not None:
-                found.append(parsed)
-    memo[key] = found
-    return list(found)
+                found.append((n, parsed))
+    return found
 
 
 def _parse_text(part: Message) -> Message | None:

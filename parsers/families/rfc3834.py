@@ -163,7 +163,7 @@ def detect(msg: Message) -> bool:
     if not (
         leads
         or _has_any(msg, STRONG_HEADERS)
-        or (VACATION_SUBJECT.search(subject) and _has_any(msg, WEAK_HEADERS))
+        or (_has_any(msg, WEAK_HEADERS) and VACATION_SUBJECT.search(subject))
     ):
         return False
     # After a leading "Automatic reply:" the rest is our own subject quoted

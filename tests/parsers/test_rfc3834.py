@@ -181,3 +181,25 @@ def test_corpus_auto_replies() -> None:
         assert finding.recipient == r["recipient"], r["file"]
         assert finding.reason == r["reason"], r["file"]
         assert finding.kind.value == r["class"], r["file"]
+
+
+def test_an_out_of_office_quoting_an_error_is_not_a_bounce() -> None:
+    # Apache James' body marker ("Error message below:") alone once made this
+    # a hard bounce of bob@example.net; auto-replies are now tried before the
+    # text families that trust body markers.
+    raw = (
+        b"From: Ann Example <ann@example.org>\n"
+        b"To: news@example.com\n"
+        b"Subject: Out of office: Spring sale\n"
+        b"Auto-Submitted: auto-replied\n"
+        b"In-Reply-To: <campaign-42@example.com>\n"
+        b"\n"
+        b"I am away until Monday. The last error I saw was:\n\n"
+        b"Error message below:\n550 5.1.1 mailbox unavailable\n\n"
+        b"Message details:\n  RCPT TO: bob@example.net\n"
+    )
+    report = parse(raw)
+    assert report.family == "rfc3834"
+    (finding,) = report.findings
+    assert finding.kind is Kind.AUTO_REPLY
+    assert finding.recipient == "ann@example.org"
