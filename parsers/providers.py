@@ -61,10 +61,23 @@ PROVIDERS: tuple[Provider, ...] = (
        (r"\b(?:OFR|LPN)\d*_505\b", "systemerror"),
        (r"\b(?:OFR|LPN)\d*_(?:103|104|107|108|109|510|999)\b", "blocked"),
        (r"\b(?:OFR|LPN)\d*_630\b", "policyviolation")),
-    # Cox: AUP# codes, blocklists CXBL/CDRBL
+    # Cox: "AUP#" codes and phrases of its postmaster page (cox.com "Cox postmaster email
+    # administration"); the bracket of blocklists IPBLnnnn, the URL lists URLBLnnn
     _p("cox", r"\bcox\.net\b|cloudfilter\.net",
-       (r"AUP#(?:CXBL|CDRBL|CXDNS|CXSNDR|CXRCV)", "blocked"),
-       (r"AUP#(?:CXMXRT|CXTHROT)", "ratelimited")),
+       (r"AUP#(?:CXBL|CDRBL|CXRCV|IPBL\d+)\b", "blocked"),
+       (r"AUP#CXDNS\b", "requireptr"),
+       (r"AUP#CXSNDR\b", "authfailure"),
+       (r"AUP#CXSMTP\b", "rejected"),
+       (r"AUP#(?:CXCNCT|CXMXRT|CXTHROT)\b", "ratelimited"),
+       (r"AUP#(?:CXTHRT|CXMJ)\b", "securityerror"),
+       (r"AUP#URLBL\d+\b", "spamdetected"),
+       (r"too many bad commands from|too many invalid recipients", "blocked"),
+       (r"dns check failure - try again later|rejected - no rdns", "requireptr"),
+       (r"esmtp no data before greeting|attachment extension is forbidden", "policyviolation"),
+       (r"esmtp server temporarily not available", "systemerror"),
+       (r"too many sessions from|requested action aborted: try again later"
+        r"|message threshold exceeded", "ratelimited"),
+       (r"recipient rejected", "userunknown")),
     # NTT docomo refuses unknown addresses (even after DATA) with "550 Unknown user"; since
     # March 2025 that reply means only that (no more domain filters answering so)
     _p("docomo", r"\bdocomo\.ne\.jp\b",
