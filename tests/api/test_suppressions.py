@@ -177,3 +177,24 @@ async def test_metrics_count_what_happened(sqlite_url: str, start_service: Start
     )
     assert value(after, 'returnpath_findings_total{kind="hard_bounce"') >= 1
     assert "returnpath_outbox_pending 0.0" in after
+
+
+async def test_policy_defaults_and_the_whose_fault_table(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    svc = await start_service(sqlite_url)
+    policy = (await svc.api.get("/v1/policy")).json()
+    assert (
+        policy["soft_bounce_threshold"],
+        policy["soft_bounce_window_days"],
+        policy["soft_suppression_days"],
+    ) == (3, 14, 30)
+    assert policy["unverified_hard_bounces"] == "rfc3464_only"
+    table = (await svc.api.get("/v1/policy/sender-side-reasons")).json()
+    assert "blocked" in table and "authfailure" in table and "userunknown" not in table
+    r = await svc.api.put("/v1/policy", json={"soft_bounce_threshold": 0})
+    assert r.status_code == 422
+    r = await svc.api.put("/v1/policy", json={"no_such_knob": 1})
+    assert r.status_code == 422
+    r = await svc.api.put("/v1/policy", json={"soft_bounce_threshold": 5})
+    assert (await svc.api.get("/v1/policy")).json()["soft_bounce_threshold"] == 5

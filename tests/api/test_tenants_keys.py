@@ -177,3 +177,31 @@ async def test_cli_manages_tenants_and_keys_while_serve_runs(
     assert _cli(sqlite_url, "keys", "revoke", key_id).returncode == 0
     assert "revoked" in _cli(sqlite_url, "keys", "list").stdout
     assert _cli(sqlite_url, "keys", "revoke", "nope").returncode == 1
+
+
+async def test_cli_prints_and_rotates_the_signing_key(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    import base64
+
+    from parsers.signing import verify_return_path
+
+    svc = await start_service(sqlite_url)
+    first = _cli(sqlite_url, "tenants", "signing-key", "default")
+    assert first.returncode == 0, first.stderr
+    key_id, secret_b64 = first.stdout.strip().splitlines()[-1].split()
+    # What the API signs, the printed secret verifies: the relay can sign locally with it.
+    rp = (await svc.api.post("/v1/return-paths", json={"recipient": "x@example.org"})).json()[
+        "return_path"
+    ]
+    verdict = verify_return_path(
+        rp, secrets={int(key_id): base64.b64decode(secret_b64)}, domain=rp.split("@")[1]
+    )
+    assert verdict.verified
+    rotated = (
+        _cli(sqlite_url, "tenants", "signing-key", "default", "--rotate")
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert int(rotated.split()[0]) == int(key_id) + 1
+    assert _cli(sqlite_url, "tenants", "signing-key", "nobody").returncode == 1
