@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 from store.db import Store
 from store.errors import NotFound
 from store.models import Tenant
 from store.policy import Policy
-from store.tenants import forget_context
-
-_TTL = 2.0
+from store.tenants import cached_context, forget_context
 
 
 async def get(store: Store, tenant_id: int) -> Policy:
-    hit = store.cache.get(("policy", tenant_id))
-    if hit is not None and time.monotonic() - hit[0] < _TTL:
-        cached: Policy = hit[1]
-        return cached
-    async with store.read() as session:
-        tenant = await session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound("no such tenant")
-    policy = Policy.model_validate_json(tenant.policy or "{}")
-    store.cache[("policy", tenant_id)] = (time.monotonic(), policy)
-    return policy
+    """The tenant's policy, from the same short-lived cache the SMTP side reads."""
+    return (await cached_context(store, tenant_id)).policy
 
 
 async def put(store: Store, tenant_id: int, policy: Policy) -> Policy:

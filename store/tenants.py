@@ -56,7 +56,6 @@ async def cached_context(store: Store, tenant_id: int) -> TenantContext:
 def forget_context(store: Store, tenant_id: int) -> None:
     """Called after a change in this process (policy, key rotation): effective at once."""
     store.cache.pop(("context", tenant_id), None)
-    store.cache.pop(("policy", tenant_id), None)
 
 
 async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
