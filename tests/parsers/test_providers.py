@@ -59,6 +59,11 @@ CASES = [
      "hasmoved"),
     ("550 Mailbox unavailable or access denined", "mx3.qq.com", "ratelimited"),
     ("550 5.7.1 Spam message rejected, see http://mail.i.ua/err/9/", "mx.i.ua", "blocked"),
+    ("553 Stray linefeeds in message (#5.6.2)", "cluster1.eu.messagelabs.com", "contenterror"),
+    ("550 5.1.1 RCP-P1 https://www.facebook.com/postmaster/response_codes?ip=192.0.2.1#RCP-P1",
+     "mx.facebook.com", "userunknown"),
+    ("554 5.7.7 Email policy violation detected", "mx.zoho.com", "policyviolation"),
+    ("550 5.7.1 192.0.2.1 found on one or more DNSBLs", "route1.mx.cloudflare.net", "blocked"),
 ]
 
 
@@ -82,7 +87,8 @@ HOSTS = ["smtp-in.orange.fr", "OFR_416", "LPN007_426", "cxr.mx.a.cloudfilter.net
          "mx.charter.net", "AUP#In-1310", "us-smtp.mimecast.com", "mfsmax.docomo.ne.jp",
          "gmail-smtp-in.l.google.com", "1e100.net", "mx.protection.outlook.com", "hotmail.com",
          "smtp.secureserver.net", "IB112", "mta5.am0.yahoodns.net", "aol.com", "icloud.com",
-         "mx3.qq.com", "mx.i.ua"]
+         "mx3.qq.com", "mx.i.ua", "cluster1.eu.messagelabs.com", "mx.facebook.com",
+         "mx.zoho.com", "route1.mx.cloudflare.net"]
 
 
 @pytest.mark.parametrize("host", HOSTS)
