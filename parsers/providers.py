@@ -48,6 +48,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "facebook": ("facebook", "fb.com"),
     "zoho": ("zoho",),
     "cloudflare": ("cloudflare",),
+    "kddi": ("ezweb.ne.jp", "au.com", "kddi.com", "auone-net.jp", "dion.ne.jp"),
 }
 
 
@@ -310,6 +311,12 @@ PROVIDERS: tuple[Provider, ...] = (
     _p("cloudflare", r"\bcloudflare\b",
        (r"found on one or more dnsbls", "blocked"),
        (r"upstream error", "systemerror")),
+    # KDDI/au (au.com support "mail trouble"): its MX names the address when it has no such
+    # user ("550 <a@ezweb.ne.jp>: User unknown"), not when a filter refused ("550 : User unknown")
+    _p("kddi", r"\bezweb\.ne\.jp\b|\bau\.com\b|\bkddi\.com\b|\bauone-net\.jp\b"
+               r"|\bdion\.ne\.jp\b",
+       (r"550 : user unknown", "filtered"),
+       (r">: user unknown", "userunknown")),
     # i.ua: numbered pages mail.i.ua/err/N/ explain each refusal
     _p("iua", r"\bi\.ua\b",
        (r"\.i\.ua/err/(?:1|6)/", "norelaying"),

@@ -64,6 +64,9 @@ CASES = [
      "mx.facebook.com", "userunknown"),
     ("554 5.7.7 Email policy violation detected", "mx.zoho.com", "policyviolation"),
     ("550 5.7.1 192.0.2.1 found on one or more DNSBLs", "route1.mx.cloudflare.net", "blocked"),
+    # au/KDDI: an address named in the reply is unknown; a bare "550 : User unknown" is a filter
+    ("550 <someone@ezweb.ne.jp>: User unknown", "lsean.ezweb.ne.jp", "userunknown"),
+    ("550 : User unknown", "lsean.ezweb.ne.jp", "filtered"),
 ]
 
 
@@ -88,7 +91,7 @@ HOSTS = ["smtp-in.orange.fr", "OFR_416", "LPN007_426", "cxr.mx.a.cloudfilter.net
          "gmail-smtp-in.l.google.com", "1e100.net", "mx.protection.outlook.com", "hotmail.com",
          "smtp.secureserver.net", "IB112", "mta5.am0.yahoodns.net", "aol.com", "icloud.com",
          "mx3.qq.com", "mx.i.ua", "cluster1.eu.messagelabs.com", "mx.facebook.com",
-         "mx.zoho.com", "route1.mx.cloudflare.net"]
+         "mx.zoho.com", "route1.mx.cloudflare.net", "lsean.ezweb.ne.jp", "msmx.au.com"]
 
 
 @pytest.mark.parametrize("host", HOSTS)
