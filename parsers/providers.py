@@ -32,7 +32,7 @@ class Provider:
 
 #: the literals each provider's ``hosts`` pattern needs (see ``Provider.keys``)
 _KEYS: dict[str, tuple[str, ...]] = {
-    "orange": ("orange.fr", "wanadoo.fr", "ofr", "lpn"),
+    "orange": ("orange.fr", "wanadoo.fr", "laposte.net", "ofr", "lpn", "ouk_"),
     "cox": ("cox.net", "cloudfilter.net"),
     "spectrum": ("spectrum.", "charter.", "rr.com", "twc.com", "aup#"),
     "mimecast": ("mimecast",),
@@ -58,14 +58,22 @@ def _p(name: str, hosts: str, *rules: tuple[str, str]) -> Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    # Orange / Wanadoo publish numbered codes: OFR_nnn, LPNnnn_nnn (the last three digits)
-    _p("orange", r"\b(?:orange|wanadoo)\.fr\b|\b(?:OFR|LPN)\d*_\d{3}\b",
-       (r"\b(?:OFR|LPN)\d*_(?:416|417|418)\b", "userunknown"),
-       (r"\b(?:OFR|LPN)\d*_(?:425|426)\b", "suspend"),
-       (r"\b(?:OFR|LPN)\d*_506\b", "spamdetected"),
-       (r"\b(?:OFR|LPN)\d*_505\b", "systemerror"),
-       (r"\b(?:OFR|LPN)\d*_(?:103|104|107|108|109|510|999)\b", "blocked"),
-       (r"\b(?:OFR|LPN)\d*_630\b", "policyviolation")),
+    # Orange / Wanadoo / La Poste publish numbered codes: OFR_nnn, LPNnnn_nnn, OUK_nnn (the
+    # last three digits; postmastery.com "Orange postmaster SMTP error codes")
+    _p("orange", r"\b(?:orange|wanadoo)\.fr\b|\blaposte\.net\b|\b(?:OFR|LPN|OUK)\w*_\d{3}\b",
+       (r"\b(?:OFR|LPN)\w*_(?:416|418)\b", "userunknown"),
+       (r"\b(?:OFR|LPN)\w*_417\b", "mailboxfull"),
+       (r"\b(?:OFR|LPN)\w*_(?:420|425|426)\b", "suspend"),
+       (r"\b(?:OFR|LPN)\w*_506\b", "spamdetected"),
+       (r"\b(?:OFR|LPN)\w*_505\b", "systemerror"),
+       (r"\b(?:OFR|LPN)\w*_104\b", "ratelimited"),
+       (r"\b(?:OFR|LPN)\w*_(?:101|102|103|107|108|109|510|999)\b", "blocked"),
+       (r"\b(?:OFR|LPN)\w*_(?:305|402)\b", "securityerror"),
+       (r"\b(?:OFR|LPN)\w*_(?:401|517)\b", "authfailure"),
+       (r"\b(?:OFR|LPN)\w*_(?:403|405|415|421)\b", "rejected"),
+       (r"\b(?:OFR|LPN)\w*_514\b", "emailtoolarge"),
+       (r"\b(?:OFR|LPN)\w*_630\b", "policyviolation"),
+       (r"spf/dns de votre nom de domaine", "authfailure")),
     # Cox: "AUP#" codes and phrases of its postmaster page (cox.com "Cox postmaster email
     # administration"); the bracket of blocklists IPBLnnnn, the URL lists URLBLnnn
     _p("cox", r"\bcox\.net\b|cloudfilter\.net",
