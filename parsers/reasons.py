@@ -444,7 +444,11 @@ RULES: tuple[Rule, ...] = (
             "rejecting mail content", "recurrent pattern detection", "antispam checks",
             "spam points", "probability of being spam",
         ),
-        regexes=(("spam", r"\bspam\b"), ("score", r"\bmail score \(")),
+        # "spam" alone names the message, unless the text is about the sending host
+        # being listed (that is a block of the client, further down)
+        regexes=(("spam", r"^(?!.*(?:blocked using|listed|blocklist|blacklist|\brbl\b|dnsbl"
+                          r"|spamcop|spamhaus|your ip|sender ip|spam source)).*\bspam\b"),
+                 ("score", r"\bmail score \(")),
         not_commands=("CONN", "HELO"),
         statuses=("5.7.28",),
         unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),

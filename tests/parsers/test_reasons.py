@@ -114,6 +114,18 @@ def test_a_specific_temporary_status_reported_as_failed_is_expiry() -> None:
     assert classify("450 4.0.0 Temporary failure", "4.0.0", None, "failed")[1] == "onhold"
 
 
+@pytest.mark.parametrize(("diagnostic", "reason"), [
+    ("550 5.7.1 This message is spam", "spamdetected"),
+    ("554 probable spam", "spamdetected"),
+    # spam said of the sending host's listing is a block of the client
+    ("554 5.7.1 Your IP 192.0.2.1 is listed on a spam blocklist", "blocked"),
+    ("550 sender IP is a known spam source (DNSBL)", "blocked"),
+    ("554 Rejected: IP listed in spam RBL", "blocked"),
+])
+def test_spam_of_the_message_or_of_the_host(diagnostic: str, reason: str) -> None:
+    assert classify(diagnostic, None, None, "failed")[1] == reason
+
+
 def test_host_name_lookup_failure_is_a_network_error() -> None:
     assert classify("example.net: host name lookup failure", "4.0.0")[1] == "networkerror"
 
