@@ -138,7 +138,7 @@ _USER_UNKNOWN_WORDS = (
     "5.1.1 bad address", "5.1.0 address rejected", "address not present in directory",
     "can't accept user", "destination server rejected recipients", "mailbox unavaiable",
     "nessun utente simile", "no existe dicha persona", "no existe ese usuario",
-    "no mailbox found", "account unavailable", "recipient is not local",
+    "no mailbox found", "rejected: account unavailable", "recipient is not local",
     "recipient refuses to accept your mail", "recipient notfound",
     "envelope recipient has been denied", "domain or user isn't in my list of allowed rcpthosts",
     "recipients was undeliverable", "email name is not found", "no longer accepts mail",
