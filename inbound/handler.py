@@ -22,7 +22,7 @@ from parsers import parse
 from parsers.model import Report
 from store import metrics
 from store.db import Store
-from store.ingest import Received, Recorded, record
+from store.ingest import GroupCommit, Received, Recorded
 from store.tenants import DomainDirectory, TenantRef
 
 log = structlog.get_logger("returnpath.inbound")
@@ -45,6 +45,7 @@ class BounceHandler:
         self.store = store
         self.directory = directory
         self.publish = publish
+        self.group = GroupCommit(store, publish=publish)
         self.on_recorded = on_recorded
         self.in_flight = 0
 
@@ -92,7 +93,7 @@ class BounceHandler:
                 rcpt_tos=rcpt_tos,
             )
             try:
-                result = await record(self.store, received, report, publish=self.publish)
+                result = await self.group.record(received, report)
             except Exception as exc:
                 log.error("store_failed", peer=received.peer, error=repr(exc))
                 metrics.SMTP_REPLIES.labels("451").inc()

@@ -19,7 +19,13 @@ class InvalidAddress(ValueError):
 _PLAIN = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]*[a-z0-9]")
 
 
+# RFC 5321 allows 254 octets in a path; the column is 320 (64 + 1 + 255) for safety.
+MAX_LENGTH = 320
+
+
 def normalise_address(address: str, *, fold_local: bool = True) -> str:
+    if len(address) > MAX_LENGTH + 16:  # room for brackets, spaces, "mailto:"
+        raise InvalidAddress("address longer than 320 characters")
     if _PLAIN.fullmatch(address):  # already in normal form: the common case of a bulk check
         return address
     addr = address.strip().strip("<>").strip()
@@ -44,7 +50,10 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
         raise InvalidAddress(f"bad domain in {address!r}")
     if fold_local:
         local = local.lower()
-    return f"{local}@{ascii_domain}"
+    normal = f"{local}@{ascii_domain}"
+    if len(normal) > MAX_LENGTH:  # IDNA can lengthen a domain
+        raise InvalidAddress("address longer than 320 characters")
+    return normal
 
 
 @functools.lru_cache(maxsize=65536)
@@ -59,7 +68,7 @@ def _domain(domain: str) -> str | None:
 
 
 def try_normalise(address: str | None, *, fold_local: bool = True) -> str | None:
-    if not address:
+    if not address or len(address) > MAX_LENGTH:
         return None
     try:
         return normalise_address(address, fold_local=fold_local)

@@ -170,3 +170,21 @@ async def test_store_unavailable_answers_451_then_retry_succeeds(
     _, reply = await send(svc.smtp_port, dsn("later@example.org"))
     assert "Accepted as" in reply
     assert (await svc.api.get("/v1/suppressions/later@example.org")).status_code == 200
+
+
+async def test_absurd_field_lengths_are_accepted_not_refused(
+    database_url: str, start_service: StartService
+) -> None:
+    """Columns have limits; a bounce that exceeds them must still be stored (PostgreSQL enforces them)."""
+    svc = await start_service(database_url)
+    long_recipient = "x" * 400 + "@example.org"
+    raw = dsn(
+        long_recipient,
+        diagnostic="550 5.1.1 " + "no such user " * 2000,
+        message_id="<" + "m" * 1500 + "@x>",
+    )
+    _, reply = await send(svc.smtp_port, raw)
+    assert "Accepted as" in reply
+    [event] = (await svc.api.get("/v1/events")).json()["items"]
+    assert event["recipient"] is None  # not a valid address: recorded, never suppressed
+    assert len(event["diagnostic"]) <= 4000

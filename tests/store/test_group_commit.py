@@ -1,0 +1,71 @@
+"""Group commit on a real SQLite file: many concurrent messages, one transaction, no cross-talk."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from parsers import parse
+from store.db import Store
+from store.ingest import GroupCommit, Received
+from store.models import Event, Message
+from store.tenants import TenantRef, ensure_tenant
+from tests.messages import dsn
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = Store(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+    await s.create_schema()
+    yield s
+    await s.close()
+
+
+def received(tenant: TenantRef, raw: bytes) -> Received:
+    return Received(
+        tenant=tenant, raw=raw, peer=None, mail_from="", rcpt_tos=("b@bounces.example.com",)
+    )
+
+
+async def count(store: Store, table: type) -> int:
+    async with store.read() as session:
+        return int(
+            (await session.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+        )
+
+
+async def test_concurrent_messages_share_a_commit_and_duplicates_are_caught(store: Store) -> None:
+    tenant = await ensure_tenant(store, "default", ["bounces.example.com"])
+    group = GroupCommit(store, publish=False)
+    raws = [dsn(f"u{i}@example.org", message_id=f"<g{i}@x>") for i in range(30)]
+    raws.append(raws[0])  # the same message twice, in the same burst
+    results = await asyncio.gather(
+        *(group.record(received(tenant, raw), parse(raw)) for raw in raws)
+    )
+    assert sum(r.duplicate for r in results) == 1
+    assert results[-1].message_uid == results[0].message_uid
+    assert await count(store, Message) == 30 and await count(store, Event) == 30
+    assert all(r.suppressed for r in results if not r.duplicate)
+
+
+async def test_a_message_that_cannot_be_stored_fails_alone(store: Store) -> None:
+    tenant = await ensure_tenant(store, "default", ["bounces.example.com"])
+    ghost = TenantRef(
+        id=999, name="ghost"
+    )  # no such tenant: a foreign-key violation in the database
+    group = GroupCommit(store, publish=False)
+    good = [dsn(f"ok{i}@example.org", message_id=f"<ok{i}@x>") for i in range(5)]
+    bad = dsn("bad@example.org", message_id="<bad@x>")
+    outcomes = await asyncio.gather(
+        *(group.record(received(tenant, raw), parse(raw)) for raw in good[:2]),
+        group.record(received(ghost, bad), parse(bad)),
+        *(group.record(received(tenant, raw), parse(raw)) for raw in good[2:]),
+        return_exceptions=True,
+    )
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failures) == 1 and isinstance(outcomes[2], BaseException)
+    assert await count(store, Message) == 5
