@@ -58,16 +58,51 @@ def header_text(msg: Message, name: str) -> str:
 
 
 def _header_text(msg: Message, name: str) -> str:
-    value = msg.get(name)
-    if value is None:
+    raw = raw_header(msg, name)
+    if raw is None:
         return ""
-    raw = str(value)
+    raw = decode_8bit(raw)
     if "=?" not in raw:
         return raw.strip()
     try:
         return str(make_header(decode_header(raw))).strip()
     except Exception:  # malformed encoded-words are common in bounces
         return raw.strip()
+
+
+#: Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
+#: older MUAs wrote their local charset unannounced; latin-1 never fails).
+RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
+
+
+def raw_header(msg: Message, name: str) -> str | None:
+    """The first ``name`` header exactly as parsed (8-bit bytes as surrogates), or None.
+
+    ``Message.get`` would wrap a value holding 8-bit bytes in a ``Header`` of
+    charset unknown-8bit, whose text has U+FFFD for every such byte.
+    """
+    raw_get = getattr(msg, "raw_get", None)  # parsers.fastparse.CachedMessage: indexed
+    if raw_get is not None:
+        value = raw_get(name)
+        return value if value is None or isinstance(value, str) else str(value)
+    key = name.lower()
+    for field, value in msg.raw_items():
+        if field.lower() == key:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+def decode_8bit(raw: str) -> str:
+    """Raw 8-bit bytes in a header value (surrogate escapes) decoded as text."""
+    if raw.isascii():
+        return raw
+    data = raw.encode("utf-8", "surrogateescape")
+    for charset in RAW_HEADER_CHARSETS:
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return raw  # not reached: latin-1 decodes anything
 
 
 def first_address(text: str | None) -> str | None:

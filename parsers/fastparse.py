@@ -85,6 +85,14 @@ class CachedMessage(Message):
             return failobj
         return self._fetch(*self._headers[index])  # type: ignore[attr-defined]
 
+    def raw_get(self, name: str) -> Any:
+        """The first ``name`` header's stored value, without the policy's fetch step."""
+        try:
+            index = self._names().index(name.lower())
+        except ValueError:
+            return None
+        return self._headers[index][1]  # type: ignore[attr-defined]
+
     def get_all(self, name: str, failobj: Any = None) -> Any:
         key = name.lower()
         names = self._names()

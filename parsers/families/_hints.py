@@ -18,11 +18,12 @@ from email.header import decode_header, make_header
 from email.message import Message
 from itertools import islice
 
+from parsers import base as _base
+from parsers.base import decode_8bit, raw_header
 from parsers.fastparse import message_from_bytes
 
-# Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
-# older MUAs wrote their local charset unannounced).
-RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
+# Charsets tried, in order, for raw 8-bit header bytes: see parsers.base.
+RAW_HEADER_CHARSETS: tuple[str, ...] = _base.RAW_HEADER_CHARSETS
 
 # Sender local parts that only ever send delivery reports (never a human, never
 # an auto-responder of a mailbox): RFC 5321 postmaster, the sendmail/qmail/
@@ -139,24 +140,10 @@ def header_text(msg: Message, name: str) -> str:
 
 
 def _header_text(msg: Message, name: str) -> str:
-    raw = None
-    for key, value in msg.raw_items():
-        if key.lower() == name.lower():
-            raw = value
-            break
+    raw = raw_header(msg, name)
     if raw is None:
         return ""
-    if not isinstance(raw, str):  # a Header object set by code, not by the parser
-        raw = str(raw)
-    if not raw.isascii():
-        data = raw.encode("utf-8", "surrogateescape")
-        for charset in RAW_HEADER_CHARSETS:
-            try:
-                raw = data.decode(charset)
-                break
-            except UnicodeDecodeError:
-                continue
-    raw = " ".join(raw.split())  # unfold
+    raw = " ".join(decode_8bit(raw).split())  # unfold
     if "=?" in raw:
         with contextlib.suppress(Exception):  # malformed encoded-words are common
             raw = str(make_header(decode_header(raw)))

@@ -11,6 +11,7 @@ staying fast is the evidence; `bench/mime_layers.py` gives the rates.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -172,6 +173,20 @@ def test_mis_encoded_headers(words: list[str], header: str, sample: bytes) -> No
 )
 def test_eight_bit_headers(value: bytes, header: str, sample: bytes) -> None:
     _ok(parse(header.encode() + b": " + value + b"\n" + sample))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Недоставленное сообщение".encode(), "Недоставленное сообщение"),  # RFC 6532 UTF-8
+        ("Unzustellbar: Grüße".encode("cp1252"), "Unzustellbar: Grüße"),  # unannounced 8-bit
+        (b"=?utf-8?q?Gr=C3=BC=C3=9Fe?=", "Grüße"),
+    ],
+)
+def test_raw_eight_bit_subjects_are_read_as_text(value: bytes, text: str) -> None:
+    # base.header_text used to give U+FFFD for every 8-bit byte
+    report = _ok(parse(b"Subject: " + value + b"\n" + DSN.split(b"\n", 1)[1]))
+    assert report.subject == text
 
 
 def _nest(leaf: bytes, depth: int, kinds: list[str]) -> bytes:
