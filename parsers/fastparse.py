@@ -139,8 +139,24 @@ class CachedMessage(Message):
         key = ("params", header.lower())
         found = memo.get(key, _MISSING)
         if found is _MISSING:
-            found = memo[key] = super()._get_params_preserve(None, header)  # type: ignore[misc]
+            value = self.get(header, _MISSING)
+            if value is _MISSING:
+                found = None
+            else:
+                found = _simple_params(value) if type(value) is str else None
+                if found is None:
+                    found = super()._get_params_preserve(None, header)  # type: ignore[misc]
+            memo[key] = found
         return failobj if found is None else list(found)
+
+    def get_content_charset(self, failobj: Any = None) -> Any:
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        found = memo.get("charset", _MISSING)
+        if found is _MISSING:
+            found = memo["charset"] = super().get_content_charset(_MISSING)
+        return failobj if found is _MISSING else found
 
     # -- every writer drops the memo ------------------------------------------
     def _forget(self) -> None:
@@ -199,6 +215,31 @@ class CachedMessage(Message):
         self._memo = None
         super().set_payload(payload, charset)
         self._memo = None
+
+
+def _simple_params(value: str) -> list[tuple[str, str]] | None:
+    """``Message._get_params_preserve`` for a value without quotes, backslashes or
+    RFC 2231 stars (nearly all of them), or None to let the stdlib do it.
+
+    Without a quote ``_parseparam`` splits at every ';'; ``decode_params``
+    then unquotes each value (only ``<...>`` can be unquoted here) and quotes
+    it again.
+    """
+    if '"' in value or "\\" in value or "*" in value:
+        return None
+    params = []
+    for piece in value.split(";"):
+        name, eq, val = piece.partition("=")
+        if eq:
+            params.append((name.strip().lower(), val.strip()))
+        else:
+            params.append((piece.strip(), ""))
+    out = [params[0]]
+    for name, val in params[1:]:
+        if len(val) > 1 and val.startswith("<") and val.endswith(">"):
+            val = val[1:-1]
+        out.append((name, f'"{val}"'))
+    return out
 
 
 # Offsets into the text stand for lines. A line starts at 0, after LF, and

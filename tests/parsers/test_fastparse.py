@@ -226,3 +226,20 @@ def test_cached_lookups_follow_header_changes() -> None:
     msg.set_default_type("message/rfc822")
     del msg["Content-Type"]
     assert msg.get_content_type() == "message/rfc822"
+
+
+@MANY
+@given(st.lists(st.sampled_from([*"ab;= \t<>/X-\"*\\,.\u00a0", "text/plain", "charset", "CHARSET"]),
+                max_size=16).map("".join))
+def test_simple_content_type_params_match_the_stdlib(value: str) -> None:
+    reference = Message()
+    reference["Content-Type"] = value
+    fast = fastparse._simple_params(value)
+    if fast is not None:
+        assert fast == reference._get_params_preserve(None, "content-type")
+    msg = fastparse.message_from_string(f"Content-Type: {value}\n\nbody")
+    plain = stdlib(f"Content-Type: {value}\n\nbody")
+    for name in ("charset", "boundary", "x"):
+        assert msg.get_param(name) == plain.get_param(name)
+    assert msg.get_params() == plain.get_params()
+    assert msg.get_content_charset() == plain.get_content_charset()
