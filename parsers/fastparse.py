@@ -218,17 +218,20 @@ class CachedMessage(Message):
 
 
 def _simple_params(value: str) -> list[tuple[str, str]] | None:
-    """``Message._get_params_preserve`` for a value without quotes, backslashes or
-    RFC 2231 stars (nearly all of them), or None to let the stdlib do it.
+    """``Message._get_params_preserve`` for a value without backslashes or RFC 2231
+    stars (nearly all of them), or None to let the stdlib do it.
 
-    Without a quote ``_parseparam`` splits at every ';'; ``decode_params``
-    then unquotes each value (only ``<...>`` can be unquoted here) and quotes
-    it again.
+    When no quoted string holds a ';' (every piece has an even number of
+    quotes), ``_parseparam`` splits at every ';'; ``decode_params`` then
+    unquotes each value (``"..."`` or ``<...>``) and quotes it again.
     """
-    if '"' in value or "\\" in value or "*" in value:
+    if "\\" in value or "*" in value:
+        return None
+    pieces = value.split(";")
+    if '"' in value and any(piece.count('"') % 2 for piece in pieces):
         return None
     params = []
-    for piece in value.split(";"):
+    for piece in pieces:
         name, eq, val = piece.partition("=")
         if eq:
             params.append((name.strip().lower(), val.strip()))
@@ -236,9 +239,9 @@ def _simple_params(value: str) -> list[tuple[str, str]] | None:
             params.append((piece.strip(), ""))
     out = [params[0]]
     for name, val in params[1:]:
-        if len(val) > 1 and val.startswith("<") and val.endswith(">"):
+        if len(val) > 1 and (val[0], val[-1]) in (('"', '"'), ("<", ">")):
             val = val[1:-1]
-        out.append((name, f'"{val}"'))
+        out.append((name, '"' + val.replace('"', '\\"') + '"'))
     return out
 
 
