@@ -82,14 +82,31 @@ def _row(fields: dict[str, Any], policy: Policy) -> ImportRow:
     return ImportRow(address=address, reason=reason, stream=stream, expires_at=expires_at)
 
 
+def _csv_rows(lines: list[str]) -> list[list[str] | str]:
+    """Rows of a batch of lines; a line the csv module refuses becomes an error string."""
+    try:
+        return list(csv.reader(lines))
+    except csv.Error:  # rare: find the bad line(s) one by one
+        rows: list[list[str] | str] = []
+        for line in lines:
+            try:
+                rows.extend(csv.reader([line]))
+            except csv.Error as exc:
+                rows.append(f"malformed CSV: {exc}")
+        return rows
+
+
 async def _records(request: Request, fmt: str) -> AsyncIterator[tuple[int, dict[str, Any] | str]]:
     """(line number, fields) or (line number, error) for every non-empty line."""
     header: list[str] | None = None
     number = 0
     async for lines in _line_batches(request):
         if fmt == "csv":
-            for cells in csv.reader(line.rstrip("\r") for line in lines):
+            for cells in _csv_rows([line.rstrip("\r") for line in lines]):
                 number += 1
+                if isinstance(cells, str):
+                    yield number, cells
+                    continue
                 if not cells or not any(c.strip() for c in cells):
                     continue
                 if header is None:

@@ -154,3 +154,18 @@ async def test_stats_show_rates_thresholds_and_sender_side_alerts(
     assert (await svc.api.get("/v1/suppressions/d@example.org")).status_code == 404
     bad = await svc.api.get("/v1/stats", params={"since": "2026-02-01", "until": "2026-01-01"})
     assert bad.status_code == 422
+
+
+async def test_malformed_csv_lines_are_reported_not_fatal(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """Found by the schemathesis fuzzer: a stray carriage return inside a field was a 500."""
+    svc = await start_service(sqlite_url)
+    body = "address,reason\nok@example.com,x\nbad@example.com,a\rb\nnext@example.com,y\n"
+    r = await svc.api.post(
+        "/v1/suppressions/import", content=body, headers={"content-type": "text/csv"}
+    )
+    assert r.status_code == 200
+    result = r.json()
+    assert result["created"] >= 1 and result["invalid"] >= 1
+    assert any("malformed CSV" in e["error"] for e in result["errors"])
