@@ -1,9 +1,10 @@
 """The one small interface every bounce family implements, and shared helpers.
 
-Why ``email.message_from_bytes`` with ``policy.compat32``: measured on the
-corpus it parses ~6,600 msg/s against ~750 msg/s for ``policy.default`` and
+Why the ``policy.compat32`` Message tree: measured on the corpus the stdlib
+builds it at ~6,600 msg/s against ~750 msg/s for ``policy.default`` and
 ~3,800 msg/s for flanker, and it never raises on broken MIME (defects are
-recorded instead). Families decode only the parts they need.
+recorded instead). ``parsers.fastparse`` builds the very same tree about
+twice as fast again. Families decode only the parts they need.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def strip_diagnostic_type(value: str | None) -> str | None:
     """``smtp; 550 5.1.1 ...`` → ``550 5.1.1 ...`` (RFC 3464 diagnostic-type prefix)."""
     if not value:
         return None
-    value = _SPACE_RE.sub(" ", _DIAG_TYPE_RE.sub("", value, count=1)).strip()
+    value = " ".join(_DIAG_TYPE_RE.sub("", value, count=1).split())  # = \s+ -> " ", stripped
     return value or None
 
 
@@ -192,7 +193,9 @@ def make_finding(
     from parsers import reasons  # local: reasons imports model, not base
     from parsers.providers import provider_reason
 
-    diagnostic = _SPACE_RE.sub(" ", diagnostic).strip() if diagnostic else None
+    # str.split() and the regex \s agree on what is whitespace (Py_UNICODE_ISSPACE):
+    # same text as _SPACE_RE.sub(" ", ...).strip(), without the regex engine
+    diagnostic = " ".join(diagnostic.split()) if diagnostic else None
     # "Status: 5.1.1 (user unknown)", "Status: 550", junk: keep only a real code
     status = reasons.find_status(status)
     if reasons.is_vague(status):
