@@ -102,7 +102,11 @@ async def check(
             results.append({"address": raw, "suppressed": False})
             continue
         # Several streams may stop it: report the permanent one first, then the oldest.
-        row = min(rows, key=lambda r: (r.expires_at is not None, r.created_at))
+        row = (
+            rows[0]
+            if len(rows) == 1
+            else min(rows, key=lambda r: (r.expires_at is not None, r.created_at))
+        )
         suppressed += 1
         results.append(
             {
