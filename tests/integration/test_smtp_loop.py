@@ -188,3 +188,35 @@ async def test_absurd_field_lengths_are_accepted_not_refused(
     [event] = (await svc.api.get("/v1/events")).json()["items"]
     assert event["recipient"] is None  # not a valid address: recorded, never suppressed
     assert len(event["diagnostic"]) <= 4000
+
+
+async def test_malformed_mime_is_accepted_and_still_understood(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """A DSN whose closing boundary never comes and whose attachment is broken base64."""
+    svc = await start_service(sqlite_url)
+    raw = dsn("broken@example.org").split(b"--BOUNDARY--")[0] + (
+        b"--BOUNDARY\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"!!!! not base64 at all ====\r\n"
+    )
+    _, reply = await send(svc.smtp_port, raw)
+    assert "Accepted as" in reply
+    [event] = (await svc.api.get("/v1/events")).json()["items"]
+    assert (event["recipient"], event["kind"]) == ("broken@example.org", "hard_bounce")
+
+
+async def test_a_large_bounce_is_parsed_off_the_event_loop(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """Above 256 KiB parsing moves to a thread; the verdict is the same."""
+    svc = await start_service(sqlite_url)
+    attachment = b"\r\n".join(b"X" * 76 for _ in range(40_000))  # ~3 MB of returned original
+    raw = dsn("big@example.org").replace(
+        b"--BOUNDARY--",
+        b"--BOUNDARY\r\nContent-Type: text/plain\r\n\r\n" + attachment + b"\r\n--BOUNDARY--",
+    )
+    assert len(raw) > 1_000_000
+    _, reply = await send(svc.smtp_port, raw)
+    assert "Accepted as" in reply
+    [row] = (await svc.api.get("/v1/suppressions/big@example.org")).json()
+    assert row["reason"] == "userunknown"
