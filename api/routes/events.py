@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 
@@ -50,9 +51,19 @@ async def feed(
     since: datetime | None = None,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait: Annotated[
+        float, Query(ge=0, le=60, description="long-poll: seconds to wait for new events")
+    ] = 0,
 ) -> EventPage:
+    """Every event in commit order. With ``wait``, an empty page is held until an event
+    arrives or the time is up, so a consumer without a broker needs no busy polling."""
     flt = events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since)
-    rows = await events.feed_page(store, who.tenant_id, flt, cursor.decode(cursor_), limit)
+    after = cursor.decode(cursor_)
+    deadline = asyncio.get_running_loop().time() + wait
+    rows = await events.feed_page(store, who.tenant_id, flt, after, limit)
+    while not rows and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(min(0.25, max(0.0, deadline - asyncio.get_running_loop().time())))
+        rows = await events.feed_page(store, who.tenant_id, flt, after, limit)
     # The feed always hands back a cursor so a consumer can poll from where it stopped.
     last = rows[-1][0].id if rows else cursor.decode(cursor_)
     return EventPage(items=[public(e, m) for e, m in rows], next_cursor=cursor.encode(last or 0))

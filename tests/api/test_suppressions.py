@@ -198,3 +198,18 @@ async def test_policy_defaults_and_the_whose_fault_table(
     assert r.status_code == 422
     r = await svc.api.put("/v1/policy", json={"soft_bounce_threshold": 5})
     assert (await svc.api.get("/v1/policy")).json()["soft_bounce_threshold"] == 5
+
+
+async def test_event_feed_long_polls(sqlite_url: str, start_service: StartService) -> None:
+    import asyncio
+
+    svc = await start_service(sqlite_url)
+    empty = (await svc.api.get("/v1/events")).json()
+    waiting = asyncio.create_task(
+        svc.api.get("/v1/events", params={"cursor": empty["next_cursor"], "wait": 10})
+    )
+    await asyncio.sleep(0.3)
+    assert not waiting.done()  # held open: nothing new yet
+    await send(svc.smtp_port, dsn("late@example.com", message_id="<late@x>"))
+    page = (await asyncio.wait_for(waiting, timeout=10)).json()
+    assert [e["recipient"] for e in page["items"]] == ["late@example.com"]
