@@ -71,6 +71,7 @@ class SMTPListener:
         timeout: float = 300.0,
         max_connections: int = 1000,
         tls_context: ssl.SSLContext | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.handler = handler
         self.host, self.port = host, port
@@ -79,6 +80,7 @@ class SMTPListener:
         self.timeout = timeout
         self.max_connections = max_connections
         self.tls_context = tls_context
+        self.reuse_port = reuse_port
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[ReturnpathSMTP] = set()
 
@@ -98,7 +100,9 @@ class SMTPListener:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._factory, self.host, self.port)
+        self._server = await loop.create_server(
+            self._factory, self.host, self.port, reuse_port=self.reuse_port or None
+        )
         sock = self._server.sockets[0].getsockname()
         self.port = sock[1]
         log.info("smtp_listening", host=self.host, port=self.port)

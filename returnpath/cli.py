@@ -13,6 +13,7 @@ import typer
 from parsers import parse
 from parsers.model import Kind
 from returnpath.admin_cli import keys_app, tenants_app
+from returnpath.workers import WorkerGroup
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(tenants_app, name="tenants")
@@ -73,9 +74,12 @@ def serve_command() -> None:
 
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
+    workers = WorkerGroup(settings)
+    service = Service(workers.settings)
     try:  # uvloop (via uvicorn[standard]) speeds up SMTP and HTTP alike; plain asyncio otherwise
         import uvloop
     except ImportError:
-        asyncio.run(Service(settings).run())
+        asyncio.run(service.run(after_start=workers.spawn))
     else:
-        uvloop.run(Service(settings).run())
+        uvloop.run(service.run(after_start=workers.spawn))
+    workers.stop()

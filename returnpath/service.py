@@ -8,7 +8,7 @@ import secrets
 import signal
 import socket
 import ssl
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import structlog
 import uvicorn
@@ -56,12 +56,14 @@ class Service:
                 api_key=self.admin_key,
                 hint="set RETURNPATH_API_KEY to keep a key across restarts",
             )
-        if s.amqp_url:
+        # On SQLite one relay per database (no SKIP LOCKED): worker 0's. On PostgreSQL every
+        # worker relays, and the relays share the outbox through SKIP LOCKED.
+        if s.amqp_url and (s.worker_index == 0 or not self.store.is_sqlite):
             self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
         handler = BounceHandler(
             self.store,
             DomainDirectory(self.store),
-            publish=self.relay is not None,
+            publish=bool(s.amqp_url),
             on_recorded=(lambda _r: self.relay.wake()) if self.relay else None,  # type: ignore[union-attr]
         )
         self.listener = SMTPListener(
@@ -73,6 +75,7 @@ class Service:
             timeout=s.smtp_timeout,
             max_connections=s.smtp_max_connections,
             tls_context=_tls_context(s),
+            reuse_port=s.workers > 1,
         )
         await self.listener.start()
         app = create_app(
@@ -94,6 +97,8 @@ class Service:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only then (else Nagle adds ~40 ms per keep-alive request).
         self.api_socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.api_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if s.workers > 1:  # the kernel spreads connections over the worker processes
+            self.api_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         self.api_socket.bind((s.api_host, s.api_port))
         self.api_socket.listen(1024)
         self.api_socket.setblocking(False)
@@ -119,8 +124,10 @@ class Service:
             tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         return tasks
 
-    async def run(self) -> None:
+    async def run(self, after_start: Callable[[], None] | None = None) -> None:
         await self.start()
+        if after_start is not None:
+            after_start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)

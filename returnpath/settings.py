@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     )
     tls_cert: str = Field(default="", description="PEM certificate chain: offer STARTTLS when set")
     tls_key: str = Field(default="", description="PEM private key for tls_cert")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="processes sharing the SMTP and API ports (SO_REUSEPORT)",
+    )
+    worker_index: int = Field(default=0, ge=0, description="set by serve for its worker processes")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
 
     @field_validator("domains", mode="before")

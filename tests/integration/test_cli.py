@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.messages import dsn
 
@@ -137,3 +139,64 @@ def test_parse_prints_one_json_line_per_finding(tmp_path: Path) -> None:
         "original_message_id",
     ):
         assert all(field in r for r in rows)
+
+
+def test_workers_share_the_ports_and_stop_together(tmp_path: Path) -> None:
+    smtp_port, api_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
+    env |= {
+        "RETURNPATH_SMTP_PORT": str(smtp_port),
+        "RETURNPATH_API_PORT": str(api_port),
+        "RETURNPATH_LOG_FORMAT": "json",
+        "RETURNPATH_WORKERS": "2",
+        "RETURNPATH_SHUTDOWN_GRACE": "1",
+    }
+    proc = subprocess.Popen(
+        [*RETURNPATH, "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[dict[str, object]] = []
+        while not any(line.get("event") == "workers_started" for line in lines):
+            raw = proc.stdout.readline()
+            assert raw, "serve exited before starting its workers"
+            if raw.startswith("{"):
+                lines.append(json.loads(raw))
+        key = next(line["api_key"] for line in lines if line.get("event") == "generated_admin_key")
+        [child] = next(line["pids"] for line in lines if line.get("event") == "workers_started")  # type: ignore[misc]
+        headers = {"Authorization": f"Bearer {key}"}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the child binds the same ports a moment later
+            try:
+                if httpx.get(f"http://127.0.0.1:{api_port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        import smtplib
+
+        for i in range(20):  # new connections: the kernel spreads them over both processes
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+                client.sendmail(
+                    "", ["b@bounces.localhost"], dsn(f"w{i}@example.org", message_id=f"<w{i}@x>")
+                )
+        for _ in range(10):  # and both answer the API with the one key
+            r = httpx.get(
+                f"http://127.0.0.1:{api_port}/v1/suppressions",
+                headers=headers,
+                params={"limit": 100},
+            )
+            assert r.status_code == 200 and len(r.json()["items"]) == 20
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(int(child), 0)  # type: ignore[call-overload]
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(child), 0)  # type: ignore[call-overload]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
