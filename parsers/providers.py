@@ -344,9 +344,17 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
         return None
     context = " ".join(w for w in where if w) + " " + diagnostic[:600]
     low = context.lower()
+    if _ANY_KEY.search(low) is None:  # one scan for every provider's keys: usually none
+        return None
+    # The rules read what the provider wrote, not a 32 kB text bounce around it.
+    text = diagnostic[:_RULE_TEXT]
     for provider in PROVIDERS:
         if any(k in low for k in provider.keys) and provider.hosts.search(context):
             for pattern, reason in provider.rules:
-                if pattern.search(diagnostic):
+                if pattern.search(text):
                     return reason
     return None
+
+
+_RULE_TEXT = 4000
+_ANY_KEY = re.compile("|".join(sorted({re.escape(k) for p in PROVIDERS for k in p.keys}, key=len, reverse=True)))

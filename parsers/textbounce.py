@@ -132,6 +132,8 @@ class TextFamily:
                 self.subjects.search(header_text(msg, "Subject")):
             hit = True
         if self.markers is not None:
+            if self.require_marker and not hit and (self.senders is not None or self.subjects is not None):
+                return False  # the marker alone would not do: skip the text scan
             found = bool(self.markers.search(report_text(msg)[:8192]))
             if self.require_marker:
                 return found and (hit or (self.senders is None and self.subjects is None))
@@ -222,6 +224,9 @@ def recipient_blocks(
 
 
 _GENERATED_RE = re.compile(rf"\(generated from <?({ADDR})>?\)", re.I)
+# ADDR unanchored is quadratic on a long run without '@' (every start position
+# rescans the run); a match may only start where a local part can start.
+_ADDR_TOKEN_RE = re.compile(rf"(?<![^\s<>()\"',;:\[\]@]){ADDR}")
 
 
 def _failed_header(msg: Message) -> list[str]:
@@ -229,7 +234,7 @@ def _failed_header(msg: Message) -> list[str]:
     failed = header_text(msg, "X-Failed-Recipients")
     if not failed:
         return []
-    return list(dict.fromkeys(clean_address(a) for a in re.findall(ADDR, failed)))
+    return list(dict.fromkeys(clean_address(a) for a in _ADDR_TOKEN_RE.findall(failed)))
 
 
 def fallback_recipients(msg: Message, excluded: set[str], section: str = "") -> list[str]:
