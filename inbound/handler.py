@@ -28,7 +28,7 @@ from store.tenants import DomainDirectory, TenantRef
 log = structlog.get_logger("returnpath.inbound")
 
 # Parsing is pure CPU; beyond this size it moves off the event loop.
-INLINE_PARSE_LIMIT = 256 * 1024
+INLINE_PARSE_LIMIT = 64 * 1024
 # A bounce names one return path; a hundred is already generous (RFC 5321 minimum).
 MAX_RECIPIENTS = 100
 

@@ -184,3 +184,14 @@ async def test_one_click_unsubscribe(sqlite_url: str, start_service: StartServic
         )
     ).json()
     assert other["results"][0]["suppressed"] is False
+
+
+async def test_a_bounce_naming_nobody_is_attributed_through_the_token(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    svc = await start_service(sqlite_url)
+    rp = await mint(svc, "silent@example.org")
+    await send(svc.smtp_port, NO_RECIPIENT_BOUNCE, rcpt=rp)
+    [event] = (await svc.api.get("/v1/events")).json()["items"]
+    assert (event["recipient"], event["verified"]) == ("silent@example.org", True)
+    assert event["kind"] == "hard_bounce"

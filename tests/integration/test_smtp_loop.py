@@ -208,7 +208,7 @@ async def test_malformed_mime_is_accepted_and_still_understood(
 async def test_a_large_bounce_is_parsed_off_the_event_loop(
     sqlite_url: str, start_service: StartService
 ) -> None:
-    """Above 256 KiB parsing moves to a thread; the verdict is the same."""
+    """Above 64 KiB parsing moves to a thread; the verdict is the same."""
     svc = await start_service(sqlite_url)
     attachment = b"\r\n".join(b"X" * 76 for _ in range(40_000))  # ~3 MB of returned original
     raw = dsn("big@example.org").replace(
