@@ -44,6 +44,22 @@ class ImportCounts:
             self.errors.append({"line": line, "error": error})
 
 
+async def refresh_statistics(store: Store) -> None:
+    """ANALYZE the suppression table while a large import grows it (PostgreSQL).
+
+    Measured: importing a million rows into a fresh table, the planner kept the
+    statistics of an empty table and read each batch's existing rows with a
+    sequential scan — seconds per batch, quadratic overall. Refreshing the
+    statistics at exponentially spaced batches keeps the index in use for a
+    handful of cheap ANALYZEs. SQLite always uses the index.
+    """
+    if store.is_sqlite:
+        return
+    async with store.engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE suppression"))
+        await conn.commit()
+
+
 async def import_batch(
     store: Store, tenant_id: int, rows: Sequence[ImportRow], counts: ImportCounts, actor: str
 ) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from api.deps import PolicyDep, Reader, StoreDep, Writer
 from store.addresses import InvalidAddress, normalise_address
 from store.policy import Policy
-from store.transfer import ImportCounts, ImportRow, export_pages, import_batch
+from store.transfer import ImportCounts, ImportRow, export_pages, import_batch, refresh_statistics
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
@@ -161,6 +161,7 @@ async def import_suppressions(
         )
     counts = ImportCounts()
     batch: list[ImportRow] = []
+    batches = 0
     async for number, fields in _records(request, fmt):
         if isinstance(fields, str):
             counts.reject(number, fields)
@@ -172,9 +173,14 @@ async def import_suppressions(
             continue
         if len(batch) >= BATCH:
             await import_batch(store, who.tenant_id, batch, counts, who.actor)
+            batches += 1
+            if batches & (batches - 1) == 0:  # after batch 1, 2, 4, 8, ...: see refresh_statistics
+                await refresh_statistics(store)
             batch = []
     if batch:
         await import_batch(store, who.tenant_id, batch, counts, who.actor)
+    if batches:
+        await refresh_statistics(store)
     return ImportResult(
         received=counts.received,
         created=counts.created,
