@@ -27,13 +27,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def _serve(tmp_path: Path, **env_vars: str) -> tuple[subprocess.Popen[str], int, int]:
+    """``returnpath serve`` as an operator starts it: a clean environment, free ports, JSON logs."""
     smtp_port, api_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
     env |= {
         "RETURNPATH_SMTP_PORT": str(smtp_port),
         "RETURNPATH_API_PORT": str(api_port),
         "RETURNPATH_LOG_FORMAT": "json",
+        **{f"RETURNPATH_{k.upper()}": v for k, v in env_vars.items()},
     }
     proc = subprocess.Popen(
         [*RETURNPATH, "serve"],
@@ -43,14 +45,25 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
         stderr=subprocess.STDOUT,
         text=True,
     )
+    return proc, smtp_port, api_port
+
+
+def _log_until(proc: subprocess.Popen[str], event: str) -> list[dict[str, object]]:
+    """The JSON log lines up to the first with this event."""
+    assert proc.stdout is not None
+    lines: list[dict[str, object]] = []
+    while not any(line.get("event") == event for line in lines):
+        raw = proc.stdout.readline()
+        assert raw, f"serve exited before logging {event}"
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    return lines
+
+
+def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    proc, smtp_port, api_port = _serve(tmp_path)
     try:
-        lines: list[dict[str, object]] = []
-        assert proc.stdout is not None
-        while not any(line.get("event") == "ready" for line in lines):
-            raw = proc.stdout.readline()
-            assert raw, "serve exited before it was ready"
-            if raw.startswith("{"):
-                lines.append(json.loads(raw))
+        lines = _log_until(proc, "ready")
         # No key configured: one is generated and printed, and it works.
         key = next(line["api_key"] for line in lines if line.get("event") == "generated_admin_key")
         import smtplib
@@ -77,21 +90,7 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
 
 
 def test_sigterm_during_an_open_session_answers_421(tmp_path: Path) -> None:
-    smtp_port, api_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env |= {
-        "RETURNPATH_SMTP_PORT": str(smtp_port),
-        "RETURNPATH_API_PORT": str(api_port),
-        "RETURNPATH_API_KEY": "k",
-        "RETURNPATH_SHUTDOWN_GRACE": "0.5",
-    }
-    proc = subprocess.Popen(
-        [*RETURNPATH, "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, smtp_port, _ = _serve(tmp_path, api_key="k", shutdown_grace="0.5")
     try:
         for _ in range(200):
             try:
@@ -142,31 +141,9 @@ def test_parse_prints_one_json_line_per_finding(tmp_path: Path) -> None:
 
 
 def test_workers_share_the_ports_and_stop_together(tmp_path: Path) -> None:
-    smtp_port, api_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env |= {
-        "RETURNPATH_SMTP_PORT": str(smtp_port),
-        "RETURNPATH_API_PORT": str(api_port),
-        "RETURNPATH_LOG_FORMAT": "json",
-        "RETURNPATH_WORKERS": "2",
-        "RETURNPATH_SHUTDOWN_GRACE": "1",
-    }
-    proc = subprocess.Popen(
-        [*RETURNPATH, "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, smtp_port, api_port = _serve(tmp_path, workers="2", shutdown_grace="1")
     try:
-        assert proc.stdout is not None
-        lines: list[dict[str, object]] = []
-        while not any(line.get("event") == "workers_started" for line in lines):
-            raw = proc.stdout.readline()
-            assert raw, "serve exited before starting its workers"
-            if raw.startswith("{"):
-                lines.append(json.loads(raw))
+        lines = _log_until(proc, "workers_started")
         key = next(line["api_key"] for line in lines if line.get("event") == "generated_admin_key")
         [child] = next(line["pids"] for line in lines if line.get("event") == "workers_started")  # type: ignore[misc]
         headers = {"Authorization": f"Bearer {key}"}
