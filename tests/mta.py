@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 
@@ -226,7 +226,27 @@ def _run(cmd: list[str], timeout: float = 30) -> str:
 # --- Postfix -------------------------------------------------------------------------
 
 
-class PrivatePostfix:
+class _Managed:
+    """``with``: start, and stop even when starting failed half-way (temp dirs, daemons)."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PrivatePostfix(_Managed):
     """One private Postfix instance under a temp directory.
 
     ``routes`` maps a recipient domain to a loopback port: the transport map
@@ -359,16 +379,6 @@ class PrivatePostfix:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> PrivatePostfix:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # looking inside
 
     def log(self) -> str:
@@ -459,7 +469,7 @@ nowhere:
 """
 
 
-class PrivateExim:
+class PrivateExim(_Managed):
     """An Exim daemon from an extracted binary, with a queue runner every 3 s."""
 
     def __init__(
@@ -529,16 +539,6 @@ class PrivateExim:
                 self.proc = None
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> PrivateExim:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def log(self) -> str:
         parts = []

@@ -15,6 +15,13 @@ PG_DSN = os.environ.get("RETURNPATH_TEST_PG", "postgresql://postgres@127.0.0.1:5
 AMQP_URL = os.environ.get("RETURNPATH_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,24 +15,20 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.services import free_port
+
 KEY = "fuzz-admin-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``returnpath serve`` process on a throwaway SQLite file."""
     workdir: Path = tmp_path_factory.mktemp("fuzz")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
     env |= {
         "RETURNPATH_API_PORT": str(port),
-        "RETURNPATH_SMTP_PORT": str(_free_port()),
+        "RETURNPATH_SMTP_PORT": str(free_port()),
         "RETURNPATH_API_KEY": KEY,
         "RETURNPATH_LOG_LEVEL": "warning",
     }
@@ -75,7 +70,9 @@ def test_no_generated_request_makes_the_api_fail(live_api: str) -> None:
         )
         def call(case: schemathesis.Case) -> None:
             if case.query and "wait" in case.query:
-                case.query["wait"] = 0  # long-polling is tested on its own; here it only slows the fuzz
+                case.query["wait"] = (
+                    0  # long-polling is tested on its own; here it only slows the fuzz
+                )
             response = case.call(
                 base_url=live_api, headers={"Authorization": f"Bearer {KEY}"}, timeout=30
             )

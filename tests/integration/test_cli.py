@@ -17,19 +17,14 @@ import httpx
 import pytest
 
 from tests.messages import dsn
+from tests.services import free_port
 
 RETURNPATH = [sys.executable, "-m", "returnpath"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(tmp_path: Path, **env_vars: str) -> tuple[subprocess.Popen[str], int, int]:
     """``returnpath serve`` as an operator starts it: a clean environment, free ports, JSON logs."""
-    smtp_port, api_port = _free_port(), _free_port()
+    smtp_port, api_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
     env |= {
         "RETURNPATH_SMTP_PORT": str(smtp_port),
