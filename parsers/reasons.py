@@ -681,6 +681,25 @@ COMMAND_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
      re.compile(r"returned unknown recipient or mailbox unavailable ->[^@\n]{0,80}@")),
 )
 
+#: literals shared by many ``COMMAND_WORDS`` (each word is filed under the first
+#: one it contains, or under itself): a text lacking a gate lacks all its words,
+#: so most texts cost a dozen substring tests instead of one per word
+COMMAND_GATES: tuple[str, ...] = (
+    "data", "rcpt", "helo", "ehlo", "connect",
+)
+
+
+def _gate_command_words() -> tuple[tuple[str, frozenset[str]], ...]:
+    gated: dict[str, set[str]] = {}
+    for _, words in COMMAND_WORDS:
+        for word in words:
+            gate = next((g for g in COMMAND_GATES if g in word), word)
+            gated.setdefault(gate, set()).add(word)
+    return tuple((gate, frozenset(words)) for gate, words in gated.items())
+
+
+_COMMAND_GATED = _gate_command_words()
+
 _COLLAPSE_RE = re.compile(r"\s+")
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
@@ -728,11 +747,17 @@ def find_command(text: str | None) -> str | None:
         return None
     low = text.lower()
     best, where = None, len(low)
-    for command, words in COMMAND_WORDS:
-        for word in words:
-            at = low.find(word, 0, where)
-            if at >= 0:
-                best, where = command, at
+    live: set[str] = set()
+    for gate, gated in _COMMAND_GATED:
+        if gate in low:
+            live.update(gated)
+    if live:  # only words whose gate occurs can occur
+        for command, words in COMMAND_WORDS:
+            for word in words:
+                if word in live:
+                    at = low.find(word, 0, where)
+                    if at >= 0:
+                        best, where = command, at
     for gate, command, pattern in COMMAND_PATTERNS:
         if gate in low:
             m = pattern.search(low, 0, where)
@@ -756,8 +781,17 @@ def _build_index(rules: tuple[Rule, ...]) -> dict[str, list[tuple[int, str]]]:
 
 _ALL_RULES = RULES + LATE_RULES
 _INDEX = _build_index(_ALL_RULES)
+_INDEX_KEYS = frozenset(_INDEX)
+#: the first (up to) four characters of each ``_TOKEN_RE`` word: ``t[:4]`` for every
+#: token ``t``, without a Python-level loop
+_TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
 _REGEX_RULES = tuple((n, r.regexes) for n, r in enumerate(_ALL_RULES) if r.regexes)
 _LATE_OFFSET = len(RULES)
+#: ``_REGEX_RULES`` with each gate as a set, and every gate literal once
+_REGEX_GATES = tuple((n, tuple((frozenset(gate), regex) for gate, regex in regexes))
+                     for n, regexes in _REGEX_RULES)
+_GATE_WORDS = tuple(sorted({w for _, regexes in _REGEX_RULES for gate, _ in regexes
+                            for w in gate}))
 _TEXT_CAP = 4000
 
 
@@ -774,17 +808,20 @@ def _text_hits(text: str) -> set[int]:
     if not text:
         return hits
     index = _INDEX
-    for key in {t[:4] for t in _TOKEN_RE.findall(text)}:
-        candidates = index.get(key)
-        if candidates:
-            for n, phrase in candidates:
-                if n not in hits and phrase in text:
-                    hits.add(n)
-    for n, regexes in _REGEX_RULES:
+    # the first four characters of every word, intersected with the index in C
+    for key in _INDEX_KEYS.intersection(_TOKEN_HEAD_RE.findall(text)):
+        for n, phrase in index[key]:
+            if n not in hits and phrase in text:
+                hits.add(n)
+    # which gate literals occur at all, tested once for every regex row
+    present = {w for w in _GATE_WORDS if w in text}
+    if not present:
+        return hits
+    for n, regexes in _REGEX_GATES:
         if n in hits:
             continue
         for gate, regex in regexes:
-            if any(w in text for w in gate) and regex.search(text):
+            if not gate.isdisjoint(present) and regex.search(text):
                 hits.add(n)
                 break
     return hits

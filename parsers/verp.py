@@ -143,15 +143,23 @@ def decode_verp(token: str) -> Token | None:
 
 def _candidate_addresses(msg: Message) -> Iterable[str]:
     """Addresses that may be our return path, most trustworthy first."""
+    # only an address with a '+' can carry a token (``token_of_address``), and every
+    # address found in a header value is a piece of it: values without one are skipped
     for name in ENVELOPE_HEADERS:
         for value in msg.get_all(name) or []:
-            yield from _addresses(str(value))
+            text = str(value)
+            if TOKEN_SEPARATOR in text:
+                yield from _addresses(text)
     for original in attached_originals(msg, _MAX_PARTS):
         for name in ORIGINAL_SENDER_HEADERS:
             for value in original.get_all(name) or []:
-                yield from _addresses(str(value))
+                text = str(value)
+                if TOKEN_SEPARATOR in text:
+                    yield from _addresses(text)
         for received in original.get_all("Received") or []:
-            yield from _ENVELOPE_FROM.findall(str(received))
+            text = str(received)
+            if TOKEN_SEPARATOR in text:
+                yield from _ENVELOPE_FROM.findall(text)
 
 
 def _addresses(text: str) -> list[str]:
