@@ -9,6 +9,7 @@ twice as fast again. Families decode only the parts they need.
 
 from __future__ import annotations
 
+import codecs
 import re
 from email.header import decode_header, make_header
 from email.message import Message
@@ -139,8 +140,41 @@ def clean_address(addr: str) -> str:
     return addr.rstrip(".")
 
 
+#: transfer encodings ``Message.get_payload(decode=True)`` undoes; any other leaves
+#: the text as it is (as ASCII bytes)
+_DECODED_CTES = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
+#: codecs that decode every ASCII byte string to the same text (stateless, ASCII-based)
+_ASCII_CODECS = frozenset(
+    {"ascii", "utf-8", "latin-1", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
+     "cp1256", "cp1257", "cp1258", "koi8-r", "koi8-u", "euc_jp", "euc_kr", "gb2312", "gbk",
+     "gb18030", "big5", "shift_jis", "cp932", "cp949", "cp950"}
+    | {f"iso8859-{n}" for n in range(1, 17)}
+)
+_ASCII_CHARSETS: dict[str, bool] = {}
+
+
+def _ascii_charset(charset: str) -> bool:
+    """Whether ``charset`` decodes ASCII bytes to themselves (memoised by name)."""
+    known = _ASCII_CHARSETS.get(charset)
+    if known is None:
+        try:
+            known = codecs.lookup(charset).name in _ASCII_CODECS
+        except (LookupError, ValueError, TypeError):
+            known = False
+        if len(_ASCII_CHARSETS) < 1024:
+            _ASCII_CHARSETS[charset] = known
+    return known
+
+
 def payload_text(part: Message) -> str:
     """A leaf part's body as text, decoding transfer encoding and charset leniently."""
+    raw = part.__dict__.get("_payload")
+    if type(raw) is str and raw.isascii():
+        # what get_payload(decode=True) and .decode(charset) give for ASCII text that
+        # needs no transfer decoding in an ASCII-based charset: the text itself
+        cte = str(part.get("content-transfer-encoding", "")).lower()
+        if cte not in _DECODED_CTES and _ascii_charset(part.get_content_charset() or "utf-8"):
+            return raw
     payload = part.get_payload(decode=True)
     if payload is None:
         inner = part.get_payload()

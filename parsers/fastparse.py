@@ -32,6 +32,7 @@ import email
 import re
 from bisect import bisect_left
 from email import errors
+from email import message as _stdlib_message
 from email.message import Message
 from email.policy import compat32
 from typing import Any
@@ -51,6 +52,8 @@ _NLCRE_BOL = re.compile(r"(\r\n|\r|\n)")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 _MISSING = object()
+#: what Message.get_param applies to a value it returns
+_UNQUOTE = _stdlib_message._unquotevalue  # type: ignore[attr-defined]
 
 
 class _Fallback(Exception):
@@ -114,7 +117,18 @@ class CachedMessage(Message):
         key = ("param", param, header, unquote)
         found = memo.get(key, _MISSING)
         if found is _MISSING:
-            found = memo[key] = super().get_param(param, _MISSING, header, unquote)
+            # Message.get_param, inlined over the memoised parameter list
+            if header.lower() in self._names():
+                params = self._params(header)
+                if params is None:
+                    found = super().get_param(param, _MISSING, header, unquote)
+                else:
+                    low = param.lower()
+                    for k, v in params:
+                        if k.lower() == low:
+                            found = _UNQUOTE(v) if unquote else v
+                            break
+            memo[key] = found
         return failobj if found is _MISSING else found
 
     def get_content_type(self) -> str:
@@ -123,7 +137,15 @@ class CachedMessage(Message):
             memo = self._memo = {}
         found = memo.get("ctype")
         if found is None:
-            found = memo["ctype"] = super().get_content_type()
+            # Message.get_content_type, inlined (``_splitparam(value)[0].lower()``)
+            value = self.get("content-type", _MISSING)
+            if value is _MISSING:
+                found = self.get_default_type()
+            else:
+                found = str(value).partition(";")[0].strip().lower()
+                if found.count("/") != 1:
+                    found = "text/plain"
+            memo["ctype"] = found
         return found
 
     def get_content_maintype(self) -> str:
@@ -132,7 +154,8 @@ class CachedMessage(Message):
     def get_content_subtype(self) -> str:
         return self.get_content_type().split("/")[1]
 
-    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+    def _params(self, header: str) -> list[tuple[str, Any]] | None:
+        """The memoised ``_get_params_preserve`` list (not a copy), None without the header."""
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
@@ -147,6 +170,10 @@ class CachedMessage(Message):
                 if found is None:
                     found = super()._get_params_preserve(None, header)  # type: ignore[misc]
             memo[key] = found
+        return found
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        found = self._params(header)
         return failobj if found is None else list(found)
 
     def get_content_charset(self, failobj: Any = None) -> Any:
@@ -396,7 +423,11 @@ class _Parser:
     # -- the FeedParser part ------------------------------------------------
     def _new_message(self) -> Message:
         msg = CachedMessage(policy=compat32)
-        if self.cur and self.cur.get_content_type() == "multipart/digest":
+        cur = self.cur
+        # ``if self.cur`` (the feed parser's test) is len(headers) > 0: a part without
+        # headers has a default type, never multipart/digest
+        if (cur is not None and cur._headers  # type: ignore[attr-defined]
+                and cur.get_content_type() == "multipart/digest"):
             msg.set_default_type("message/rfc822")
         if self.stack:
             self.stack[-1].attach(msg)
