@@ -34,10 +34,18 @@ HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"}
 #: Sisimai's pseudo reason for "we cannot tell"
 UNDEFINED = "undefined"
 
-_STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_REPLY_RE = re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
-_FAIL_STATUS_RE = re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b")
-_FAIL_REPLY_RE = re.compile(r"(?<![\d.])([45][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
+# Reference forms (what these match, position for position):
+#   _STATUS_RE       \b([245])\.(\d{1,3})\.(\d{1,3})\b
+#   _REPLY_RE        (?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])        (re.M)
+# (_FAIL_*: the same with [45]). Written to start with the digit class and test
+# what precedes it by a lookbehind *after* that digit: a pattern that starts with
+# an assertion makes the regex engine try every position of the text, one that
+# starts with a character class lets it skip to the candidates (4-5x faster here;
+# tests/parsers/test_fast_patterns.py checks both forms agree).
+_STATUS_RE = re.compile(r"([245])(?<=\b[245])\.(\d{1,3})\.(\d{1,3})\b")
+_REPLY_RE = re.compile(r"([245](?<![\d.][245])[0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
+_FAIL_STATUS_RE = re.compile(r"([45])(?<=\b[45])\.(\d{1,3})\.(\d{1,3})\b")
+_FAIL_REPLY_RE = re.compile(r"([45](?<![\d.][45])[0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
 
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
@@ -704,7 +712,8 @@ _COLLAPSE_RE = re.compile(r"\s+")
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
 
-_REPLY_PREFIX_RE = re.compile(r"(?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")
+# reference form: (?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?  (see _STATUS_RE)
+_REPLY_PREFIX_RE = re.compile(r"[245](?<!\S[245])\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")
 
 
 def _join_reply_lines(text: str) -> str:

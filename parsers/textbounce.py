@@ -80,7 +80,11 @@ _HEADER_LINE_RE = re.compile(
     r"|resent-[\w-]+|dkim-signature|content-[\w-]+)\s*:",
     re.I,
 )
-_CODE_RE = re.compile(r"(?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b")
+# reference form: (?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b, written to
+# start with the digit class (see parsers.reasons._STATUS_RE)
+_CODE_RE = re.compile(
+    r"[245](?:(?<![\d.][245])\d\d(?![\d.])|(?<=\b[245])\.\d{1,3}\.\d{1,3}\b)"
+)
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 

@@ -182,12 +182,27 @@ def parts(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
     is done once per message, as every family asks for it.
     """
     if limit > MAX_PARTS:
-        return list(islice(msg.walk(), limit))
+        return _walk(msg, limit)
     memo = _memo(msg)
     walked = memo.get("parts")
     if walked is None:
-        walked = memo["parts"] = list(islice(msg.walk(), MAX_PARTS))
+        walked = memo["parts"] = _walk(msg, MAX_PARTS)
     return walked[:limit] if limit < MAX_PARTS else walked  # type: ignore[index,return-value]
+
+
+def _walk(msg: Message, limit: int) -> list[Message]:
+    """``list(islice(msg.walk(), limit))`` without a generator per part."""
+    out: list[Message] = []
+    stack = [msg]
+    while stack and len(out) < limit:
+        part = stack.pop()
+        out.append(part)
+        if part.is_multipart():
+            payload = part.get_payload()
+            if not all(isinstance(p, Message) for p in payload):
+                return list(islice(msg.walk(), limit))  # let the stdlib walk (and fail) its way
+            stack.extend(reversed(payload))
+    return out
 
 
 def sender_local(msg: Message) -> str:
