@@ -199,9 +199,10 @@ def _walk(msg: Message, limit: int) -> list[Message]:
         out.append(part)
         if part.is_multipart():
             payload = part.get_payload()
-            if not all(isinstance(p, Message) for p in payload):
+            subparts = [p for p in payload if isinstance(p, Message)]
+            if len(subparts) != len(payload):
                 return list(islice(msg.walk(), limit))  # let the stdlib walk (and fail) its way
-            stack.extend(reversed(payload))
+            stack.extend(reversed(subparts))
     return out
 
 
