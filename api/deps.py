@@ -38,12 +38,14 @@ class AppState:
     on_recorded: Callable[[], None] | None = None  # wake the relay
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async (as every dependency here): FastAPI runs a plain def in a thread pool,
+    # two thread hops per request that cost more than the whole lookup.
     state: AppState = request.app.state.returnpath
     return state
 
 
-def get_store(state: Annotated[AppState, Depends(get_state)]) -> Store:
+async def get_store(state: Annotated[AppState, Depends(get_state)]) -> Store:
     return state.store
 
 

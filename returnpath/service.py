@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import secrets
 import signal
 import socket
@@ -126,6 +127,10 @@ class Service:
 
     async def run(self, after_start: Callable[[], None] | None = None) -> None:
         await self.start()
+        # Everything built so far lives as long as the process: move it out of the
+        # collector's sight, so that a full collection during a 10,000-address
+        # check walks only that request's objects (p99 spikes of ~30 ms before).
+        gc.freeze()
         if after_start is not None:
             after_start()
         loop = asyncio.get_running_loop()

@@ -37,6 +37,8 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+CHECK_POOL_SIZE = 8  # concurrent pre-send check statements per process
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -70,6 +72,8 @@ class Store:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Short-lived caches of per-tenant settings (policy, keys); see store.tenants.
         self.cache: dict[tuple[str, int], tuple[float, Any]] = {}
+        self._check_pool: Any = None  # asyncpg.Pool for store.checks, made on first use
+        self._check_pool_lock = asyncio.Lock()
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe with several replicas)."""
@@ -118,5 +122,38 @@ class Store:
         except Exception:
             return False
 
+    async def check_pool(self) -> Any:
+        """PostgreSQL only: the asyncpg pool of the pre-send check (see store.checks).
+
+        Apart from the engine's pool because its sessions plan differently
+        (generic plans); asyncpg's pool replaces broken connections itself.
+        """
+        if self._check_pool is None:
+            async with self._check_pool_lock:
+                if self._check_pool is None:
+                    import asyncpg
+
+                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(
+                        hide_password=False
+                    )
+                    class CheckConnection(asyncpg.Connection):
+                        def get_reset_query(self) -> str:
+                            # Only single SELECTs run here, leaving no session state:
+                            # skip the reset round trip asyncpg makes on every release
+                            # (as costly as the lookup itself).
+                            return ""
+
+                    self._check_pool = await asyncpg.create_pool(
+                        dsn,
+                        min_size=1,
+                        max_size=CHECK_POOL_SIZE,
+                        connection_class=CheckConnection,
+                        server_settings={"plan_cache_mode": "force_generic_plan"},
+                    )
+        return self._check_pool
+
     async def close(self) -> None:
+        if self._check_pool is not None:
+            await self._check_pool.close()
+            self._check_pool = None
         await self.engine.dispose()

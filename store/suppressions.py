@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from store import checks
+from store.checks import Hit
 from store.db import Store
 from store.models import AddressState, Event, Suppression, SuppressionAudit, utcnow
 
@@ -60,60 +60,12 @@ async def list_page(
         return list((await session.execute(q)).scalars().all())
 
 
-async def get_active(store: Store, tenant_id: int, address: str, stream: str | None) -> list[Any]:
+async def get_active(store: Store, tenant_id: int, address: str, stream: str | None) -> list[Hit]:
     """The active suppressions that stop mail to ``address`` in ``stream``.
 
     A suppression with stream '' applies to every stream.
     """
-    rows = await check_many(store, tenant_id, [address], stream)
-    return rows.get(address, [])
-
-
-def _check_statement(sqlite: bool, with_stream: bool) -> sa.Select[Any]:
-    table = SUPPRESSION_TABLE
-    # PostgreSQL: one array parameter (= ANY) plans and binds faster than a
-    # 10,000-value IN list; SQLite has no arrays, so an expanding IN.
-    matches = (
-        table.c.address.in_(sa.bindparam("addresses", expanding=True))
-        if sqlite
-        else table.c.address == sa.any_(sa.bindparam("addresses", type_=ARRAY(sa.String)))
-    )
-    q = sa.select(table).where(
-        table.c.tenant_id == sa.bindparam("tenant_id"),
-        matches,
-        sa.or_(table.c.expires_at.is_(None), table.c.expires_at > sa.bindparam("now")),
-    )
-    if with_stream:
-        q = q.where(table.c.stream.in_(sa.bindparam("streams", expanding=True)))
-    return q
-
-
-# Built once: this is the hot path of every pre-send check.
-_CHECKS = {
-    (lite, stream): _check_statement(lite, stream)
-    for lite in (True, False)
-    for stream in (True, False)
-}
-
-
-async def check_many(
-    store: Store, tenant_id: int, addresses: Sequence[str], stream: str | None
-) -> dict[str, list[Any]]:
-    """Active suppressions per address (plain rows with the model's attributes: a
-    10,000-address check may match thousands, and building models cost more than the query)."""
-    found: dict[str, list[Any]] = {}
-    unique = list(dict.fromkeys(addresses))
-    statement = _CHECKS[(store.is_sqlite, stream is not None)]
-    chunk_size = 5000 if store.is_sqlite else max(len(unique), 1)
-    params: dict[str, Any] = {"tenant_id": tenant_id, "now": utcnow()}
-    if stream is not None:
-        params["streams"] = ["", stream]
-    async with store.read() as session:
-        for i in range(0, len(unique), chunk_size):
-            params["addresses"] = unique[i : i + chunk_size]
-            for row in (await session.execute(statement, params)).all():
-                found.setdefault(row.address, []).append(row)
-    return found
+    return (await checks.active(store, tenant_id, [address], stream)).get(address, [])
 
 
 async def put(

@@ -103,15 +103,41 @@ async def test_bad_requests_get_clear_422s(sqlite_url: str, start_service: Start
 
 
 async def test_check_answers_many_addresses_at_once(
-    sqlite_url: str, start_service: StartService
+    database_url: str, start_service: StartService
 ) -> None:
-    svc = await start_service(sqlite_url)
-    await svc.api.put("/v1/suppressions/x500@example.com", json={})
+    """10,000 addresses: looked up in slices (and on PostgreSQL on several connections at
+    once); every answer must still land at its own position."""
+    svc = await start_service(database_url)
+    for n in (500, 2600, 9999):  # in different slices
+        await svc.api.put(f"/v1/suppressions/x{n}@example.com", json={})
+    await svc.api.put("/v1/suppressions/x7000@example.com", json={"stream": "marketing"})
+    past = {"expires_at": "2020-01-01T00:00:00Z"}
+    await svc.api.put("/v1/suppressions/x8000@example.com", json=past)
     addresses = [f"x{i}@example.com" for i in range(10_000)]
+    addresses[3000] = " <X500@Example.COM> "  # not in normal form: its slice goes address by address
+    addresses[4000] = "not an address"
     body = (await svc.api.post("/v1/suppressions/check", json={"addresses": addresses})).json()
-    assert len(body["results"]) == 10_000
-    assert body["suppressed"] == 1
-    assert body["results"][500]["suppressed"] is True
+    results = body["results"]
+    assert [r["address"] for r in results] == addresses
+    hits = {i for i, r in enumerate(results) if r["suppressed"]}
+    assert hits == {500, 2600, 3000, 7000, 9999}
+    assert body["suppressed"] == 5
+    assert results[3000]["kind"] == "manual" and results[3000]["until"] is None
+    assert results[7000]["stream"] == "marketing"
+    assert results[4000] == {
+        "address": "not an address",
+        "suppressed": False,
+        "error": "not an email address",
+    }
+    assert results[8000] == {"address": "x8000@example.com", "suppressed": False}  # expired
+
+    # A stream narrows it: the marketing suppression does not stop transactional mail.
+    body = (
+        await svc.api.post(
+            "/v1/suppressions/check", json={"addresses": addresses, "stream": "transactional"}
+        )
+    ).json()
+    assert {i for i, r in enumerate(body["results"]) if r["suppressed"]} == {500, 2600, 3000, 9999}
 
 
 async def test_events_feed_cursor_resumes_where_it_stopped(

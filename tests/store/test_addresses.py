@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.addresses import InvalidAddress, normalise_address
+from store.addresses import InvalidAddress, normalise_address, normalise_many
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,35 @@ def test_local_part_case_can_be_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "no-at-sign", "@example.com", "user@", "us er@example.com", "user@exa mple.com"]
+    "raw",
+    [
+        "",
+        "no-at-sign",
+        "@example.com",
+        "user@",
+        "us er@example.com",
+        "user@exa mple.com",
+        '"a\x00b"@example.com',  # control characters, even quoted
+        '"a\nb"@example.com',
+    ],
 )
 def test_invalid_addresses_are_refused(raw: str) -> None:
     with pytest.raises(InvalidAddress):
         normalise_address(raw)
+
+
+def test_a_list_is_normalised_like_each_of_its_addresses() -> None:
+    mixed = ["a@example.com", "<B@Example.COM>", "nope", "c@example.com"]
+    assert normalise_many(mixed) == ["a@example.com", "b@example.com", None, "c@example.com"]
+    plain = [f"user{i}@example.com" for i in range(1000)]
+    assert normalise_many(plain) == plain
+    assert normalise_many([]) == []
+
+
+def test_a_list_entry_cannot_smuggle_a_second_line() -> None:
+    # The fast path joins the list with line breaks: an entry holding one must not pass as two.
+    assert normalise_many(["a@example.com\nb@example.com", "c@example.com"]) == [
+        None,
+        "c@example.com",
+    ]
+    assert normalise_many(["a@example.com", "x" * 330 + "@example.com"]) == ["a@example.com", None]
