@@ -343,13 +343,13 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
     if not diagnostic:
         return None
     context = " ".join(w for w in where if w) + " " + diagnostic[:600]
-    low = context.lower()
-    if _ANY_KEY.search(low) is None:  # one scan for every provider's keys: usually none
-        return None
-    # The rules read what the provider wrote, not a 32 kB text bounce around it.
-    text = diagnostic[:_RULE_TEXT]
+    # one substring test per key (usually none occurs), each provider's own regex only
+    # behind one of its keys: cheaper than one alternation of every key
+    contains = context.lower().__contains__
     for provider in PROVIDERS:
-        if any(k in low for k in provider.keys) and provider.hosts.search(context):
+        if any(map(contains, provider.keys)) and provider.hosts.search(context):
+            # The rules read what the provider wrote, not a 32 kB text bounce around it.
+            text = diagnostic[:_RULE_TEXT]
             for pattern, reason in provider.rules:
                 if pattern.search(text):
                     return reason
@@ -357,4 +357,3 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
 
 
 _RULE_TEXT = 4000
-_ANY_KEY = re.compile("|".join(sorted({re.escape(k) for p in PROVIDERS for k in p.keys}, key=len, reverse=True)))

@@ -716,6 +716,20 @@ _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 _REPLY_PREFIX_RE = re.compile(r"[245](?<!\S[245])\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")
 
 
+def _collapse(text: str) -> str:
+    """``_COLLAPSE_RE.sub(" ", text)`` by ``str.split`` (which splits on exactly the
+    characters ``\\s`` matches): runs of whitespace become one space, ends included."""
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    out = " ".join(words)
+    if text[0].isspace():
+        out = " " + out
+    if text[-1].isspace():
+        out += " "
+    return out
+
+
 def _join_reply_lines(text: str) -> str:
     """Drop the code prefixes of a multi-line reply's continuation lines.
 
@@ -727,7 +741,7 @@ def _join_reply_lines(text: str) -> str:
     if first is None:
         return text
     head, tail = text[: first.end()], text[first.end() :]
-    return head + _COLLAPSE_RE.sub(" ", _REPLY_PREFIX_RE.sub("", tail))
+    return head + _collapse(_REPLY_PREFIX_RE.sub("", tail))
 
 
 def find_status(text: str | None) -> str | None:
@@ -868,8 +882,7 @@ def reason_for(
     action = (action or "").lower()
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
-    text = _join_reply_lines(_COLLAPSE_RE.sub(" ", diagnostic[:_TEXT_CAP].lower())
-                             ) if diagnostic else ""
+    text = _join_reply_lines(_collapse(diagnostic[:_TEXT_CAP].lower())) if diagnostic else ""
     temporary = (status or reply_code or "").startswith("4")
     if is_vague(status):
         status = None

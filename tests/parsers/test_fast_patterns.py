@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import base, reasons, textbounce
+from parsers import base, providers, reasons, textbounce
 
 # text made of what the patterns look at: digits, dots, dashes, blanks, words
 _PIECES = st.sampled_from(
@@ -71,8 +71,8 @@ def _find_command_reference(text: str | None) -> str | None:
 
 
 _COMMAND_TEXT = st.lists(
-    st.sampled_from([w for _, words in reasons.COMMAND_WORDS for w in words]
-                    + ["x", " ", "\n", "DATA", "Rcpt", "mail", "hel", "o ", "connect"]),
+    st.sampled_from([*(w for _, words in reasons.COMMAND_WORDS for w in words),
+                     "x", " ", "\n", "DATA", "Rcpt", "mail", "hel", "o ", "connect"]),
     max_size=12,
 ).map("".join)
 
@@ -128,3 +128,42 @@ def test_payload_text_fast_path_matches_decode(body: str, cte: str, charset: str
     except LookupError:
         expected = payload.decode("utf-8", errors="replace")
     assert base.payload_text(part) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab1 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000\u200b"),
+               max_size=30))
+def test_collapse_is_the_whitespace_regex(text: str) -> None:
+    assert reasons._collapse(text) == re.sub(r"\s+", " ", text)
+
+
+def _provider_reason_reference(diagnostic: str | None, *where: str | None) -> str | None:
+    """``provider_reason`` with its first form of the key test (one alternation)."""
+    if not diagnostic:
+        return None
+    context = " ".join(w for w in where if w) + " " + diagnostic[:600]
+    low = context.lower()
+    keys = sorted({re.escape(k) for p in providers.PROVIDERS for k in p.keys}, key=len, reverse=True)
+    if re.search("|".join(keys), low) is None:
+        return None
+    for provider in providers.PROVIDERS:
+        if any(k in low for k in provider.keys) and provider.hosts.search(context):
+            for pattern, reason in provider.rules:
+                if pattern.search(diagnostic[:4000]):
+                    return reason
+    return None
+
+
+_PROVIDER_TEXT = st.lists(
+    st.sampled_from([*sorted({k for p in providers.PROVIDERS for k in p.keys}),
+                     "mx.", "Gmail.COM", " 550 5.7.1 ", "LPN007_416", "AUP#CXBL", "user unknown",
+                     "OFR_417", "mailbox full", "x", " ", "\n"]),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PROVIDER_TEXT, st.one_of(st.none(), _PROVIDER_TEXT), st.one_of(st.none(), _PROVIDER_TEXT))
+def test_provider_reason_matches_reference(diag: str, remote: str | None, rcpt: str | None) -> None:
+    assert providers.provider_reason(diag, remote, rcpt) == \
+        _provider_reason_reference(diag, remote, rcpt)
