@@ -76,38 +76,47 @@ class CachedMessage(Message):
             names = memo["names"] = [k.lower() for k, _ in self._headers]  # type: ignore[attr-defined]
         return names
 
+    def _first(self) -> dict[str, int]:
+        """Lower-case header name -> index of its first occurrence in ``_headers``."""
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        first = memo.get("first")
+        if first is None:
+            names = self._names()
+            # reversed: the first occurrence of a name is the one that stays
+            first = memo["first"] = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+        return first
+
     def _fetch(self, k: str, v: Any) -> Any:
         if type(v) is str and self.policy is compat32 and v.isascii():
             return v  # what compat32's header_fetch_parse returns for it
         return self.policy.header_fetch_parse(k, v)
 
     def get(self, name: str, failobj: Any = None) -> Any:
-        try:
-            index = self._names().index(name.lower())
-        except ValueError:
+        index = self._first().get(name.lower())
+        if index is None:
             return failobj
         return self._fetch(*self._headers[index])  # type: ignore[attr-defined]
 
     def raw_get(self, name: str) -> Any:
         """The first ``name`` header's stored value, without the policy's fetch step."""
-        try:
-            index = self._names().index(name.lower())
-        except ValueError:
+        index = self._first().get(name.lower())
+        if index is None:
             return None
         return self._headers[index][1]  # type: ignore[attr-defined]
 
     def get_all(self, name: str, failobj: Any = None) -> Any:
         key = name.lower()
-        names = self._names()
-        if key not in names:
+        if key not in self._first():
             return failobj
         headers = self._headers  # type: ignore[attr-defined]
-        return [self._fetch(*headers[i]) for i, n in enumerate(names) if n == key]
+        return [self._fetch(*headers[i]) for i, n in enumerate(self._names()) if n == key]
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return super().__contains__(name)  # type: ignore[operator]
-        return name.lower() in self._names()
+        return name.lower() in self._first()
 
     def get_param(self, param: str, failobj: Any = None, header: str = "content-type",
                   unquote: bool = True) -> Any:
@@ -118,7 +127,7 @@ class CachedMessage(Message):
         found = memo.get(key, _MISSING)
         if found is _MISSING:
             # Message.get_param, inlined over the memoised parameter list
-            if header.lower() in self._names():
+            if header.lower() in self._first():
                 params = self._params(header)
                 if params is None:
                     found = super().get_param(param, _MISSING, header, unquote)
