@@ -52,7 +52,8 @@ def html_to_text(html: str) -> str:
     html = _BLOCK_TAG_RE.sub("\n", html)
     html = _TAG_RE.sub("", html)
     html = _ENTITY_RE.sub(lambda m: _ENTITY[m.group(0)], html)
-    return "\n".join(_WS_RE.sub(" ", line).strip() for line in html.split("\n"))
+    # [ \t]+ never spans a line break: one substitution for the whole text
+    return "\n".join(line.strip() for line in _WS_RE.sub(" ", html).split("\n"))
 
 
 _CACHE = "_returnpath_cache"

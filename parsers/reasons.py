@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import chain
 from dataclasses import dataclass
 
 from parsers.model import Kind
@@ -805,6 +806,14 @@ def _build_index(rules: tuple[Rule, ...]) -> dict[str, list[tuple[int, str]]]:
 _ALL_RULES = RULES + LATE_RULES
 _INDEX = _build_index(_ALL_RULES)
 _INDEX_KEYS = frozenset(_INDEX)
+#: the phrases filed under each key (each once), and the rows each phrase belongs to
+_KEY_PHRASES: dict[str, tuple[str, ...]] = {
+    key: tuple(dict.fromkeys(phrase for _, phrase in rows)) for key, rows in _INDEX.items()
+}
+_PHRASE_ROWS: dict[str, tuple[int, ...]] = {}
+for _rows in _INDEX.values():
+    for _n, _phrase in _rows:
+        _PHRASE_ROWS[_phrase] = (*_PHRASE_ROWS.get(_phrase, ()), _n)
 #: the first (up to) four characters of each ``_TOKEN_RE`` word: ``t[:4]`` for every
 #: token ``t``, without a Python-level loop
 _TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
@@ -830,14 +839,14 @@ def _text_hits(text: str) -> set[int]:
     hits: set[int] = set()
     if not text:
         return hits
-    index = _INDEX
-    # the first four characters of every word, intersected with the index in C
-    for key in _INDEX_KEYS.intersection(_TOKEN_HEAD_RE.findall(text)):
-        for n, phrase in index[key]:
-            if n not in hits and phrase in text:
-                hits.add(n)
+    contains = text.__contains__
+    # the first four characters of every word, intersected with the index, then every
+    # phrase filed under them tested: all loops in C but the one over found phrases
+    keys = _INDEX_KEYS.intersection(_TOKEN_HEAD_RE.findall(text))
+    for phrase in filter(contains, chain.from_iterable(map(_KEY_PHRASES.__getitem__, keys))):
+        hits.update(_PHRASE_ROWS[phrase])
     # which gate literals occur at all, tested once for every regex row
-    present = {w for w in _GATE_WORDS if w in text}
+    present = set(filter(contains, _GATE_WORDS))
     if not present:
         return hits
     for n, regexes in _REGEX_GATES:
