@@ -91,8 +91,10 @@ def typed_parts(msg: Message) -> list[tuple[Message, str]]:
         out.append((part, ctype))
         if ctype in ORIGINAL_TYPES or ctype in DSN_TYPES:
             continue
-        payload = part.get_payload()
-        if isinstance(payload, list):
+        # get_payload() is a list exactly for a multipart; for a leaf it would re-encode
+        # the whole body just to look for surrogates
+        if part.is_multipart():
+            payload = part.get_payload()
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
     memo["parts"] = out
     return out
