@@ -39,10 +39,11 @@ def create_app(state: AppState) -> FastAPI:
     app.state.returnpath = state
     problems.install(app)
     app.add_middleware(BodyLimit)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
+    # Routes are matched in order: the pre-send checks first, they are most of the traffic.
     app.include_router(transfer.router)  # before /{address}, which would match 'export'
     app.include_router(suppressions.router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(events.router)
     app.include_router(policy.router)
     app.include_router(stats.router)

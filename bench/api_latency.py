@@ -433,20 +433,35 @@ async def run_db(kind: str, args: argparse.Namespace, src: Source) -> dict[str, 
         }
         if db.path is not None:
             out["seed"]["sqlite_file_mib"] = round(db.path.stat().st_size / 2**20, 1)
-        variants = {"off": [False], "on": [True], "both": [False, True]}[args.nodelay]
         out["variants"] = []
-        for patched in variants:
-            label = "TCP_NODELAY patched" if patched else "as is"
+        for workers in args.workers:
+            label = f"{workers} proc"
             print(f"    server {label}", file=sys.stderr, flush=True)
-            out["variants"].append(await measure(db, args, src, patched) | {"server": label})
+            out["variants"].append(await measure(db, args, src, workers) | {"server": label})
     return out
 
 
+async def wait_workers_ready(svc: ServiceProc, workers: int) -> None:
+    """The first process answers before its copies have started (each imports, then
+    binds): wait for every worker's 'ready' line, so no start-up is measured."""
+    deadline = time.monotonic() + 60
+    while svc.log_text().count('"event": "ready"') < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only some of {workers} workers ready:\n{svc.log_tail()}")
+        await asyncio.sleep(0.2)
+
+
 async def measure(
-    db: Database, args: argparse.Namespace, src: Source, patched: bool
+    db: Database, args: argparse.Namespace, src: Source, workers: int
 ) -> dict[str, Any]:
-    svc = ServiceProc(db, source=src.path, nodelay_patch=patched)
+    svc = ServiceProc(
+        db,
+        source=src.path,
+        log_level="info",  # each worker's 'ready' line; the API logs nothing per request
+        extra_env={"RETURNPATH_WORKERS": str(workers)},
+    )
     svc.start()
+    await wait_workers_ready(svc, workers)
     picker = Picker(args.rows, args.hit_ratio)
     phases: dict[str, Any] = {}
     try:
@@ -600,10 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bulk-size", type=int, default=10_000, help="addresses per check call")
     p.add_argument("--bulk-calls", type=int, default=30, help="sequential check calls")
     p.add_argument(
-        "--nodelay",
-        choices=["off", "on", "both"],
-        default="both",
-        help="run the server as is (off), with TCP_NODELAY on API sockets (on), or both",
+        "--workers",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[1, 2],
+        help="comma-separated RETURNPATH_WORKERS values, one server variant each (default 1,2)",
     )
     p.add_argument(
         "--rev",

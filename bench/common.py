@@ -31,7 +31,8 @@ PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 BOUNCE_DOMAIN = "bounces.example.com"
 CORES_NOTE = (
-    f"{os.cpu_count()} CPU cores shared by the service (one Python process, one event loop) "
+    f"{os.cpu_count()} CPU cores shared by the service (one event loop per process; '1 proc' is"
+    " the default, '2 proc' RETURNPATH_WORKERS=2), the database "
     "and the load generator running on the same machine: figures are a lower bound of what "
     "the service alone could do."
 )
@@ -108,14 +109,18 @@ class CpuWatch:
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return float("nan")
-    fields = stat.rsplit(")", 1)[1].split()
+    """utime + stime of a process and of its live children (RETURNPATH_WORKERS), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    total = 0
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_path.read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # fields[1] is the parent pid
+        if stat_path.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks if Path(f"/proc/{pid}").exists() else float("nan")
 
 
 def proc_memory_kib(pid: int) -> dict[str, int]:
@@ -223,30 +228,6 @@ async def temp_database(kind: str) -> AsyncIterator[Database]:
 # ---------------------------------------------------------------- the service
 
 
-# `returnpath serve`, except that the API's listening socket is created with
-# proto=IPPROTO_TCP. returnpath/service.py creates it as socket(family,
-# SOCK_STREAM), proto 0, and asyncio only sets TCP_NODELAY on sockets whose
-# proto is IPPROTO_TCP: keep-alive API responses (headers and body written
-# separately by uvicorn's h11 protocol) then wait ~40 ms for the client's
-# delayed ACK (Nagle). This shows what the service does without that stall.
-NODELAY_SERVE = """
-import socket, sys, types
-import returnpath.service as service
-class _Sock(socket.socket):
-    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
-        if fileno is None and type == socket.SOCK_STREAM and proto in (-1, 0):
-            proto = socket.IPPROTO_TCP
-        super().__init__(family, type, proto, fileno)
-mod = types.ModuleType("socket")
-mod.__dict__.update(socket.__dict__)
-mod.socket = _Sock
-service.socket = mod
-from returnpath.cli import app
-sys.argv = ["returnpath", "serve"]
-app()
-"""
-
-
 @dataclass
 class ServiceProc:
     """`returnpath serve` in a subprocess, on free loopback ports."""
@@ -256,7 +237,6 @@ class ServiceProc:
     amqp_url: str = ""
     exchange: str = ""
     log_level: str = "warning"
-    nodelay_patch: bool = False  # see NODELAY_SERVE
     extra_env: dict[str, str] = field(default_factory=dict)
     smtp_port: int = 0
     api_port: int = 0
@@ -289,8 +269,6 @@ class ServiceProc:
             env["RETURNPATH_EXCHANGE"] = self.exchange
         env.update(self.extra_env)
         cmd = [sys.executable, "-m", "returnpath", "serve"]
-        if self.nodelay_patch:
-            cmd = [sys.executable, "-c", NODELAY_SERVE]
         self.log_path = self.workdir / "serve.log"
         self._log = self.log_path.open("wb")
         self.started_at = time.perf_counter()

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api import cursor
-from api.deps import PolicyDep, Reader, StoreDep, Writer
+from api.deps import BEARER_SECURITY, PolicyDep, ReadCallDep, Reader, StoreDep, Writer
 from api.schemas import (
     CheckRequest,
     CheckResponse,
@@ -86,9 +86,9 @@ _CHECK_BODY = {
 @router.post(
     "/check",
     response_model=CheckResponse,
-    openapi_extra={"requestBody": _CHECK_BODY},
+    openapi_extra={"requestBody": _CHECK_BODY, **BEARER_SECURITY},
 )
-async def check(request: Request, store: StoreDep, who: Reader, policy: PolicyDep) -> Response:
+async def check(request: Request, call: ReadCallDep) -> Response:
     """Check up to 10,000 addresses in one call, before a send or a campaign.
 
     Answers in the order asked. The body is validated straight from its bytes
@@ -102,12 +102,13 @@ async def check(request: Request, store: StoreDep, who: Reader, policy: PolicyDe
         raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from exc
     # Slice by slice: while the database looks up one slice (on its own
     # connection), this process normalises the next one and answers the last.
-    fold, stream, now = policy.fold_local_case, body.stream, utcnow()
+    store, tenant_id = call.store, call.who.tenant_id
+    fold, stream, now = call.policy.fold_local_case, body.stream, utcnow()
     pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, list[Hit]]]]] = []
     for i in range(0, len(body.addresses), checks.PG_CHUNK):
         raws = body.addresses[i : i + checks.PG_CHUNK]
         normal = normalise_many(raws, fold_local=fold)
-        lookup = checks.active(store, who.tenant_id, [n for n in normal if n], stream, now)
+        lookup = checks.active(store, tenant_id, [n for n in normal if n], stream, now)
         pending.append((raws, normal, asyncio.ensure_future(lookup)))
     parts: list[bytes] = []
     suppressed = 0
@@ -162,12 +163,13 @@ _NOT_SUPPRESSED = {
 }
 
 
-@router.get("/{address}", response_model=list[SuppressionPublic])
-async def get_suppression(
-    address: str, store: StoreDep, who: Reader, policy: PolicyDep, stream: str | None = None
-) -> Response:
+@router.get(
+    "/{address}", response_model=list[SuppressionPublic], openapi_extra=BEARER_SECURITY
+)
+async def get_suppression(address: str, call: ReadCallDep, stream: str | None = None) -> Response:
     """The suppressions that stop mail to this address (404 when it may be mailed)."""
-    hits = await suppressions.get_active(store, who.tenant_id, _address(address, policy), stream)
+    normal = _address(address, call.policy)
+    hits = await suppressions.get_active(call.store, call.who.tenant_id, normal, stream)
     if not hits:
         raise HTTPException(404, "no active suppression for this address")
     # The hot single check: plain JSON in the documented shape, no response-model pass.

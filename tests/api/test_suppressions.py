@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import StartService
+from tests.conftest import ADMIN_KEY, StartService
 from tests.integration.test_smtp_loop import send
 from tests.messages import dsn
 
@@ -21,6 +21,21 @@ async def test_requests_without_a_valid_key_get_401_problem_json(
         assert r.json()["detail"].startswith("missing API key")
         r = await anon.get("/v1/suppressions", headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401 and r.json()["detail"] == "invalid API key"
+        # The pre-send checks read the header themselves (one dependency, not three): same rules.
+        check = {"addresses": ["a@example.com"]}
+        for headers in ({}, {"Authorization": "Basic dGVzdDp0ZXN0"}, {"Authorization": "Bearer"}):
+            r = await anon.get("/v1/suppressions/a@example.com", headers=headers)
+            assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+            r = await anon.post("/v1/suppressions/check", json=check, headers=headers)
+            assert r.status_code == 401 and r.json()["detail"].startswith("missing API key")
+        r = await anon.post(
+            "/v1/suppressions/check", json=check, headers={"Authorization": "Bearer wrong"}
+        )
+        assert r.status_code == 401 and r.json()["detail"] == "invalid API key"
+        lower = {"Authorization": f"bearer {ADMIN_KEY}"}  # the scheme is case-insensitive
+        assert (await anon.post("/v1/suppressions/check", json=check, headers=lower)).json()[
+            "results"
+        ] == [{"address": "a@example.com", "suppressed": False}]
         # Health endpoints are open: load balancers carry no keys.
         assert (await anon.get("/healthz")).json() == {"status": "ok"}
         assert (await anon.get("/readyz")).json() == {"status": "ready"}
