@@ -20,3 +20,14 @@ if ! rabbit_up; then
 fi
 rabbit_up || { echo "RabbitMQ is not reachable on 127.0.0.1:5672" >&2; exit 1; }
 echo "services: PostgreSQL and RabbitMQ are up"
+
+# Postfix, the real MTA of the end-to-end DSN test (tests/integration/test_real_postfix.py
+# runs a private instance on loopback; the system one is never configured or started).
+if ! command -v postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Postfix for the end-to-end DSN test"
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  export DEBIAN_FRONTEND=noninteractive
+  install_postfix() { apt-get install -y -q --no-install-recommends postfix >/dev/null 2>&1; }
+  install_postfix || { apt-get update -q >/dev/null 2>&1 && install_postfix; } \
+    || echo "Postfix could not be installed: the end-to-end DSN test will skip" >&2
+fi

@@ -19,8 +19,9 @@ class InvalidAddress(ValueError):
 _PLAIN_TEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]*[a-z0-9]"
 _PLAIN = re.compile(_PLAIN_TEXT)
 # RFC 5321 allows no control character in a path, quoted or not (and PostgreSQL
-# cannot store NUL): refused rather than stored as a key nobody can mail.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# cannot store NUL, nor UTF-8 a lone surrogate): refused rather than stored as
+# a key nobody can mail.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # A whole list already in normal form, one address per line: one scan instead of 10,000 calls.
 _PLAIN_LINES = re.compile(rf"(?:{_PLAIN_TEXT}\n)*")
 

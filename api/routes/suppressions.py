@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,7 +25,6 @@ from api.schemas import (
 )
 from store import checks, suppressions
 from store.addresses import InvalidAddress, normalise_address, normalise_many
-from store.checks import Hit
 from store.models import utcnow
 from store.policy import Policy
 
@@ -104,13 +105,13 @@ async def check(request: Request, call: ReadCallDep) -> Response:
     # connection), this process normalises the next one and answers the last.
     store, tenant_id = call.store, call.who.tenant_id
     fold, stream, now = call.policy.fold_local_case, body.stream, utcnow()
-    pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, list[Hit]]]]] = []
+    pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, Any]]]] = []
     for i in range(0, len(body.addresses), checks.PG_CHUNK):
         raws = body.addresses[i : i + checks.PG_CHUNK]
         normal = normalise_many(raws, fold_local=fold)
-        lookup = checks.active(store, tenant_id, [n for n in normal if n], stream, now)
+        lookup = checks.first_active(store, tenant_id, [n for n in normal if n], stream, now)
         pending.append((raws, normal, asyncio.ensure_future(lookup)))
-    parts: list[bytes] = []
+    parts: list[str] = []
     suppressed = 0
     try:
         for raws, normal, task in pending:
@@ -119,48 +120,54 @@ async def check(request: Request, call: ReadCallDep) -> Response:
         for *_, task in pending:
             task.cancel()
     return Response(
-        b'{"results":[%b],"suppressed":%d}' % (b",".join(parts), suppressed),
+        f'{{"results":[{",".join(parts)}],"suppressed":{suppressed}}}',
         media_type="application/json",
     )
 
 
+# Strings JSON can carry between quotes as they are: no quote, backslash,
+# control character or lone surrogate.
+_JSON_VERBATIM = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
+
+
 def _answers(
-    raws: list[str], normal: list[str | None], found: dict[str, list[Hit]], parts: list[bytes]
+    raws: list[str], normal: list[str | None], found: dict[str, Any], parts: list[str]
 ) -> int:
     """Append one JSON answer per asked address to ``parts``; returns how many are suppressed.
 
-    Written as JSON fragments: no dict per mailable address (a campaign list is
-    mostly mailable), so there is little for the collector to walk.
+    Most of a campaign list is mailable, so the answers are first written for
+    every address as "not suppressed" with one string template (the addresses
+    usually need no JSON escaping: checked once for the slice), then the few
+    suppressed or invalid ones are overwritten. A dict and a JSON encoder call
+    per address took a third of the request's time.
     """
+    if _JSON_VERBATIM.fullmatch("".join(raws)):
+        quoted = raws
+    else:  # stdlib: escapes lone surrogates too, which orjson refuses
+        quoted = [json.dumps(r)[1:-1] for r in raws]
+    out = [f'{{"address":"{q}","suppressed":false}}' for q in quoted]
     suppressed = 0
-    dumps = orjson.dumps
-    for raw, addr in zip(raws, normal, strict=True):
-        hits = found.get(addr) if addr is not None else None
-        if not hits:
-            parts.append(_NOT_SUPPRESSED[addr is None] % dumps(raw))
+    for i, addr in enumerate(normal):
+        if addr is None:
+            out[i] = f'{{"address":"{quoted[i]}","suppressed":false,"error":"not an email address"}}'
             continue
-        hit = checks.first(hits)
+        row = found.get(addr)
+        if row is None:
+            continue
         suppressed += 1
-        parts.append(
-            dumps(
-                {
-                    "address": raw,
-                    "suppressed": True,
-                    "kind": hit.kind,
-                    "reason": hit.reason,
-                    "stream": hit.stream or None,
-                    "since": hit.created_at,
-                    "until": hit.expires_at,
-                }
-            )
-        )
+        out[i] = orjson.dumps(
+            {
+                "address": raws[i],
+                "suppressed": True,
+                "kind": row[checks.KIND],
+                "reason": row[checks.REASON],
+                "stream": row[checks.STREAM] or None,
+                "since": row[checks.CREATED_AT],
+                "until": row[checks.EXPIRES_AT],
+            }
+        ).decode()
+    parts.extend(out)
     return suppressed
-
-
-_NOT_SUPPRESSED = {
-    False: b'{"address":%b,"suppressed":false}',
-    True: b'{"address":%b,"suppressed":false,"error":"not an email address"}',
-}
 
 
 @router.get(

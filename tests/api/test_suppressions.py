@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.conftest import ADMIN_KEY, StartService
@@ -153,6 +155,40 @@ async def test_check_answers_many_addresses_at_once(
         )
     ).json()
     assert {i for i, r in enumerate(body["results"]) if r["suppressed"]} == {500, 2600, 3000, 9999}
+
+
+async def test_check_echoes_every_string_it_was_sent(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """Answers are written from string templates when the addresses need no JSON escaping;
+    anything else must still come back exactly as sent, as valid JSON."""
+    svc = await start_service(sqlite_url)
+    await svc.api.put("/v1/suppressions/%22a%20b%22@example.com", json={})
+    odd = [
+        '"a b"@example.com',
+        'quote"@example.com',
+        "back\\slash@example.com",
+        "tab\there",
+        "é@exämple.com",
+    ]
+    listed = ", ".join(json.dumps(a) for a in odd)
+    raw = f'{{"addresses": ["plain@example.com", "not an address", {listed}]}}'.encode()
+    r = await svc.api.post(
+        "/v1/suppressions/check", content=raw, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200
+    results = json.loads(r.content)["results"]  # strict JSON, lone surrogate escaped
+    assert [x["address"] for x in results] == ["plain@example.com", "not an address", *odd]
+    assert results[1]["error"] == "not an email address"
+    assert results[2]["suppressed"] is True  # the quoted local part that was suppressed
+    assert [x["suppressed"] for x in results] == [False, False, True, False, False, False, False]
+    # A lone surrogate escape is not text (RFC 8259 §8.2): refused as invalid JSON.
+    r = await svc.api.post(
+        "/v1/suppressions/check",
+        content=b'{"addresses": ["\\ud800@example.com"]}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422 and "Invalid JSON" in r.json()["errors"][0]["msg"]
 
 
 async def test_events_feed_cursor_resumes_where_it_stopped(

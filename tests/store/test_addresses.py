@@ -40,6 +40,7 @@ def test_local_part_case_can_be_kept() -> None:
         "user@exa mple.com",
         '"a\x00b"@example.com',  # control characters, even quoted
         '"a\nb"@example.com',
+        "\ud800@example.com",  # a lone surrogate (JSON can carry one; UTF-8 cannot)
     ],
 )
 def test_invalid_addresses_are_refused(raw: str) -> None:
