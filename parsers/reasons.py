@@ -827,6 +827,20 @@ _GATE_WORDS = tuple(sorted({w for _, regexes in _REGEX_RULES for gate, _ in rege
 _TEXT_CAP = 4000
 
 
+def _rows_by(codes: str) -> dict[str, frozenset[int]]:
+    """Status (``codes="statuses"``) or reply code -> the rows (of RULES + LATE_RULES)
+    that list it: with ``_text_hits`` the only rows ``_match`` can accept."""
+    rows: dict[str, set[int]] = {}
+    for n, rule in enumerate(_ALL_RULES):
+        for code in getattr(rule, codes):
+            rows.setdefault(code, set()).add(n)
+    return {code: frozenset(found) for code, found in rows.items()}
+
+
+_STATUS_ROWS = _rows_by("statuses")
+_REPLY_ROWS = _rows_by("replycodes")
+
+
 def _text_hits(text: str) -> set[int]:
     """Indexes (into RULES + LATE_RULES) of the rows whose words or regexes occur in ``text``.
 
@@ -898,15 +912,25 @@ def reason_for(
     if command is None:
         command = find_command(text)
     hits = _text_hits(text)
-    for n, rule in enumerate(RULES):
+    # Only rows in ``hits`` or listing the status / reply code can match (``_match``
+    # is False for every other row): test those, in table order.
+    by_code = _REPLY_ROWS.get(reply_code, ()) if reply_code else ()
+    early = hits.union(_STATUS_ROWS.get(status, ()), by_code) if status else hits.union(by_code)
+    for n in sorted(early):
+        if n >= _LATE_OFFSET:
+            break
+        rule = RULES[n]
         if _match(n, rule, hits, text, status, reply_code, command, temporary):
             return rule.reason
     by_status = STATUS_REASONS.get(status or "")
     if by_status and by_status not in WEAK_STATUS_REASONS:
         return by_status
-    for n, rule in enumerate(LATE_RULES, _LATE_OFFSET):
-        if _match(n, rule, hits, text, None, reply_code, command, temporary):
-            return rule.reason
+    # the late rows are read without the status
+    for n in sorted(hits.union(by_code)):
+        if n >= _LATE_OFFSET:
+            rule = _ALL_RULES[n]
+            if _match(n, rule, hits, text, None, reply_code, command, temporary):
+                return rule.reason
     if by_status:
         return by_status
     if status:
