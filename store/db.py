@@ -66,6 +66,7 @@ class Store:
 
     def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout
         self.engine = make_engine(url, busy_timeout)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -74,6 +75,8 @@ class Store:
         self.cache: dict[tuple[str, int], tuple[float, Any]] = {}
         self._check_pool: Any = None  # asyncpg.Pool for store.checks, made on first use
         self._check_pool_lock = asyncio.Lock()
+        self._sqlite_readers: asyncio.Queue[Any] | None = None  # aiosqlite, for store.checks
+        self._sqlite_opened: list[Any] = []
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe with several replicas)."""
@@ -152,7 +155,40 @@ class Store:
                     )
         return self._check_pool
 
+    @property
+    def sqlite_file(self) -> str | None:
+        """The database file, when this is a SQLite store on a file (not in memory)."""
+        name = self.engine.url.database if self.is_sqlite else None
+        return name if name and name != ":memory:" and not name.startswith("file:") else None
+
+    @contextlib.asynccontextmanager
+    async def sqlite_reader(self) -> AsyncIterator[Any]:
+        """SQLite only: a read-only aiosqlite connection of the pre-send check (store.checks).
+
+        Up to ``CHECK_POOL_SIZE`` of them, opened on demand and kept: in WAL mode
+        readers never wait for the writer, and each has its own thread.
+        """
+        import aiosqlite
+
+        if self._sqlite_readers is None:
+            self._sqlite_readers = asyncio.Queue()
+        readers = self._sqlite_readers
+        if readers.empty() and len(self._sqlite_opened) < CHECK_POOL_SIZE:
+            conn = await aiosqlite.connect(self.sqlite_file or "", timeout=self.busy_timeout)
+            await conn.execute("PRAGMA query_only = ON")
+            self._sqlite_opened.append(conn)
+            readers.put_nowait(conn)
+        conn = await readers.get()
+        try:
+            yield conn
+        finally:
+            readers.put_nowait(conn)
+
     async def close(self) -> None:
+        for conn in self._sqlite_opened:
+            await conn.close()
+        self._sqlite_opened.clear()
+        self._sqlite_readers = None
         if self._check_pool is not None:
             await self._check_pool.close()
             self._check_pool = None
