@@ -1,0 +1,75 @@
+"""Marker gates (``textbounce.literal_gates``): every match of a family's marker
+pattern contains one of its gates, so gated detection answers as the regex does."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parsers.fastparse import message_from_bytes
+from parsers.mime import report_text
+from parsers.registry import FAMILIES
+from parsers.textbounce import MARKER_SPAN, TextFamily, literal_gates, marker_found
+
+
+def _markers() -> list[re.Pattern[str]]:
+    out = []
+    for family in FAMILIES:
+        text = family if isinstance(family, TextFamily) else getattr(family, "_text", None)
+        if isinstance(text, TextFamily) and text.markers is not None:
+            out.append(text.markers)
+    return out
+
+
+MARKERS = _markers()
+
+
+def test_every_marker_has_gates() -> None:
+    assert MARKERS
+    assert all(literal_gates(p) for p in MARKERS)
+
+
+@pytest.mark.parametrize("pattern", MARKERS, ids=lambda p: p.pattern[:30])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_matches_contain_a_gate(pattern: re.Pattern[str], data: st.DataObject) -> None:
+    match = data.draw(st.from_regex(pattern, fullmatch=True).filter(str.isascii))
+    gates = literal_gates(pattern)
+    assert gates is not None
+    assert any(g in match.lower() for g in gates)
+
+
+@pytest.mark.parametrize(
+    ("source", "gates"),
+    [
+        (r"abc|x(?:def|ghi)", ("abc", "def", "ghi")),
+        (r"^Error message below:", ("error message below:",)),
+        (r"a|bcd", None),  # one branch without a three-character literal: no gate
+        (r"(?:x\s+)?y", None),
+        (r"foo\s*bar", ("foo",)),
+    ],
+)
+def test_gate_shapes(source: str, gates: tuple[str, ...] | None) -> None:
+    assert literal_gates(re.compile(source, re.I)) == gates
+
+
+_WORDS = sorted({g for p in MARKERS for g in literal_gates(p) or ()} | {
+    "MSExch:", "ſecurity alert", "K", "İ", "Error message below:", "\n", " ", "x"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(_WORDS) | st.text(max_size=5), max_size=8),
+       upper=st.booleans())
+def test_gated_detection_answers_as_the_regex(parts: list[str], upper: bool) -> None:
+    text = "".join(parts)
+    if upper:
+        text = text.upper()
+    raw = b"Content-Type: text/plain; charset=utf-8\n\n" + text.encode("utf-8", "replace")
+    msg = message_from_bytes(raw)
+    head = report_text(msg)[:MARKER_SPAN]
+    for pattern in MARKERS:
+        assert marker_found(msg, pattern) == bool(pattern.search(head))
