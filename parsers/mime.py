@@ -152,6 +152,21 @@ def report_text(msg: Message) -> str:
     return text
 
 
+#: how much of the report text the families' signature scans read
+HEAD_SPAN = 8192
+
+
+def report_head(msg: Message) -> tuple[str, str | None]:
+    """The first ``HEAD_SPAN`` characters of ``report_text`` and, when they are
+    ASCII, their lower-case form (for ``parsers.gates``); memoised per message."""
+    memo = _cache(msg)
+    found = memo.get("head")
+    if found is None:
+        head = report_text(msg)[:HEAD_SPAN]
+        found = memo["head"] = (head, head.lower() if head.isascii() else None)
+    return found  # type: ignore[return-value]
+
+
 def unsurrogate(text: str) -> str:
     """Undo compat32's surrogate escapes: raw UTF-8 bytes in headers become text again."""
     try:

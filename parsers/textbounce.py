@@ -22,14 +22,13 @@ Engine rules, in order:
 from __future__ import annotations
 
 import re
-import re._constants as _sre_constants
-import re._parser as _sre_parser
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 
 from parsers.base import clean_address, first_address, header_text, make_finding
-from parsers.mime import original_message, original_message_id, report_text
+from parsers.gates import gated_search
+from parsers.mime import original_message, original_message_id, report_head, report_text
 from parsers.model import Finding
 from parsers.reasons import find_command as _command
 
@@ -90,79 +89,15 @@ _CODE_RE = re.compile(
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 
-MARKER_SPAN = 8192
-
-
 def marker_found(msg: Message, pattern: re.Pattern[str]) -> bool:
-    """``pattern.search(report_text(msg)[:MARKER_SPAN])``, skipped when it cannot match.
+    """``pattern.search(report_text(msg)[:HEAD_SPAN])``, skipped when it cannot match.
 
-    Why: a dozen families scan the same report head with their own
-    case-blind regex, and for most messages none of them matches. Each
-    pattern's literal gates (``literal_gates``) are tested as plain
-    substrings of the lower-cased head, computed once per message; only an
-    ASCII head is gated, where lower-casing is exactly what re.IGNORECASE
-    compares (outside ASCII it also folds e.g. U+017F to "s").
+    A dozen families scan the same report head with their own case-blind
+    regex, and for most messages none matches: the head is lower-cased once
+    per message (``mime.report_head``) and each pattern's literal gates are
+    tested in it first (``parsers.gates``).
     """
-    memo = _head_memo(msg)
-    head, low = memo
-    if low is not None:
-        gates = literal_gates(pattern)
-        if gates is not None and not any(gate in low for gate in gates):
-            return False
-    return bool(pattern.search(head))
-
-
-def _head_memo(msg: Message) -> tuple[str, str | None]:
-    """The report head and, when it is ASCII, its lower-case form (memoised on msg)."""
-    found: tuple[str, str | None] | None = msg.__dict__.get("_returnpath_head")
-    if found is None:
-        head = report_text(msg)[:MARKER_SPAN]
-        found = (head, head.lower() if head.isascii() else None)
-        msg.__dict__["_returnpath_head"] = found
-    return found
-
-
-_GATES: dict[re.Pattern[str], tuple[str, ...] | None] = {}
-
-
-def literal_gates(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Lower-case literals one of which every match of ``pattern`` contains, or None.
-
-    Read from the parsed pattern: the longest run of literal characters of the
-    top-level sequence, or one literal per branch of a top-level alternation
-    (or group). None when no gate of at least three ASCII characters exists;
-    the pattern is then always run.
-    """
-    if pattern not in _GATES:
-        try:
-            parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
-            _GATES[pattern] = _sequence_gates(list(parsed))
-        except Exception:  # a private module changed shape: no gate, same answers
-            _GATES[pattern] = None
-    return _GATES[pattern]
-
-
-def _sequence_gates(items: list[tuple[object, object]]) -> tuple[str, ...] | None:
-    candidates: list[tuple[str, ...]] = []
-    run: list[str] = []
-    for op, arg in [*items, (None, None)]:
-        if op is _sre_constants.LITERAL and isinstance(arg, int) and arg < 128:
-            run.append(chr(arg).lower())
-            continue
-        if len(run) >= 3:
-            candidates.append(("".join(run),))
-        run = []
-        if op is _sre_constants.BRANCH:
-            branches = [_sequence_gates(list(b)) for b in arg[1]]  # type: ignore[index]
-            if all(g is not None for g in branches):
-                candidates.append(tuple(g for b in branches for g in b))  # type: ignore[union-attr]
-        elif op is _sre_constants.SUBPATTERN:
-            inner = _sequence_gates(list(arg[-1]))  # type: ignore[index]
-            if inner is not None:
-                candidates.append(inner)
-    if not candidates:
-        return None
-    return max(candidates, key=lambda gates: min(map(len, gates)))
+    return gated_search(pattern, *report_head(msg)) is not None
 
 
 @dataclass(frozen=True)
@@ -405,7 +340,8 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         blocks = [(a, []) for a in addrs]
     if not blocks:
         return []
-    action = "delayed" if family.delayed is not None and family.delayed.search(section) else None
+    action = "delayed" if family.delayed is not None and gated_search(family.delayed, section) \
+        else None
     orig_id = original_message_id(msg, text)
     findings = []
     named = {a.lower() for a, _ in blocks}

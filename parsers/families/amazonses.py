@@ -16,7 +16,8 @@ from email.message import Message
 from typing import Any
 
 from parsers.base import first_address, make_finding
-from parsers.mime import report_text
+from parsers.gates import gated_search
+from parsers.mime import report_head, report_text
 from parsers.model import Finding, Kind
 
 NAME = "amazonses"
@@ -57,8 +58,11 @@ class AmazonSES:
         if "x-amz-sns-" in "\n".join(keys).lower() and \
                 any(k.lower().startswith("x-amz-sns-") for k in keys):
             return True
-        head = report_text(msg)[:4096]
-        return "Type" in head and bool(_MARK_RE.search(head))  # every mark names a *Type
+        head, low = report_head(msg)
+        head = head[:4096]
+        # every mark names a *Type
+        return "Type" in head and gated_search(
+            _MARK_RE, head, None if low is None else low[:4096]) is not None
 
     def extract(self, msg: Message) -> list[Finding]:
         text = report_text(msg)

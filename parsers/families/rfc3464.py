@@ -23,6 +23,7 @@ from dataclasses import replace
 from email.message import Message
 
 from parsers.base import clean_address, first_address, make_finding, strip_diagnostic_type
+from parsers.gates import gated_search
 from parsers.mime import (
     DSN_TYPES,
     ORIGINAL_TYPES,
@@ -265,7 +266,7 @@ class RFC3464:
     def detect(self, msg: Message) -> bool:
         if _has_dsn_part(msg) or _forwarded_dsn(msg) is not None:
             return True
-        return bool(_INLINE_FIELDS_RE.search(report_text(msg)[:65536]))
+        return gated_search(_INLINE_FIELDS_RE, report_text(msg)[:65536]) is not None
 
     def extract(self, msg: Message) -> list[Finding]:
         fields = delivery_status_text(msg)

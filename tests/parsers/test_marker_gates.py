@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsers.fastparse import message_from_bytes
+from parsers.gates import gated_search, literal_gates
+from parsers.mime import HEAD_SPAN as MARKER_SPAN
 from parsers.mime import report_text
 from parsers.registry import FAMILIES
-from parsers.textbounce import MARKER_SPAN, TextFamily, literal_gates, marker_found
+from parsers.textbounce import TextFamily, marker_found
 
 
 def _markers() -> list[re.Pattern[str]]:
@@ -73,3 +75,33 @@ def test_gated_detection_answers_as_the_regex(parts: list[str], upper: bool) -> 
     head = report_text(msg)[:MARKER_SPAN]
     for pattern in MARKERS:
         assert marker_found(msg, pattern) == bool(pattern.search(head))
+
+
+def _other_gated() -> list[re.Pattern[str]]:
+    from parsers.families import amazonses, rfc3464
+
+    out = [amazonses._MARK_RE, rfc3464._INLINE_FIELDS_RE]
+    for family in FAMILIES:
+        text = family if isinstance(family, TextFamily) else getattr(family, "_text", None)
+        if isinstance(text, TextFamily) and text.delayed is not None:
+            out.append(text.delayed)
+    return out
+
+
+OTHER = _other_gated()
+_OTHER_WORDS = sorted({g for p in OTHER for g in literal_gates(p) or ()} | {
+    '"notificationType": "Bounce"', '\\"eventType\\":\\"Complaint', "Final-Recipient: a@b\n",
+    "Action: failed", "Status:", "\n", " ", "x@y", "ſ", "K"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(_OTHER_WORDS) | st.text(max_size=5), max_size=10),
+       upper=st.booleans())
+def test_gated_search_answers_as_the_regex(parts: list[str], upper: bool) -> None:
+    text = "".join(parts)
+    if upper:
+        text = text.upper()
+    for pattern in OTHER:
+        expected = pattern.search(text)
+        got = gated_search(pattern, text)
+        assert (got and got.span()) == (expected and expected.span())

@@ -1,0 +1,73 @@
+"""Literal gates: skip a regex scan that cannot match, by plain substring tests.
+
+Why: many families scan kilobytes of report text with case-blind regexes
+that, for most messages, match nothing; the regex engine then tries the
+pattern at every position. Every match of such a pattern contains one of a
+few literals (``literal_gates``, read from the parsed pattern); when none of
+them occurs in the lower-cased text, the scan is skipped. Only ASCII text is
+gated: there lower-casing is exactly what re.IGNORECASE compares, while
+outside ASCII the engine also folds e.g. U+017F to "s" and U+212A to "k".
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as _sre_constants
+import re._parser as _sre_parser
+
+__all__ = ["gated_search", "literal_gates"]
+
+
+def gated_search(pattern: re.Pattern[str], text: str,
+                 low: str | None = None) -> re.Match[str] | None:
+    """``pattern.search(text)``; ``low``, if given, is ``text.lower()`` of an ASCII text."""
+    gates = literal_gates(pattern)
+    if gates is not None:
+        if low is None and text.isascii():
+            low = text.lower()
+        if low is not None and not any(gate in low for gate in gates):
+            return None
+    return pattern.search(text)
+
+
+_GATES: dict[re.Pattern[str], tuple[str, ...] | None] = {}
+
+
+def literal_gates(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case literals one of which every match of ``pattern`` contains, or None.
+
+    Read from the parsed pattern: the longest run of literal characters of the
+    top-level sequence, or one literal per branch of a top-level alternation
+    (or group). None when no gate of at least three ASCII characters exists;
+    the pattern is then always run.
+    """
+    if pattern not in _GATES:
+        try:
+            parsed = _sre_parser.parse(pattern.pattern, pattern.flags)
+            _GATES[pattern] = _sequence_gates(list(parsed))
+        except Exception:  # a private module changed shape: no gate, same answers
+            _GATES[pattern] = None
+    return _GATES[pattern]
+
+
+def _sequence_gates(items: list[tuple[object, object]]) -> tuple[str, ...] | None:
+    candidates: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, arg in [*items, (None, None)]:
+        if op is _sre_constants.LITERAL and isinstance(arg, int) and arg < 128:
+            run.append(chr(arg).lower())
+            continue
+        if len(run) >= 3:
+            candidates.append(("".join(run),))
+        run = []
+        if op is _sre_constants.BRANCH:
+            branches = [_sequence_gates(list(b)) for b in arg[1]]  # type: ignore[index]
+            if all(g is not None for g in branches):
+                candidates.append(tuple(g for b in branches for g in b))  # type: ignore[union-attr]
+        elif op is _sre_constants.SUBPATTERN:
+            inner = _sequence_gates(list(arg[-1]))  # type: ignore[index]
+            if inner is not None:
+                candidates.append(inner)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda gates: min(map(len, gates)))
