@@ -15,19 +15,29 @@ import re
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 
-__all__ = ["gated_search", "literal_gates"]
+__all__ = ["gated_search", "literal_gates", "may_match"]
+
+
+def may_match(pattern: re.Pattern[str], text: str, low: str | None = None) -> bool:
+    """False when ``pattern`` cannot match anywhere in ``text``.
+
+    ``low``, if given, is ``text.lower()`` of an ASCII text (callers that
+    test several patterns against one text lower-case it once).
+    """
+    gates = literal_gates(pattern)
+    if gates is None:
+        return True
+    if low is None:
+        if not text.isascii():
+            return True
+        low = text.lower()
+    return any(gate in low for gate in gates)
 
 
 def gated_search(pattern: re.Pattern[str], text: str,
                  low: str | None = None) -> re.Match[str] | None:
-    """``pattern.search(text)``; ``low``, if given, is ``text.lower()`` of an ASCII text."""
-    gates = literal_gates(pattern)
-    if gates is not None:
-        if low is None and text.isascii():
-            low = text.lower()
-        if low is not None and not any(gate in low for gate in gates):
-            return None
-    return pattern.search(text)
+    """``pattern.search(text)``, skipped when ``may_match`` says it cannot match."""
+    return pattern.search(text) if may_match(pattern, text, low) else None
 
 
 _GATES: dict[re.Pattern[str], tuple[str, ...] | None] = {}

@@ -17,6 +17,7 @@ from email.message import Message
 
 from parsers.base import payload_text
 from parsers.fastparse import message_from_string
+from parsers.gates import may_match
 
 #: the largest amount of one text part we ever look at
 TEXT_CAP = 256 * 1024
@@ -317,7 +318,7 @@ def original_message_id(msg: Message, text: str | None = None) -> str | None:
     if text:
         # inline copies ("------ This is a copy of the message ...") come after the report
         own = str(msg.get("Message-ID", "")).strip()
-        for m in _MSGID_RE.finditer(text):
+        for m in _MSGID_RE.finditer(text) if may_match(_MSGID_RE, text) else ():
             if m.group(1) != own:
                 return m.group(1)
     return None

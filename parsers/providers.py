@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parsers.gates import gated_search
+
 
 @dataclass(frozen=True, slots=True)
 class Provider:
@@ -350,8 +352,9 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
         if any(map(contains, provider.keys)) and provider.hosts.search(context):
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
             text = diagnostic[:_RULE_TEXT]
+            low = text.lower() if text.isascii() else None  # for the literal gates
             for pattern, reason in provider.rules:
-                if pattern.search(text):
+                if gated_search(pattern, text, low):
                     return reason
     return None
 

@@ -78,9 +78,11 @@ def test_gated_detection_answers_as_the_regex(parts: list[str], upper: bool) -> 
 
 
 def _other_gated() -> list[re.Pattern[str]]:
+    from parsers import mime, providers
     from parsers.families import amazonses, rfc3464
 
-    out = [amazonses._MARK_RE, rfc3464._INLINE_FIELDS_RE]
+    out = [amazonses._MARK_RE, rfc3464._INLINE_FIELDS_RE, mime._MSGID_RE]
+    out += [pattern for p in providers.PROVIDERS for pattern, _ in p.rules]
     for family in FAMILIES:
         text = family if isinstance(family, TextFamily) else getattr(family, "_text", None)
         if isinstance(text, TextFamily) and text.delayed is not None:
@@ -91,10 +93,11 @@ def _other_gated() -> list[re.Pattern[str]]:
 OTHER = _other_gated()
 _OTHER_WORDS = sorted({g for p in OTHER for g in literal_gates(p) or ()} | {
     '"notificationType": "Bounce"', '\\"eventType\\":\\"Complaint', "Final-Recipient: a@b\n",
-    "Action: failed", "Status:", "\n", " ", "x@y", "ſ", "K"})
+    "Action: failed", "Status:", "\n", " ", "x@y", "ſ", "K", "Message-ID: <a@b>", "OFR_416",
+    "LPN007_416", "AUP#CXBL", "550"})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(parts=st.lists(st.sampled_from(_OTHER_WORDS) | st.text(max_size=5), max_size=10),
        upper=st.booleans())
 def test_gated_search_answers_as_the_regex(parts: list[str], upper: bool) -> None:
