@@ -163,7 +163,7 @@ class TextFamily:
 def section_of(family: TextFamily, text: str) -> str:
     """The report's own words: after ``start``, before the original message."""
     if family.start is not None:
-        m = family.start.search(text)
+        m = gated_search(family.start, text)
         if m:
             text = text[m.start() :]
     text = text[:_SECTION_SCAN]  # the report is at the top; never scan a 50 MB original
@@ -351,8 +351,10 @@ def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
-        forced = next((r for pat, r in family.section_reasons if pat.search(section)), None)
-        forced = forced or next((r for pat, r in family.reasons if pat.search(diag)), None)
+        forced = next((r for pat, r in family.section_reasons if gated_search(pat, section)),
+                      None)
+        forced = forced or next((r for pat, r in family.reasons if gated_search(pat, diag)),
+                                None)
         command = family.command or _command(diag) or (
             _command(section) if len(blocks) == 1 else None)
         alias = _expanded_from(own, excluded | named)
