@@ -108,3 +108,27 @@ def test_gated_search_answers_as_the_regex(parts: list[str], upper: bool) -> Non
         expected = pattern.search(text)
         got = gated_search(pattern, text)
         assert (got and got.span()) == (expected and expected.span())
+
+
+def _family_patterns() -> list[re.Pattern[str]]:
+    out = []
+    for family in FAMILIES:
+        text = family if isinstance(family, TextFamily) else getattr(family, "_text", None)
+        if isinstance(text, TextFamily):
+            if text.start is not None:
+                out.append(text.start)
+            out += [p for p, _ in (*text.reasons, *text.section_reasons)]
+    return out
+
+
+GATED = [p for p in [*OTHER, *_family_patterns()] if literal_gates(p) is not None]
+
+
+@pytest.mark.parametrize("pattern", GATED, ids=lambda p: p.pattern[:30])
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_gated_match_contains_a_gate(pattern: re.Pattern[str], data: st.DataObject) -> None:
+    match = data.draw(st.from_regex(pattern, fullmatch=True).filter(str.isascii))
+    gates = literal_gates(pattern)
+    assert gates is not None
+    assert any(g in match.lower() for g in gates)
