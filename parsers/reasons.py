@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
 
 from parsers.model import Kind
 
@@ -814,6 +813,42 @@ _PHRASE_ROWS: dict[str, tuple[int, ...]] = {}
 for _rows in _INDEX.values():
     for _n, _phrase in _rows:
         _PHRASE_ROWS[_phrase] = (*_PHRASE_ROWS.get(_phrase, ()), _n)
+
+
+def _second_head(phrase: str) -> str | None:
+    """The head (``_TOKEN_HEAD_RE``) that the phrase's second word gives every text
+    holding the phrase, or None.
+
+    The second word is preceded, inside the phrase, by a character outside
+    ``[a-z0-9]``, so wherever the phrase occurs a text word starts there; it
+    is that word itself when the phrase goes on after it, else it only
+    starts with it, which fixes the head only if the word has four characters.
+    """
+    words = list(_TOKEN_RE.finditer(phrase))
+    if len(words) < 2:
+        return None
+    second = words[1]
+    if second.end() < len(phrase) or len(second.group(0)) >= 4:
+        return second.group(0)[:4]
+    return None
+
+
+def _buckets() -> dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]]:
+    """Per index key: the phrases always tested, and the others by their second head,
+    tested only when that head occurs in the text too (fewer substring scans)."""
+    out: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {}
+    for key, phrases in _KEY_PHRASES.items():
+        always = tuple(p for p in phrases if _second_head(p) is None)
+        by_second: dict[str, list[str]] = {}
+        for p in phrases:
+            head = _second_head(p)
+            if head is not None:
+                by_second.setdefault(head, []).append(p)
+        out[key] = (always, {h: tuple(ps) for h, ps in by_second.items()})
+    return out
+
+
+_KEY_BUCKETS = _buckets()
 #: the first (up to) four characters of each ``_TOKEN_RE`` word: ``t[:4]`` for every
 #: token ``t``, without a Python-level loop
 _TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
@@ -856,9 +891,15 @@ def _text_hits(text: str) -> set[int]:
     contains = text.__contains__
     # the first four characters of every word, intersected with the index, then every
     # phrase filed under them tested: all loops in C but the one over found phrases
-    keys = _INDEX_KEYS.intersection(_TOKEN_HEAD_RE.findall(text))
-    for phrase in filter(contains, chain.from_iterable(map(_KEY_PHRASES.__getitem__, keys))):
-        hits.update(_PHRASE_ROWS[phrase])
+    heads = set(_TOKEN_HEAD_RE.findall(text))
+    for key in _INDEX_KEYS.intersection(heads):
+        always, by_second = _KEY_BUCKETS[key]
+        for phrase in filter(contains, always):
+            hits.update(_PHRASE_ROWS[phrase])
+        # a phrase's later words start words of any text holding it (see _buckets)
+        for second in heads.intersection(by_second):
+            for phrase in filter(contains, by_second[second]):
+                hits.update(_PHRASE_ROWS[phrase])
     # which gate literals occur at all, tested once for every regex row
     present = set(filter(contains, _GATE_WORDS))
     if not present:

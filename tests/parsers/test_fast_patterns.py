@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,3 +168,13 @@ _PROVIDER_TEXT = st.lists(
 def test_provider_reason_matches_reference(diag: str, remote: str | None, rcpt: str | None) -> None:
     assert providers.provider_reason(diag, remote, rcpt) == \
         _provider_reason_reference(diag, remote, rcpt)
+
+
+@pytest.mark.parametrize("affix", [("", ""), ("x ", " y"), ("x", "x"), ("", "ing more"),
+                                   ("550 ", "s."), ("-", "9")])
+def test_text_hits_on_every_phrase(affix: tuple[str, str]) -> None:
+    """Each phrase of the tables, alone and glued to other words, as the reference reads it."""
+    before, after = affix
+    for phrase in reasons._PHRASE_ROWS:
+        text = before + phrase + after
+        assert reasons._text_hits(text) == _text_hits_reference(text), text
