@@ -37,7 +37,7 @@ from email.message import Message
 from email.policy import compat32
 from typing import Any
 
-__all__ = ["CachedMessage", "message_from_bytes", "message_from_string"]
+__all__ = ["CachedMessage", "message_from_bytes", "message_from_string", "parsed_text"]
 
 #: nesting of multiparts/messages handled here; deeper ones go to the stdlib
 MAX_DEPTH = 60
@@ -658,6 +658,21 @@ def message_from_string(text: str) -> Message:
         return _Parser(text).parse()
     except Exception:  # _Fallback, or anything unforeseen: the stdlib decides
         return email.message_from_string(text, _class=CachedMessage, policy=compat32)
+
+
+def parsed_text(owner: Message, text: str) -> Message:
+    """``message_from_string(text)`` memoised on ``owner`` (the part the text came from).
+
+    Why: a headers-only part (text/rfc822-headers) is parsed into a Message by
+    two readers, one from its decoded text and one from its raw bytes; for
+    the usual ASCII part without transfer encoding both give the same text,
+    and the same (read-only) tree serves both.
+    """
+    memo = owner.__dict__.setdefault("_returnpath_parsed", {})
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = message_from_string(text)
+    return found
 
 
 def message_from_bytes(raw: bytes) -> Message:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from email.message import Message
 
 from parsers.base import payload_text
-from parsers.fastparse import message_from_string
+from parsers.fastparse import message_from_string, parsed_text
 from parsers.gates import may_match
 
 #: the largest amount of one text part we ever look at
@@ -301,7 +301,7 @@ def _find_original(msg: Message) -> Message | None:
                 return message_from_string(payload.lstrip())
         elif ctype in HEADER_TYPES:
             text = part_text(part)
-            return message_from_string(text.lstrip())
+            return parsed_text(part, text.lstrip())
     return None
 
 

@@ -20,7 +20,7 @@ from itertools import islice
 
 from parsers import base as _base
 from parsers.base import decode_8bit, raw_header
-from parsers.fastparse import message_from_bytes
+from parsers.fastparse import parsed_text
 
 # Charsets tried, in order, for raw 8-bit header bytes: see parsers.base.
 RAW_HEADER_CHARSETS: tuple[str, ...] = _base.RAW_HEADER_CHARSETS
@@ -276,4 +276,5 @@ def _parse_text(part: Message) -> Message | None:
     raw = part.get_payload(decode=True)
     if not isinstance(raw, bytes) or not raw.strip():
         return None
-    return message_from_bytes(raw.lstrip())
+    # message_from_bytes(raw.lstrip()), shared with mime.original_message when the texts agree
+    return parsed_text(part, raw.lstrip().decode("ascii", "surrogateescape"))
