@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store.cache import TtlCache
 
 
 def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
@@ -71,8 +72,8 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        # Short-lived caches of per-tenant settings (policy, keys); see store.tenants.
-        self.cache: dict[tuple[str, int], tuple[float, Any]] = {}
+        # Short-lived cache of per-tenant settings (policy, signing keys); see store.tenants.
+        self.cache: TtlCache[tuple[str, int], Any] = TtlCache(ttl=2.0)
         self._check_pool: Any = None  # asyncpg.Pool for store.checks, made on first use
         self._check_pool_lock = asyncio.Lock()
         self._sqlite_readers: asyncio.Queue[Any] | None = None  # aiosqlite, for store.checks

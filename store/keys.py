@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from store.cache import TtlCache
 from store.db import Store
 from store.errors import NotFound
 from store.models import ApiKey, Tenant, utcnow
@@ -82,38 +82,41 @@ async def revoke_key(store: Store, key_id: str, tenant_id: int | None = None) ->
 
 
 class KeyCache:
+    """Keys by id, re-read every ``CACHE_TTL`` seconds by one task at a time (store.cache)."""
+
     shared: KeyCache
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, str, KeyInfo]] = {}
+        self._rows: TtlCache[str, tuple[str, KeyInfo] | None] = TtlCache(CACHE_TTL)
 
     def forget(self, key_id: str) -> None:
-        self._entries.pop(key_id, None)
+        self._rows.forget(key_id)
 
     async def authenticate(self, store: Store, presented: str) -> KeyInfo | None:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "rp" or not parts[1] or not parts[2]:
             return None
         key_id, secret = parts[1], parts[2]
-        digest = _hash(secret)
-        hit = self._entries.get(key_id)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_TTL:
-            return hit[2] if hmac.compare_digest(hit[1], digest) else None
-        async with store.read() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey, col(Tenant.name))
-                    .join(Tenant, col(ApiKey.tenant_id) == col(Tenant.id))
-                    .where(col(ApiKey.id) == key_id)
-                )
-            ).first()
-        if row is None or row[0].revoked_at is not None:
-            self.forget(key_id)
+
+        async def load() -> tuple[str, KeyInfo] | None:
+            async with store.read() as session:
+                row = (
+                    await session.execute(
+                        select(ApiKey, col(Tenant.name))
+                        .join(Tenant, col(ApiKey.tenant_id) == col(Tenant.id))
+                        .where(col(ApiKey.id) == key_id)
+                    )
+                ).first()
+            if row is None or row[0].revoked_at is not None:
+                return None
+            key, tenant_name = row
+            return key.secret_hash, KeyInfo(key.id, key.tenant_id, tenant_name, key.scope)
+
+        found = await self._rows.get(key_id, load)
+        if found is None:
             return None
-        key, tenant_name = row
-        info = KeyInfo(key.id, key.tenant_id, tenant_name, key.scope)
-        self._entries[key_id] = (time.monotonic(), key.secret_hash, info)
-        return info if hmac.compare_digest(key.secret_hash, digest) else None
+        secret_hash, info = found
+        return info if hmac.compare_digest(secret_hash, _hash(secret)) else None
 
 
 KeyCache.shared = KeyCache()

@@ -8,6 +8,7 @@ runs is accepted without a restart.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,24 +39,21 @@ class TenantContext:
     signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
 
 
-CONTEXT_TTL = 2.0
-
-
 async def cached_context(store: Store, tenant_id: int) -> TenantContext:
-    """The tenant's policy and keys, re-read at most every two seconds (every message needs them)."""
-    hit = store.cache.get(("context", tenant_id))
-    if hit is not None and time.monotonic() - hit[0] < CONTEXT_TTL:
-        context: TenantContext = hit[1]
-        return context
-    async with store.read() as session:
-        context = await load_context(session, tenant_id)
-    store.cache[("context", tenant_id)] = (time.monotonic(), context)
+    """The tenant's policy and keys, re-read every two seconds (every message and check
+    needs them; see store.cache)."""
+
+    async def load() -> TenantContext:
+        async with store.read() as session:
+            return await load_context(session, tenant_id)
+
+    context: TenantContext = await store.cache.get(("context", tenant_id), load)
     return context
 
 
 def forget_context(store: Store, tenant_id: int) -> None:
     """Called after a change in this process (policy, key rotation): effective at once."""
-    store.cache.pop(("context", tenant_id), None)
+    store.cache.forget(("context", tenant_id))
 
 
 async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
@@ -131,6 +129,7 @@ class DomainDirectory:
         self._ttl = ttl
         self._map: dict[str, TenantRef] = {}
         self._loaded_at = -1e9
+        self._reloading = asyncio.Lock()
 
     async def reload(self) -> None:
         async with self._store.read() as session:
@@ -146,7 +145,14 @@ class DomainDirectory:
 
     async def tenant_for(self, domain: str) -> TenantRef | None:
         domain = normalise_domain(domain)
-        age = time.monotonic() - self._loaded_at
-        if age > self._ttl or (domain not in self._map and age > 0.2):
-            await self.reload()
+        if self._stale(domain):
+            # One reload at a time: the sessions that queued behind it find the map fresh
+            # (a burst of RCPTs must not become a burst of queries; see store.cache).
+            async with self._reloading:
+                if self._stale(domain):
+                    await self.reload()
         return self._map.get(domain)
+
+    def _stale(self, domain: str) -> bool:
+        age = time.monotonic() - self._loaded_at
+        return age > self._ttl or (domain not in self._map and age > 0.2)
