@@ -9,7 +9,10 @@ sends, so it skips the ORM and speaks to the driver:
   matches and picks a parallel sequential scan of the whole table (110–320 ms
   on a million rows, measured); the generic plan is always the unique index,
   which is right for a point lookup whatever the array's size, and is planned
-  once. The addresses travel as one text split by the server: asyncpg encodes
+  once. It joins the asked addresses to the table through a hash index on the
+  address (migration 0002): a hash probe costs about a third less than a
+  descent of the text B-tree (4 × 2,500 addresses: 22 ms against 33 ms). The
+  addresses travel as one text split by the server: asyncpg encodes
   a 2,500-element array in ~2.3 ms, a joined string in ~0.4 ms (an address
   with a line break in it, a quoted local part, goes as an array).
 - SQLite: a few read-only aiosqlite connections of its own (``Store.sqlite_reader``;
@@ -79,19 +82,23 @@ ADDRESS, STREAM, KIND, REASON, CREATED_AT, EXPIRES_AT = range(6)
 
 @functools.cache
 def _sql(dialect: str, *, brief: bool, with_stream: bool, joined: bool = True) -> str:
+    columns = _BRIEF if brief else _FULL
+    event = "" if brief else " LEFT JOIN event e ON e.id = s.event_id"
     if dialect == "postgresql":
-        addresses = "ANY(string_to_array($2::text, E'\\n'))" if joined else "ANY($2::varchar[])"
-        match = f"s.address = {addresses} AND (s.expires_at IS NULL OR s.expires_at > $3)"
-        tenant, streams = "$1", " AND s.stream = ANY($4::varchar[])"
-    else:
-        match = (
-            "s.address IN (SELECT value FROM json_each(?))"
-            " AND (s.expires_at IS NULL OR s.expires_at > ?)"
+        # A join on the asked addresses: one probe of the hash index per address.
+        asked = "string_to_array($2::text, E'\\n')" if joined else "$2::varchar[]"
+        sql = (
+            f"SELECT {columns} FROM unnest({asked}) AS q(a)"
+            f" JOIN suppression s ON s.address = q.a{event}"
+            " WHERE s.tenant_id = $1 AND (s.expires_at IS NULL OR s.expires_at > $3)"
         )
-        tenant, streams = "?", " AND s.stream IN (?, ?)"
-    source = "suppression s" if brief else "suppression s LEFT JOIN event e ON e.id = s.event_id"
-    sql = f"SELECT {_BRIEF if brief else _FULL} FROM {source} WHERE s.tenant_id = {tenant} AND {match}"
-    return sql + streams if with_stream else sql
+        return sql + " AND s.stream = ANY($4::varchar[])" if with_stream else sql
+    sql = (
+        f"SELECT {columns} FROM suppression s{event}"
+        " WHERE s.tenant_id = ? AND s.address IN (SELECT value FROM json_each(?))"
+        " AND (s.expires_at IS NULL OR s.expires_at > ?)"
+    )
+    return sql + " AND s.stream IN (?, ?)" if with_stream else sql
 
 
 async def active(
