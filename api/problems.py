@@ -5,12 +5,24 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
+
+# Lost or refused database connections, from the ORM's pool or the check's own pools.
+DatabaseUnavailable = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -29,6 +41,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail))
+
+    async def database_down(_req: Request, exc: Exception) -> JSONResponse:
+        # Not a 500: nothing is wrong with the request, and the sender should retry.
+        response = problem(503, "the database is unreachable: retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    for unavailable in DatabaseUnavailable:
+        app.add_exception_handler(unavailable, database_down)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import asyncpg
 import orjson
 import sqlalchemy as sa
 
@@ -183,6 +184,15 @@ async def _rows(
 
 
 Fetch = Callable[[list[str]], Awaitable[list[Any]]]
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    # An idle connection that received the server's "terminating connection" notice
+    # fails its next query this way (seen when PostgreSQL drops every backend).
+    asyncpg.InternalClientError,
+    OSError,
+)
 
 
 def _pg_fetch(
@@ -192,11 +202,17 @@ def _pg_fetch(
 
     async def fetch(chunk: list[str]) -> list[Any]:
         joined = "\n".join(chunk)
-        if joined.count("\n") == len(chunk) - 1:
-            sql = _sql("postgresql", brief=brief, with_stream=bool(extra))
-            return list(await pool.fetch(sql, tenant_id, joined, now, *extra))
-        sql = _sql("postgresql", brief=brief, with_stream=bool(extra), joined=False)
-        return list(await pool.fetch(sql, tenant_id, chunk, now, *extra))
+        one_text = joined.count("\n") == len(chunk) - 1
+        sql = _sql("postgresql", brief=brief, with_stream=bool(extra), joined=one_text)
+        asked: str | list[str] = joined if one_text else chunk
+        try:
+            return list(await pool.fetch(sql, tenant_id, asked, now, *extra))
+        except _CONNECTION_LOST:
+            # The server restarted or dropped us: every pooled connection is suspect.
+            # Replace them all and ask once more (a SELECT is safe to repeat); a
+            # second failure means the database is down, and the caller says so.
+            await pool.expire_connections()
+            return list(await pool.fetch(sql, tenant_id, asked, now, *extra))
 
     return fetch
 
