@@ -25,7 +25,8 @@ connections at once, so both cores probe the index (10,000 addresses on
 PostgreSQL: ~80 ms in one statement, ~35 ms in four; bench/api_latency.py).
 
 Two row shapes: ``Hit`` (every column and the event's public id, for a GET)
-and ``Brief`` (what a bulk answer shows, without the event join).
+and a brief plain row (what a bulk answer shows, without the event join;
+positions ``ADDRESS`` … ``EXPIRES_AT``).
 """
 
 from __future__ import annotations
@@ -64,20 +65,9 @@ class Hit(NamedTuple):
     event: str | None  # public id of the event that caused it
 
 
-class Brief(NamedTuple):
-    """The columns a bulk answer shows (rows stay plain tuples: see ``first_active``)."""
-
-    address: str
-    stream: str
-    kind: str
-    reason: str
-    created_at: datetime
-    expires_at: datetime | None
-
-
 _FULL = "s.address, s.stream, s.kind, s.reason, s.source, s.verified, s.created_at, s.expires_at, s.note, e.uid"
 _BRIEF = "s.address, s.stream, s.kind, s.reason, s.created_at, s.expires_at"
-# Positions in a brief row.
+# Positions in a brief row (plain tuples: a bulk check matches thousands of rows).
 ADDRESS, STREAM, KIND, REASON, CREATED_AT, EXPIRES_AT = range(6)
 
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -39,6 +40,14 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
 
 
 CHECK_POOL_SIZE = 8  # concurrent pre-send check statements per process
+
+
+class _CheckConnection(asyncpg.Connection):
+    def get_reset_query(self) -> str:
+        # Only single SELECTs run on the check pool, leaving no session state: skip
+        # the reset round trip asyncpg makes on every release (as costly as the lookup).
+        return ""
+
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -135,25 +144,16 @@ class Store:
         if self._check_pool is None:
             async with self._check_pool_lock:
                 if self._check_pool is None:
-                    import asyncpg
-
                     dsn = self.engine.url.set(drivername="postgresql").render_as_string(
                         hide_password=False
                     )
-                    class CheckConnection(asyncpg.Connection):
-                        def get_reset_query(self) -> str:
-                            # Only single SELECTs run here, leaving no session state:
-                            # skip the reset round trip asyncpg makes on every release
-                            # (as costly as the lookup itself).
-                            return ""
-
                     self._check_pool = await asyncpg.create_pool(
                         dsn,
                         # Opened together: a connection made while requests wait costs them
                         # its handshake (tens of ms in the open-loop p99).
                         min_size=CHECK_POOL_SIZE // 2,
                         max_size=CHECK_POOL_SIZE,
-                        connection_class=CheckConnection,
+                        connection_class=_CheckConnection,
                         server_settings={"plan_cache_mode": "force_generic_plan"},
                     )
         return self._check_pool

@@ -19,8 +19,6 @@ from store.checks import Hit
 from store.db import Store
 from store.models import AddressState, Event, Suppression, SuppressionAudit, utcnow
 
-SUPPRESSION_TABLE: sa.Table = Suppression.__table__  # type: ignore[attr-defined]
-
 
 @dataclass(frozen=True, slots=True)
 class ListFilter:
