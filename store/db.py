@@ -154,7 +154,8 @@ class Store:
                         min_size=CHECK_POOL_SIZE // 2,
                         max_size=CHECK_POOL_SIZE,
                         connection_class=_CheckConnection,
-                        server_settings={"plan_cache_mode": "force_generic_plan"},
+                        # UTC: the bulk check's answers are written by the server (store.checks)
+                        server_settings={"plan_cache_mode": "force_generic_plan", "TimeZone": "UTC"},
                     )
         return self._check_pool
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -105,11 +104,11 @@ async def check(request: Request, call: ReadCallDep) -> Response:
     # connection), this process normalises the next one and answers the last.
     store, tenant_id = call.store, call.who.tenant_id
     fold, stream, now = call.policy.fold_local_case, body.stream, utcnow()
-    pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, Any]]]] = []
+    pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, str]]]] = []
     for i in range(0, len(body.addresses), checks.SLICE):
         raws = body.addresses[i : i + checks.SLICE]
         normal = normalise_many(raws, fold_local=fold)
-        lookup = checks.first_active(store, tenant_id, [n for n in normal if n], stream, now)
+        lookup = checks.answers(store, tenant_id, [n for n in normal if n], stream, now)
         pending.append((raws, normal, asyncio.ensure_future(lookup)))
     parts: list[str] = []
     suppressed = 0
@@ -125,47 +124,37 @@ async def check(request: Request, call: ReadCallDep) -> Response:
     )
 
 
-# Strings JSON can carry between quotes as they are: no quote, backslash,
-# control character or lone surrogate.
-_JSON_VERBATIM = re.compile(r'[^"\\\x00-\x1f\ud800-\udfff]*')
+def _json_verbatim(text: str) -> bool:
+    """Whether ``text`` can stand between JSON quotes as it is: printable ASCII
+    without quote or backslash (four C-speed scans; a regex took ~0.5 ms per slice)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _answers(
-    raws: list[str], normal: list[str | None], found: dict[str, Any], parts: list[str]
+    raws: list[str], normal: list[str | None], found: dict[str, str], parts: list[str]
 ) -> int:
     """Append one JSON answer per asked address to ``parts``; returns how many are suppressed.
 
     Most of a campaign list is mailable, so the answers are first written for
     every address as "not suppressed" with one string template (the addresses
     usually need no JSON escaping: checked once for the slice), then the few
-    suppressed or invalid ones are overwritten. A dict and a JSON encoder call
-    per address took a third of the request's time.
+    suppressed or invalid ones are overwritten with the members the store
+    wrote (``checks.answers``). A dict and a JSON encoder call per address
+    took a third of the request's time.
     """
-    if _JSON_VERBATIM.fullmatch("".join(raws)):
-        quoted = raws
-    else:  # stdlib: escapes lone surrogates too, which orjson refuses
-        quoted = [json.dumps(r)[1:-1] for r in raws]
+    # else the stdlib's encoder: it escapes lone surrogates too, which orjson refuses
+    verbatim = _json_verbatim("".join(raws))
+    quoted = raws if verbatim else [json.dumps(r)[1:-1] for r in raws]
     out = [f'{{"address":"{q}","suppressed":false}}' for q in quoted]
     suppressed = 0
     for i, addr in enumerate(normal):
         if addr is None:
             out[i] = f'{{"address":"{quoted[i]}","suppressed":false,"error":"not an email address"}}'
             continue
-        row = found.get(addr)
-        if row is None:
-            continue
-        suppressed += 1
-        out[i] = orjson.dumps(
-            {
-                "address": raws[i],
-                "suppressed": True,
-                "kind": row[checks.KIND],
-                "reason": row[checks.REASON],
-                "stream": row[checks.STREAM] or None,
-                "since": row[checks.CREATED_AT],
-                "until": row[checks.EXPIRES_AT],
-            }
-        ).decode()
+        members = found.get(addr)
+        if members is not None:
+            suppressed += 1
+            out[i] = f'{{"address":"{quoted[i]}","suppressed":true,{members}}}'
     parts.extend(out)
     return suppressed
 
