@@ -58,10 +58,10 @@ async def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await _authenticate(request.app.state.returnpath, creds.credentials if creds else None)
+    return await authenticate(request.app.state.returnpath, creds.credentials if creds else None)
 
 
-async def _authenticate(state: AppState, key: str | None) -> Principal:
+async def authenticate(state: AppState, key: str | None) -> Principal:
     if not key:
         raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'")
     if state.admin_key and hmac.compare_digest(key.encode(), state.admin_key.encode()):
@@ -111,7 +111,7 @@ async def get_read_call(request: Request) -> ReadCall:
     """
     state: AppState = request.app.state.returnpath
     scheme, key = get_authorization_scheme_param(request.headers.get("authorization"))
-    who = await _authenticate(state, key if scheme.lower() == "bearer" else None)
+    who = await authenticate(state, key if scheme.lower() == "bearer" else None)
     return ReadCall(state.store, who, await policies.get(state.store, who.tenant_id))
 
 

@@ -8,9 +8,11 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from api import problems
 from api.deps import AppState
+from api.fast_check import FastCheck
 from api.limits import BodyLimit
 from api.routes import (
     admin,
@@ -64,3 +66,8 @@ def create_app(state: AppState) -> FastAPI:
         )
 
     return app
+
+
+def create_asgi_app(state: AppState) -> ASGIApp:
+    """What the server runs: the application behind the single-address check's fast path."""
+    return FastCheck(create_app(state), state)

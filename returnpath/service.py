@@ -15,7 +15,7 @@ import structlog
 import uvicorn
 
 from api.deps import AppState
-from api.main import create_app
+from api.main import create_asgi_app
 from bus.relay import OutboxRelay
 from inbound.handler import BounceHandler
 from inbound.server import SMTPListener
@@ -79,7 +79,7 @@ class Service:
             reuse_port=s.workers > 1,
         )
         await self.listener.start()
-        app = create_app(
+        app = create_asgi_app(
             AppState(
                 self.store,
                 self.admin_key,

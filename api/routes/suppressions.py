@@ -167,27 +167,32 @@ async def get_suppression(address: str, call: ReadCallDep, stream: str | None = 
     normal = _address(address, call.policy)
     hits = await suppressions.get_active(call.store, call.who.tenant_id, normal, stream)
     if not hits:
-        raise HTTPException(404, "no active suppression for this address")
-    # The hot single check: plain JSON in the documented shape, no response-model pass.
-    return Response(
-        orjson.dumps(
-            [
-                {
-                    "address": h.address,
-                    "stream": h.stream or None,
-                    "kind": h.kind,
-                    "reason": h.reason,
-                    "source": h.source,
-                    "verified": h.verified,
-                    "since": h.created_at,
-                    "until": h.expires_at,
-                    "event": h.event,
-                    "note": h.note,
-                }
-                for h in hits
-            ]
-        ),
-        media_type="application/json",
+        raise HTTPException(404, NOT_SUPPRESSED)
+    return Response(single_answer(hits), media_type="application/json")
+
+
+NOT_SUPPRESSED = "no active suppression for this address"
+
+
+def single_answer(hits: list[checks.Hit]) -> bytes:
+    """The body of a single check that found suppressions (also what ``api.fast_check``
+    sends): plain JSON in ``SuppressionPublic``'s shape, without a response-model pass."""
+    return orjson.dumps(
+        [
+            {
+                "address": h.address,
+                "stream": h.stream or None,
+                "kind": h.kind,
+                "reason": h.reason,
+                "source": h.source,
+                "verified": h.verified,
+                "since": h.created_at,
+                "until": h.expires_at,
+                "event": h.event,
+                "note": h.note,
+            }
+            for h in hits
+        ]
     )
 
 

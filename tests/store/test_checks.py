@@ -109,14 +109,30 @@ async def test_active_rows_match_the_orm(store: Store) -> None:
 # Timestamps whose text differs between encoders: no microseconds, trailing zeros,
 # a leap day, a year before 1000; names that need JSON escaping.
 _AWKWARD = [
-    ("q@example.com", "", "hard_bounce", "mailbox_not_found",
-     datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), None),
-    ("r@example.com", 'my "promo"', "manual", "back\\slash\ttab\x01",
-     datetime(2024, 2, 29, 23, 59, 59, 120000, tzinfo=UTC),
-     datetime(2999, 12, 31, 0, 0, 0, 1, tzinfo=UTC)),
-    ("s@example.com", "märketing ✉", "complaint", "abuse",
-     datetime(999, 5, 6, 7, 8, 9, 654321, tzinfo=UTC),
-     datetime(2999, 1, 1, tzinfo=UTC)),
+    (
+        "q@example.com",
+        "",
+        "hard_bounce",
+        "mailbox_not_found",
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        None,
+    ),
+    (
+        "r@example.com",
+        'my "promo"',
+        "manual",
+        "back\\slash\ttab\x01",
+        datetime(2024, 2, 29, 23, 59, 59, 120000, tzinfo=UTC),
+        datetime(2999, 12, 31, 0, 0, 0, 1, tzinfo=UTC),
+    ),
+    (
+        "s@example.com",
+        "märketing ✉",
+        "complaint",
+        "abuse",
+        datetime(999, 5, 6, 7, 8, 9, 654321, tzinfo=UTC),
+        datetime(2999, 1, 1, tzinfo=UTC),
+    ),
 ]
 
 
@@ -126,8 +142,15 @@ async def test_answers_are_the_json_of_the_orm_rows(store: Store) -> None:
     tenant = await ensure_tenant(store, DEFAULT_TENANT, ["bounces.example.com"])
     for address, stream, kind, reason, created, expires in _AWKWARD:
         await suppressions.put(
-            store, tenant.id, address, kind=kind, reason=reason, stream=stream,
-            expires_at=expires, note=None, actor="test",
+            store,
+            tenant.id,
+            address,
+            kind=kind,
+            reason=reason,
+            stream=stream,
+            expires_at=expires,
+            note=None,
+            actor="test",
         )
         async with store.write_core() as conn:
             await conn.execute(
@@ -139,7 +162,9 @@ async def test_answers_are_the_json_of_the_orm_rows(store: Store) -> None:
     got = await checks.answers(store, tenant.id, asked, None)
     hits = await checks.active(store, tenant.id, asked, None)
     expected = {
-        a: checks.answer_members((h.address, h.stream, h.kind, h.reason, h.created_at, h.expires_at))
+        a: checks.answer_members(
+            (h.address, h.stream, h.kind, h.reason, h.created_at, h.expires_at)
+        )
         for a, (h,) in hits.items()
     }
     assert got == expected and len(got) == len(_AWKWARD)
