@@ -16,7 +16,7 @@ class InvalidAddress(ValueError):
     pass
 
 
-_PLAIN_TEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9.-]*[a-z0-9]"
+_PLAIN_TEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*"
 _PLAIN = re.compile(_PLAIN_TEXT)
 # RFC 5321 allows no control character in a path, quoted or not (and PostgreSQL
 # cannot store NUL, nor UTF-8 a lone surrogate): refused rather than stored as
@@ -48,6 +48,8 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
     if (
         not local
         or not domain
+        or (not quoted and "@" in local)  # an unquoted local part holds no @ (RFC 5322)
+        or (not domain.startswith("[") and "" in domain.split("."))  # an empty label: a..b
         or _CONTROL.search(local) is not None
         or any(c.isspace() for c in domain)
         or (not quoted and any(c.isspace() for c in local))

@@ -19,6 +19,8 @@ from store.addresses import InvalidAddress, normalise_address, normalise_many
         ('"first last"@example.com', '"first last"@example.com'),  # quotes that matter stay
         ('"john"@example.com', "john@example.com"),  # quotes that do not are dropped
         ("a+tag@example.com", "a+tag@example.com"),
+        ('"a@b"@example.com', '"a@b"@example.com'),  # a quoted @ is allowed
+        ("user@[192.0.2.1]", "user@[192.0.2.1]"),  # an address literal
     ],
 )
 def test_normalised_forms(raw: str, expected: str) -> None:
@@ -38,6 +40,10 @@ def test_local_part_case_can_be_kept() -> None:
         "user@",
         "us er@example.com",
         "user@exa mple.com",
+        "a@b@example.com",  # an @ in an unquoted local part
+        "user@example..com",  # empty domain labels
+        "user@.example.com",
+        "user@.",
         '"a\x00b"@example.com',  # control characters, even quoted
         '"a\nb"@example.com',
         "\ud800@example.com",  # a lone surrogate (JSON can carry one; UTF-8 cannot)
@@ -46,6 +52,8 @@ def test_local_part_case_can_be_kept() -> None:
 def test_invalid_addresses_are_refused(raw: str) -> None:
     with pytest.raises(InvalidAddress):
         normalise_address(raw)
+    # the list's one-regex fast path must not let it through either
+    assert normalise_many([raw, "ok@example.com"]) == [None, "ok@example.com"]
 
 
 def test_a_list_is_normalised_like_each_of_its_addresses() -> None:
