@@ -17,10 +17,10 @@ ordinary mail never get one.
 
 from __future__ import annotations
 
-from email.message import Message
 from email.utils import collapse_rfc2231_value
 
 from parsers import mime
+from parsers._types import Msg
 from parsers.base import first_address, header_text, make_finding, strip_diagnostic_type
 from parsers.families import _hints
 from parsers.families.generic import FAMILY as GENERIC
@@ -43,7 +43,7 @@ def parse(raw: bytes, envelope_recipient: str | None = None) -> Report:
     return parse_message(msg, envelope_recipient)
 
 
-def parse_message(msg: Message, envelope_recipient: str | None = None) -> Report:
+def parse_message(msg: Msg, envelope_recipient: str | None = None) -> Report:
     try:
         return _parse(msg, envelope_recipient)
     except Exception as exc:  # a parser bug must not lose the message
@@ -55,14 +55,14 @@ def parse_message(msg: Message, envelope_recipient: str | None = None) -> Report
         )
 
 
-def _safe(msg: Message, name: str) -> str | None:
+def _safe(msg: Msg, name: str) -> str | None:
     try:
         return header_text(msg, name) or None
     except Exception:
         return None
 
 
-def _parse(msg: Message, envelope_recipient: str | None) -> Report:
+def _parse(msg: Msg, envelope_recipient: str | None) -> Report:
     token = find_token(msg, envelope_recipient)
     findings: list[Finding] = []
     family_name = "unknown"
@@ -118,7 +118,7 @@ _OTHER_REPORTS = frozenset(
 )
 
 
-def _recipientless_bounce(msg: Message) -> list[Finding]:
+def _recipientless_bounce(msg: Msg) -> list[Finding]:
     """One finding without a recipient for a bounce no family could read, else []."""
     dsn = _clearly_dsn(msg)
     if not dsn and not _clearly_text_bounce(msg):
@@ -162,7 +162,7 @@ def _mta(value: str | None) -> str | None:
     return value.split(";", 1)[-1].strip() or None
 
 
-def _clearly_dsn(msg: Message) -> bool:
+def _clearly_dsn(msg: Msg) -> bool:
     """A delivery status notification by its MIME structure."""
     if any(ctype in _OTHER_REPORTS for _, ctype in mime.typed_parts(msg)):
         return False
@@ -174,7 +174,7 @@ def _clearly_dsn(msg: Message) -> bool:
     return any(ctype in mime.DSN_TYPES for _, ctype in mime.typed_parts(msg))
 
 
-def _clearly_text_bounce(msg: Message) -> bool:
+def _clearly_text_bounce(msg: Msg) -> bool:
     """A plain-text bounce by its headers: only an MTA writes X-Failed-Recipients;
     otherwise a daemon sender *and* a bounce subject (one alone is too weak:
     ``root`` sends cron mail, people write "not delivered" in subjects)."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import codecs
 import re
 from email.header import decode_header, make_header
-from email.message import Message
 from typing import Protocol
 
+from parsers._types import Msg
 from parsers.model import Finding
 
 
@@ -31,9 +31,9 @@ class Family(Protocol):
         """Short family name, recorded on every finding (read-only: families may be frozen)."""
         ...
 
-    def detect(self, msg: Message) -> bool: ...
+    def detect(self, msg: Msg) -> bool: ...
 
-    def extract(self, msg: Message) -> list[Finding]: ...
+    def extract(self, msg: Msg) -> list[Finding]: ...
 
 
 # An address as ``first_address`` reads it: local-part characters, '@', a
@@ -45,7 +45,7 @@ _DOMAIN_RUN_RE = re.compile(r"[A-Za-z0-9.-]*")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-def header_text(msg: Message, name: str) -> str:
+def header_text(msg: Msg, name: str) -> str:
     """A header as readable text: RFC 2047 decoded, never raising on junk.
 
     Memoised on the message: every family asks for From: and Subject:, and
@@ -59,7 +59,7 @@ def header_text(msg: Message, name: str) -> str:
     return found
 
 
-def _header_text(msg: Message, name: str) -> str:
+def _header_text(msg: Msg, name: str) -> str:
     raw = raw_header(msg, name)
     if raw is None:
         return ""
@@ -77,7 +77,7 @@ def _header_text(msg: Message, name: str) -> str:
 RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
 
 
-def raw_header(msg: Message, name: str) -> str | None:
+def raw_header(msg: Msg, name: str) -> str | None:
     """The first ``name`` header exactly as parsed (8-bit bytes as surrogates), or None.
 
     ``Message.get`` would wrap a value holding 8-bit bytes in a ``Header`` of
@@ -166,7 +166,7 @@ def _ascii_charset(charset: str) -> bool:
     return known
 
 
-def payload_text(part: Message) -> str:
+def payload_text(part: Msg) -> str:
     """A leaf part's body as text, decoding transfer encoding and charset leniently."""
     raw = part.__dict__.get("_payload")
     if type(raw) is str and raw.isascii():

@@ -37,6 +37,8 @@ from email.message import Message
 from email.policy import compat32
 from typing import Any
 
+from parsers._types import Msg
+
 __all__ = ["CachedMessage", "message_from_bytes", "message_from_string", "parsed_text"]
 
 #: nesting of multiparts/messages handled here; deeper ones go to the stdlib
@@ -91,7 +93,10 @@ class CachedMessage(Message):
     def _fetch(self, k: str, v: Any) -> Any:
         if type(v) is str and self.policy is compat32 and v.isascii():
             return v  # what compat32's header_fetch_parse returns for it
-        return self.policy.header_fetch_parse(k, v)
+        # Through Any: typeshed says str, but compat32 returns email.header.Header
+        # for 8-bit values, and mypyc would check the declared type at run time.
+        policy: Any = self.policy
+        return policy.header_fetch_parse(k, v)
 
     def get(self, name: str, failobj: Any = None) -> Any:
         index = self._first().get(name.lower())
@@ -328,9 +333,9 @@ class _Parser:
         # end-of-part predicates, innermost last: "--" + boundary, or _BLANK
         self.eofs: list[str] = []
         self.pos = 0
-        self.stack: list[Message] = []
-        self.cur: Message | None = None
-        self.last: Message | None = None
+        self.stack: list[Msg] = []
+        self.cur: Msg | None = None
+        self.last: Msg | None = None
 
     # -- lines ------------------------------------------------------------
     def _line_end(self, p: int) -> int:
@@ -430,7 +435,7 @@ class _Parser:
         return limit
 
     # -- the FeedParser part ------------------------------------------------
-    def _new_message(self) -> Message:
+    def _new_message(self) -> Msg:
         msg = CachedMessage(policy=compat32)
         cur = self.cur
         # ``if self.cur`` (the feed parser's test) is len(headers) > 0: a part without
@@ -447,12 +452,12 @@ class _Parser:
         self.last = msg
         return msg
 
-    def _pop_message(self) -> Message:
+    def _pop_message(self) -> Msg:
         msg = self.stack.pop()
         self.cur = self.stack[-1] if self.stack else None
         return msg
 
-    def parse(self) -> Message:
+    def parse(self) -> Msg:
         self._parsegen()
         root = self._pop_message()
         if root.get_content_maintype() == "multipart" and not root.is_multipart():
@@ -502,7 +507,7 @@ class _Parser:
         msg._payload = text[self.pos : stop]  # type: ignore[attr-defined]
         self.pos = stop
 
-    def _headers(self, msg: Message, start: int, end: int, blank_ended: bool) -> None:
+    def _headers(self, msg: Msg, start: int, end: int, blank_ended: bool) -> None:
         text = self.text
         if text.startswith("From ", start):
             first_end = self._line_end(start)
@@ -522,7 +527,7 @@ class _Parser:
             return
         self._parse_headers(msg, text[start:end].splitlines(True), blank_ended, end)
 
-    def _parse_headers(self, msg: Message, lines: list[str], blank_ended: bool,
+    def _parse_headers(self, msg: Msg, lines: list[str], blank_ended: bool,
                        end: int) -> None:
         """The feed parser's ``_parse_headers``, for header blocks with defects."""
         headers = msg._headers  # type: ignore[attr-defined]
@@ -571,7 +576,7 @@ class _Parser:
             if self._at_end(self.pos):
                 break
 
-    def _multipart(self, msg: Message) -> None:
+    def _multipart(self, msg: Msg) -> None:
         text = self.text
         boundary = msg.get_boundary()
         if boundary is None:
@@ -652,7 +657,7 @@ class _Parser:
         msg.epilogue = epilogue
 
 
-def message_from_string(text: str) -> Message:
+def message_from_string(text: str) -> Msg:
     """``email.message_from_string(text, policy=compat32)``, faster, same tree."""
     try:
         return _Parser(text).parse()
@@ -660,7 +665,7 @@ def message_from_string(text: str) -> Message:
         return email.message_from_string(text, _class=CachedMessage, policy=compat32)
 
 
-def parsed_text(owner: Message, text: str) -> Message:
+def parsed_text(owner: Msg, text: str) -> Msg:
     """``message_from_string(text)`` memoised on ``owner`` (the part the text came from).
 
     Why: a headers-only part (text/rfc822-headers) is parsed into a Message by
@@ -675,6 +680,6 @@ def parsed_text(owner: Message, text: str) -> Message:
     return found
 
 
-def message_from_bytes(raw: bytes) -> Message:
+def message_from_bytes(raw: bytes) -> Msg:
     """``email.message_from_bytes(raw, policy=compat32)``, faster, same tree."""
     return message_from_string(bytes(raw).decode("ascii", "surrogateescape"))

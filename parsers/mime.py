@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from email.message import Message
 
+from parsers._types import Msg
 from parsers.base import payload_text
 from parsers.fastparse import message_from_string, parsed_text
 from parsers.gates import may_match
@@ -60,7 +61,7 @@ def html_to_text(html: str) -> str:
 _CACHE = "_returnpath_cache"
 
 
-def _cache(msg: Message) -> dict[str, object]:
+def _cache(msg: Msg) -> dict[str, object]:
     """Per-message memo: every family asks the same questions of the same message.
 
     Stored on the Message object itself so that it lives exactly as long as
@@ -73,7 +74,7 @@ def _cache(msg: Message) -> dict[str, object]:
     return memo
 
 
-def typed_parts(msg: Message) -> list[tuple[Message, str]]:
+def typed_parts(msg: Msg) -> list[tuple[Msg, str]]:
     """``(part, content type)`` for every part of the bounce itself, in order.
 
     Does not descend into attached originals (``message/rfc822``) nor into
@@ -84,7 +85,7 @@ def typed_parts(msg: Message) -> list[tuple[Message, str]]:
     found = memo.get("parts")
     if found is not None:
         return found  # type: ignore[return-value]
-    out: list[tuple[Message, str]] = []
+    out: list[tuple[Msg, str]] = []
     stack = [msg]
     while stack:
         part = stack.pop()
@@ -101,13 +102,13 @@ def typed_parts(msg: Message) -> list[tuple[Message, str]]:
     return out
 
 
-def own_parts(msg: Message) -> Iterator[Message]:
+def own_parts(msg: Msg) -> Iterator[Msg]:
     """Every part of the bounce itself, not descending into attached originals."""
     for part, _ in typed_parts(msg):
         yield part
 
 
-def part_text(part: Message) -> str:
+def part_text(part: Msg) -> str:
     """One leaf's text, newline-normalised and capped, HTML turned into lines."""
     try:
         text = payload_text(part)
@@ -120,7 +121,7 @@ def part_text(part: Message) -> str:
     return text
 
 
-def report_text(msg: Message) -> str:
+def report_text(msg: Msg) -> str:
     """The human-readable text of the bounce (plain parts, else HTML parts).
 
     A single-part message that is text is its own report. Attached originals,
@@ -157,7 +158,7 @@ def report_text(msg: Message) -> str:
 HEAD_SPAN = 8192
 
 
-def report_head(msg: Message) -> tuple[str, str | None]:
+def report_head(msg: Msg) -> tuple[str, str | None]:
     """The first ``HEAD_SPAN`` characters of ``report_text`` and, when they are
     ASCII, their lower-case form (for ``parsers.gates``); memoised per message."""
     memo = _cache(msg)
@@ -176,7 +177,7 @@ def unsurrogate(text: str) -> str:
         return text
 
 
-def _block_text(block: Message) -> str:
+def _block_text(block: Msg) -> str:
     out = []
     for name, value in block.raw_items():  # raw pairs: no per-field policy parsing
         text = str(value)
@@ -184,7 +185,7 @@ def _block_text(block: Message) -> str:
     return "".join(out)
 
 
-def delivery_status_text(msg: Message) -> str | None:
+def delivery_status_text(msg: Msg) -> str | None:
     """The raw text of the first delivery-status part, or None if there is none.
 
     compat32 parses ``message/delivery-status`` into one Message per field
@@ -199,7 +200,7 @@ def delivery_status_text(msg: Message) -> str | None:
     return text
 
 
-def _find_dsn_text(msg: Message) -> str | None:
+def _find_dsn_text(msg: Msg) -> str | None:
     for part, ctype in typed_parts(msg):
         if ctype not in DSN_TYPES:
             continue
@@ -227,7 +228,7 @@ def _find_dsn_text(msg: Message) -> str | None:
     return None
 
 
-def _decode_body(text: str, part: Message) -> str:
+def _decode_body(text: str, part: Msg) -> str:
     cte = str(part.get("Content-Transfer-Encoding", "")).lower().strip()
     if cte in ("base64", "quoted-printable"):
         holder = Message()
@@ -281,7 +282,7 @@ def field_blocks(text: str) -> list[dict[str, str]]:
     return blocks
 
 
-def original_message(msg: Message) -> Message | None:
+def original_message(msg: Msg) -> Msg | None:
     """The returned original (message/rfc822) or its headers (text/rfc822-headers)."""
     memo = _cache(msg)
     if "original" in memo:
@@ -291,7 +292,7 @@ def original_message(msg: Message) -> Message | None:
     return found
 
 
-def _find_original(msg: Message) -> Message | None:
+def _find_original(msg: Msg) -> Msg | None:
     for part, ctype in typed_parts(msg):
         if ctype in ORIGINAL_TYPES:
             payload = part.get_payload()
@@ -308,7 +309,7 @@ def _find_original(msg: Message) -> Message | None:
 _MSGID_RE = re.compile(r"^Message-Id:[ \t]*(<[^>\s]+>|\S+)", re.I | re.M)
 
 
-def original_message_id(msg: Message, text: str | None = None) -> str | None:
+def original_message_id(msg: Msg, text: str | None = None) -> str | None:
     """Message-ID of the returned original: attachment first, inline copy second."""
     orig = original_message(msg)
     if orig is not None:

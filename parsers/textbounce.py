@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import Message
 
+from parsers._types import Msg
 from parsers.base import clean_address, first_address, header_text, make_finding
 from parsers.gates import gated_search
 from parsers.mime import original_message, original_message_id, report_head, report_text
@@ -89,7 +89,7 @@ _CODE_RE = re.compile(
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 
-def marker_found(msg: Message, pattern: re.Pattern[str]) -> bool:
+def marker_found(msg: Msg, pattern: re.Pattern[str]) -> bool:
     """``pattern.search(report_text(msg)[:HEAD_SPAN])``, skipped when it cannot match.
 
     A dozen families scan the same report head with their own case-blind
@@ -136,7 +136,7 @@ class TextFamily:
     #: once, above the per-recipient SMTP detail)
     section_reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         if self.headers and any(h in msg for h in self.headers):
             return True
         if self.content_types and msg.get_content_type() in self.content_types:
@@ -156,7 +156,7 @@ class TextFamily:
             hit = hit or found
         return hit
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract_text_bounce(self, msg)
 
 
@@ -176,7 +176,7 @@ def section_of(family: TextFamily, text: str) -> str:
 
 
 _SECTION_SCAN = 65536
-def _excluded(msg: Message) -> set[str]:
+def _excluded(msg: Msg) -> set[str]:
     """Addresses that are the bounce's own parties, never a failed recipient."""
     out: set[str] = set()
     for name in ("From", "To", "Reply-To", "Return-Path", "Sender"):
@@ -245,7 +245,7 @@ _GENERATED_RE = re.compile(rf"\(generated from <?({ADDR})>?\)", re.I)
 _ADDR_TOKEN_RE = re.compile(rf"(?<![^\s<>()\"',;:\[\]@]){ADDR}")
 
 
-def _failed_header(msg: Message) -> list[str]:
+def _failed_header(msg: Msg) -> list[str]:
     """The addresses of ``X-Failed-Recipients`` (Exim, and MTAs imitating it)."""
     failed = header_text(msg, "X-Failed-Recipients")
     if not failed:
@@ -253,7 +253,7 @@ def _failed_header(msg: Message) -> list[str]:
     return list(dict.fromkeys(clean_address(a) for a in _ADDR_TOKEN_RE.findall(failed)))
 
 
-def fallback_recipients(msg: Message, excluded: set[str], section: str = "") -> list[str]:
+def fallback_recipients(msg: Msg, excluded: set[str], section: str = "") -> list[str]:
     """Who failed when the report does not say: X-Failed-Recipients, an alias the report
     expanded ("an undisclosed address (generated from a@b)"), then the original's To."""
     failed = _failed_header(msg)
@@ -283,7 +283,7 @@ _BARE_LIST_RE = re.compile(
 )
 
 
-def _bare_local_recipients(msg: Message, section: str) -> list[str]:
+def _bare_local_recipients(msg: Msg, section: str) -> list[str]:
     """Bare local parts listed as failed, qualified with the reporting system's domain.
 
     A name without a domain in a notice is local to the system that wrote it
@@ -314,7 +314,7 @@ def _inline_original_recipient(text: str, excluded: set[str]) -> str | None:
     return None
 
 
-def extract_text_bounce(family: TextFamily, msg: Message) -> list[Finding]:
+def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
     """Run the engine for one family (see the module docstring)."""
     text = report_text(msg)
     section = section_of(family, text)

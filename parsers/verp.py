@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.message import Message
 
+from parsers._types import Msg
 from parsers.families._hints import addresses_in, attached_originals
 
 __all__ = [
@@ -71,7 +71,7 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-
 _MAX_PARTS = 32
 
 
-def find_token(msg: Message, envelope_recipient: str | None) -> str | None:
+def find_token(msg: Msg, envelope_recipient: str | None) -> str | None:
     """The return-path token for this message, or None.
 
     The envelope recipient wins; when it carries no token (feedback-loop
@@ -141,7 +141,7 @@ def decode_verp(token: str) -> Token | None:
     return Token(recipient=f"{local}@{domain.lower()}", message_id=None, scheme="verp")
 
 
-def _candidate_addresses(msg: Message) -> Iterable[str]:
+def _candidate_addresses(msg: Msg) -> Iterable[str]:
     """Addresses that may be our return path, most trustworthy first."""
     # only an address with a '+' can carry a token (``token_of_address``), and every
     # address found in a header value is a piece of it: values without one are skipped

@@ -19,6 +19,7 @@ from email.message import Message
 from itertools import islice
 
 from parsers import base as _base
+from parsers._types import Msg
 from parsers.base import decode_8bit, raw_header
 from parsers.fastparse import parsed_text
 
@@ -123,7 +124,7 @@ def first_address(text: str | None) -> str | None:
     return None
 
 
-def header_text(msg: Message, name: str) -> str:
+def header_text(msg: Msg, name: str) -> str:
     """A header as readable text: raw 8-bit bytes and RFC 2047 words decoded.
 
     ``parsers.base.header_text`` turns raw 8-bit bytes (UTF-8 subjects of
@@ -139,7 +140,7 @@ def header_text(msg: Message, name: str) -> str:
     return found  # type: ignore[return-value]
 
 
-def _header_text(msg: Message, name: str) -> str:
+def _header_text(msg: Msg, name: str) -> str:
     raw = raw_header(msg, name)
     if raw is None:
         return ""
@@ -150,7 +151,7 @@ def _header_text(msg: Message, name: str) -> str:
     return raw.strip()
 
 
-def leaf_text(part: Message, limit: int) -> str:
+def leaf_text(part: Msg, limit: int) -> str:
     """The first ``limit`` characters (about) of a leaf part, decoded leniently.
 
     Slices the bytes before decoding the charset so that a 50 MB attachment
@@ -167,7 +168,7 @@ def leaf_text(part: Message, limit: int) -> str:
         return payload[: limit * 4].decode("utf-8", errors="replace")[:limit]
 
 
-def _memo(msg: Message) -> dict[object, object]:
+def _memo(msg: Msg) -> dict[object, object]:
     """Per-message memo of the helpers below (the message is never changed here)."""
     memo = msg.__dict__.get("_returnpath_hints")
     if memo is None:
@@ -175,7 +176,7 @@ def _memo(msg: Message) -> dict[object, object]:
     return memo
 
 
-def parts(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
+def parts(msg: Msg, limit: int = MAX_PARTS) -> list[Msg]:
     """The message and its sub-parts, breadth unlimited but count capped.
 
     ``msg.walk()`` order (depth first, into attached messages too); the walk
@@ -190,9 +191,9 @@ def parts(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
     return walked[:limit] if limit < MAX_PARTS else walked  # type: ignore[index,return-value]
 
 
-def _walk(msg: Message, limit: int) -> list[Message]:
+def _walk(msg: Msg, limit: int) -> list[Msg]:
     """``list(islice(msg.walk(), limit))`` without a generator per part."""
-    out: list[Message] = []
+    out: list[Msg] = []
     stack = [msg]
     while stack and len(out) < limit:
         part = stack.pop()
@@ -206,7 +207,7 @@ def _walk(msg: Message, limit: int) -> list[Message]:
     return out
 
 
-def sender_local(msg: Message) -> str:
+def sender_local(msg: Msg) -> str:
     """Lower-case local part of From:, or "" when there is none."""
     addr = first_address(header_text(msg, "From"))
     if not addr:
@@ -214,7 +215,7 @@ def sender_local(msg: Message) -> str:
     return addr.rsplit("@", 1)[0].lower()
 
 
-def is_delivery_report(msg: Message, *, by_subject: bool = True) -> bool:
+def is_delivery_report(msg: Msg, *, by_subject: bool = True) -> bool:
     """True when ``msg`` looks like a bounce/DSN rather than a person's mail.
 
     A DSN also carries ``Auto-Submitted: auto-replied`` (RFC 3834 asks for it),
@@ -236,7 +237,7 @@ def is_delivery_report(msg: Message, *, by_subject: bool = True) -> bool:
     return any(p.get_content_type() in REPORT_PART_TYPES for p in parts(msg))
 
 
-def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
+def attached_originals(msg: Msg, limit: int = MAX_PARTS) -> list[Msg]:
     """The messages a report carries: ``message/rfc822`` or ``text/rfc822-headers``.
 
     Returned in document order. A ``message/rfc822`` part that was wrongly
@@ -252,9 +253,9 @@ def attached_originals(msg: Message, limit: int = MAX_PARTS) -> list[Message]:
     return [o for n, o in found if n < limit]  # type: ignore[attr-defined]
 
 
-def _originals(walked: list[Message]) -> list[tuple[int, Message]]:
+def _originals(walked: list[Msg]) -> list[tuple[int, Msg]]:
     """``(index in the walk, original)`` for the parts that carry one."""
-    found: list[tuple[int, Message]] = []
+    found: list[tuple[int, Msg]] = []
     for n, part in enumerate(walked):
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
@@ -272,7 +273,7 @@ def _originals(walked: list[Message]) -> list[tuple[int, Message]]:
     return found
 
 
-def _parse_text(part: Message) -> Message | None:
+def _parse_text(part: Msg) -> Msg | None:
     raw = part.get_payload(decode=True)
     if not isinstance(raw, bytes) or not raw.strip():
         return None

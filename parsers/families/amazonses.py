@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from email.message import Message
 from typing import Any
 
-from parsers.base import first_address, make_finding
+from parsers._types import Msg
+from parsers.base import Family, first_address, make_finding
 from parsers.gates import gated_search
 from parsers.mime import report_head, report_text
 from parsers.model import Finding, Kind
@@ -52,7 +52,7 @@ class AmazonSES:
 
     name = NAME
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         keys = msg.keys()
         # one substring test over all names before the per-name check
         if "x-amz-sns-" in "\n".join(keys).lower() and \
@@ -64,7 +64,7 @@ class AmazonSES:
         return "Type" in head and gated_search(
             _MARK_RE, head, None if low is None else low[:4096]) is not None
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         text = report_text(msg)
         event = _load(text)
         if event is None:
@@ -117,4 +117,4 @@ class AmazonSES:
         return out
 
 
-FAMILY = AmazonSES()
+FAMILY: Family = AmazonSES()

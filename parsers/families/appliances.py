@@ -23,9 +23,9 @@ same words that, after DATA, would mean a content filter (Sisimai's
 from __future__ import annotations
 
 import re
-from email.message import Message
 
-from parsers.base import header_text
+from parsers._types import Msg
+from parsers.base import Family, header_text
 from parsers.model import Finding
 from parsers.textbounce import ADDR, TextFamily, extract_text_bounce
 
@@ -88,15 +88,15 @@ class Fml:
         ),
     )
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         if msg.get("X-MLServer") is None or "-admin@" not in header_text(msg, "From"):
             return False
         return self._text.detect(msg)
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract_text_bounce(self._text, msg)
 
 
 FML = Fml()
 
-FAMILIES = (DOMINO, IMAIL, INTERSCAN, VERIZON, FML)
+FAMILIES: tuple[Family, ...] = (DOMINO, IMAIL, INTERSCAN, VERIZON, FML)

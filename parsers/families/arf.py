@@ -37,6 +37,8 @@ from dataclasses import replace
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
+from parsers._types import Msg
+from parsers.base import Family
 from parsers.families._hints import (
     attached_originals,
     first_address,
@@ -129,7 +131,7 @@ DIAGNOSTIC_CHARS = 300
 MAX_TOP_PARTS = 8
 
 
-def detect(msg: Message) -> bool:
+def detect(msg: Msg) -> bool:
     """ARF by structure; forwarded originals by sender or subject plus an attachment."""
     if msg.get_content_type() == "multipart/report":
         param = msg.get_param("report-type")
@@ -143,7 +145,7 @@ def detect(msg: Message) -> bool:
     return _is_apple_unsubscribe(msg) or _is_forwarded_complaint(msg)
 
 
-def extract(msg: Message) -> list[Finding]:
+def extract(msg: Msg) -> list[Finding]:
     """One finding per complained-about recipient (one with recipient None if unnamed)."""
     msg = _report_container(msg)
     fields = _feedback_fields(msg)
@@ -193,11 +195,11 @@ def extract(msg: Message) -> list[Finding]:
     ]
 
 
-def _is_apple_unsubscribe(msg: Message) -> bool:
+def _is_apple_unsubscribe(msg: Msg) -> bool:
     return header_text(msg, APPLE_UNSUBSCRIBE_HEADER).lower() == "true"
 
 
-def _is_forwarded_complaint(msg: Message) -> bool:
+def _is_forwarded_complaint(msg: Msg) -> bool:
     """A non-ARF complaint: an original attached, plus a feedback-loop signature.
 
     Signatures: a known FBL sender, an abuse-report subject, an FBL loop
@@ -216,7 +218,7 @@ def _is_forwarded_complaint(msg: Message) -> bool:
     return any(o.get(name) is not None for o in originals for name in FBL_ORIGINAL_MARKERS)
 
 
-def _report_container(msg: Message) -> Message:
+def _report_container(msg: Msg) -> Msg:
     """The multipart that holds the ``message/feedback-report`` part.
 
     An abuse desk may forward an ARF report inside another message; reading
@@ -233,7 +235,7 @@ def _report_container(msg: Message) -> Message:
     return msg
 
 
-def _feedback_fields(msg: Message) -> Message | None:
+def _feedback_fields(msg: Msg) -> Msg | None:
     """The ``message/feedback-report`` part's fields, parsed as a header block."""
     for part in parts(msg):
         if part.get_content_type() != "message/feedback-report":
@@ -262,21 +264,21 @@ def _decode(data: bytes, encoding: str) -> bytes:
         return data
 
 
-def _field(fields: Message | None, name: str) -> str | None:
+def _field(fields: Msg | None, name: str) -> str | None:
     if fields is None:
         return None
     value = header_text(fields, name)
     return value or None
 
 
-def _feedback_type(fields: Message | None) -> str:
+def _feedback_type(fields: Msg | None) -> str:
     """Lower-case Feedback-Type; a forwarded original without ARF counts as abuse."""
     raw = (_field(fields, "Feedback-Type") or "abuse").strip().lower()
     raw = raw.split(";", 1)[0].strip()
     return FEEDBACK_ALIASES.get(raw, raw)
 
 
-def _report_recipients(fields: Message | None) -> list[str | None]:
+def _report_recipients(fields: Msg | None) -> list[str | None]:
     if fields is None:
         return []
     found: list[str | None] = []
@@ -288,7 +290,7 @@ def _report_recipients(fields: Message | None) -> list[str | None]:
     return found
 
 
-def _recipient_of_original(original: Message) -> str | None:
+def _recipient_of_original(original: Msg) -> str | None:
     """The recipient an attached original names, provider markers first."""
     for name in (*ORIGINAL_RECIPIENT_HEADERS, "To"):
         addr = first_address(header_text(original, name))
@@ -297,7 +299,7 @@ def _recipient_of_original(original: Message) -> str | None:
     return None
 
 
-def _message_id(original: Message | None) -> str | None:
+def _message_id(original: Msg | None) -> str | None:
     if original is None:
         return None
     value = header_text(original, "Message-ID").strip()
@@ -311,7 +313,7 @@ def _strip_type(value: str | None) -> str | None:
     return value.split(";", 1)[-1].strip() or None
 
 
-def _diagnostic(msg: Message) -> str | None:
+def _diagnostic(msg: Msg) -> str | None:
     """The report's own human-readable text part (not the original's), squeezed."""
     children = msg.get_payload() if msg.is_multipart() else [msg]
     if not isinstance(children, list):
@@ -340,11 +342,11 @@ class _Arf:
 
     name = NAME
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         return detect(msg)
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract(msg)
 
 
-FAMILY = _Arf()
+FAMILY: Family = _Arf()

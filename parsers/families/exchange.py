@@ -17,7 +17,7 @@ import re
 
 from parsers.textbounce import ADDR, TextFamily
 
-FAMILY = TextFamily(
+FAMILY: TextFamily = TextFamily(
     name="exchange",
     markers=re.compile(r"did not reach the following recipient|"
                        r"following recipient\(s\) could not be reached|MSEXCH:", re.I),

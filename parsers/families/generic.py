@@ -13,7 +13,7 @@ import re
 
 from parsers.textbounce import TextFamily
 
-FAMILY = TextFamily(
+FAMILY: TextFamily = TextFamily(
     name="generic",
     headers=("X-Failed-Recipients",),
     content_types=("multipart/report",),

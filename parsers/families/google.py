@@ -14,9 +14,9 @@ reason is always a refusal of the sender, Sisimai's ``rejected``.
 from __future__ import annotations
 
 import re
-from email.message import Message
 
-from parsers.base import header_text
+from parsers._types import Msg
+from parsers.base import Family, header_text
 from parsers.mime import report_text
 from parsers.model import Finding
 from parsers.textbounce import TextFamily, extract_text_bounce
@@ -30,7 +30,7 @@ _GMAIL_STATES = (("(?:6|9)", "failedstarttls"), ("8", "systemerror"), ("12", "no
                  ("13", "blocked"), ("1[578]", "filtered"))
 _NO_SPECIFIC_STATUS = r"^(?:(?!\b[45]\.\d{1,3}\.[1-9]).)*"
 
-GMAIL = TextFamily(
+GMAIL: Family = TextFamily(
     name="gmail",
     senders=_GOOGLE_DAEMON,
     markers=re.compile(r"Technical details of (?:permanent|temporary) failure|"
@@ -60,15 +60,15 @@ class GoogleGroups:
         reasons=((re.compile(""), "rejected"),),
     )
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         if not _GOOGLE_DAEMON.search(header_text(msg, "From")):
             return False
         failed = header_text(msg, "X-Failed-Recipients").lower()
         return failed.endswith("googlegroups.com") or "groups.google" in report_text(msg)
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract_text_bounce(self._text, msg)
 
 
-GROUPS = GoogleGroups()
-FAMILY = GMAIL
+GROUPS: Family = GoogleGroups()
+FAMILY: Family = GMAIL

@@ -12,7 +12,7 @@ import re
 
 from parsers.textbounce import ADDR, TextFamily
 
-FAMILY = TextFamily(
+FAMILY: TextFamily = TextFamily(
     name="apachejames",
     markers=re.compile(r"^Error message below:", re.I | re.M),
     require_marker=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.base import Family
 from parsers.textbounce import TextFamily
 
 KDDI = TextFamily(
@@ -38,5 +39,5 @@ EZWEB = TextFamily(
     reasons=((re.compile(r"rejected by a remote\s+mail server", re.I), "filtered"),),
 )
 
-FAMILY = KDDI
-FAMILIES = (KDDI, EZWEB)
+FAMILY: Family = KDDI
+FAMILIES: tuple[Family, ...] = (KDDI, EZWEB)

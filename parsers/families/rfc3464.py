@@ -22,7 +22,8 @@ import re
 from dataclasses import replace
 from email.message import Message
 
-from parsers.base import clean_address, first_address, make_finding, strip_diagnostic_type
+from parsers._types import Msg
+from parsers.base import Family, clean_address, first_address, make_finding, strip_diagnostic_type
 from parsers.gates import gated_search
 from parsers.mime import (
     DSN_TYPES,
@@ -52,11 +53,11 @@ _FIELDS_START_RE = re.compile(
 _MTA_TYPE_RE = re.compile(r"^\s*[a-z0-9-]+\s*;\s*", re.I)
 
 
-def _has_dsn_part(msg: Message) -> bool:
+def _has_dsn_part(msg: Msg) -> bool:
     return any(ctype in DSN_TYPES for _, ctype in typed_parts(msg))
 
 
-def _forwarded_dsn(msg: Message) -> Message | None:
+def _forwarded_dsn(msg: Msg) -> Msg | None:
     """A DSN attached inside a forwarded message (one level deep is enough)."""
     for part, ctype in typed_parts(msg):
         if ctype in ORIGINAL_TYPES:
@@ -263,12 +264,12 @@ class RFC3464:
 
     name = NAME
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         if _has_dsn_part(msg) or _forwarded_dsn(msg) is not None:
             return True
         return gated_search(_INLINE_FIELDS_RE, report_text(msg)[:65536]) is not None
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         fields = delivery_status_text(msg)
         human = report_text(msg)
         if fields is None:
@@ -281,7 +282,7 @@ class RFC3464:
             fields = human[m.start() :]
         return self.findings_from_fields(msg, fields, human)
 
-    def findings_from_fields(self, msg: Message, fields: str, human: str) -> list[Finding]:
+    def findings_from_fields(self, msg: Msg, fields: str, human: str) -> list[Finding]:
         """Findings from DSN field text; used by the families that embed DSN fields too."""
         blocks = field_blocks(fields)
         per_message: dict[str, str] = {}
@@ -355,4 +356,4 @@ class RFC3464:
         return findings
 
 
-FAMILY = RFC3464()
+FAMILY: Family = RFC3464()

@@ -27,8 +27,9 @@ never read our mail, so it is reported as kind ``soft_bounce``, reason
 from __future__ import annotations
 
 import re
-from email.message import Message
 
+from parsers._types import Msg
+from parsers.base import Family
 from parsers.families._hints import first_address, header_text, is_delivery_report, leaf_text, parts
 from parsers.model import Finding, Kind
 
@@ -149,7 +150,7 @@ BODY_CHARS = 4000
 DIAGNOSTIC_CHARS = 300
 
 
-def detect(msg: Message) -> bool:
+def detect(msg: Msg) -> bool:
     """An automatic reply that is not a delivery report.
 
     Proof is a strong header, or a vacation subject that either leads the
@@ -171,14 +172,14 @@ def detect(msg: Message) -> bool:
     return not is_delivery_report(msg, by_subject=not leads)
 
 
-def _has_any(msg: Message, table: dict[str, re.Pattern[str]]) -> bool:
+def _has_any(msg: Msg, table: dict[str, re.Pattern[str]]) -> bool:
     return any(
         msg.get(name) is not None and pattern.search(header_text(msg, name))
         for name, pattern in table.items()
     )
 
 
-def extract(msg: Message) -> list[Finding]:
+def extract(msg: Msg) -> list[Finding]:
     """One finding: the mailbox that answered."""
     recipient = first_address(header_text(msg, "From")) or first_address(
         header_text(msg, "Return-Path")
@@ -202,7 +203,7 @@ def extract(msg: Message) -> list[Finding]:
     ]
 
 
-def _body_text(msg: Message) -> str:
+def _body_text(msg: Msg) -> str:
     """The first text/plain part (or the first text part at all), truncated."""
     fallback = ""
     for part in parts(msg):
@@ -216,7 +217,7 @@ def _body_text(msg: Message) -> str:
     return fallback
 
 
-def _in_reply_to(msg: Message) -> str | None:
+def _in_reply_to(msg: Msg) -> str | None:
     """RFC 3834 §3.1.4: the reply names the message it answers in In-Reply-To."""
     value = header_text(msg, "In-Reply-To").split()
     return value[0] if value else None
@@ -227,11 +228,11 @@ class _Rfc3834:
 
     name = NAME
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         return detect(msg)
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract(msg)
 
 
-FAMILY = _Rfc3834()
+FAMILY: Family = _Rfc3834()

@@ -30,8 +30,9 @@ command word in the subject is kept in ``token``.
 from __future__ import annotations
 
 import re
-from email.message import Message
 
+from parsers._types import Msg
+from parsers.base import Family
 from parsers.families._hints import first_address, header_text, is_delivery_report
 from parsers.model import Finding, Kind
 
@@ -68,7 +69,7 @@ UNSUBSCRIBE_SUBJECT: re.Pattern[str] = re.compile(
 _AUTOMATED = re.compile(r"^\s*auto-", re.IGNORECASE)
 
 
-def detect(msg: Message) -> bool:
+def detect(msg: Msg) -> bool:
     """Addressed to an unsubscribe mailbox, or an unsubscribe subject; never a report."""
     if _AUTOMATED.search(header_text(msg, "Auto-Submitted")):
         return False
@@ -77,7 +78,7 @@ def detect(msg: Message) -> bool:
     return not is_delivery_report(msg)
 
 
-def extract(msg: Message) -> list[Finding]:
+def extract(msg: Msg) -> list[Finding]:
     """One finding naming the person who asked to leave."""
     recipient = None
     for name in ("From", "Sender", "Return-Path"):
@@ -98,11 +99,11 @@ def extract(msg: Message) -> list[Finding]:
     ]
 
 
-def _subject(msg: Message) -> str:
+def _subject(msg: Msg) -> str:
     return header_text(msg, "Subject")
 
 
-def _to_unsubscribe_mailbox(msg: Message) -> bool:
+def _to_unsubscribe_mailbox(msg: Msg) -> bool:
     for name in RECIPIENT_HEADERS:
         for value in msg.get_all(name) or []:
             addr = first_address(str(value))
@@ -116,11 +117,11 @@ class _Unsubscribe:
 
     name = NAME
 
-    def detect(self, msg: Message) -> bool:
+    def detect(self, msg: Msg) -> bool:
         return detect(msg)
 
-    def extract(self, msg: Message) -> list[Finding]:
+    def extract(self, msg: Msg) -> list[Finding]:
         return extract(msg)
 
 
-FAMILY = _Unsubscribe()
+FAMILY: Family = _Unsubscribe()
