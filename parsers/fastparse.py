@@ -289,7 +289,10 @@ def _simple_params(value: str) -> list[tuple[str, str]] | None:
 # Offsets into the text stand for lines. A line starts at 0, after LF, and
 # after a CR not followed by LF; it ends after its CRLF, CR or LF (or at the
 # end of the text), as ``StringIO(newline="").readlines()`` in the feed
-# parser splits it.
+# parser splits it. The two regexes below define the header block and its
+# fields; header_block_end and header_fields compute the same with str.find
+# (several times faster) and tests/parsers/test_fastparse_lines.py holds them
+# to these definitions.
 _HEADER_BLOCK_RE = re.compile(
     r"(?:(?:[\041-\071\073-\176]*+:|From |[\t ])[^\r\n]*+(?:\r\n?|\n|\Z))*+"
 )
@@ -299,6 +302,80 @@ _HEADER_BLOCK_RE = re.compile(
 _FIELD_RE = re.compile(
     r"([^:\r\n]*+):[ \t]*+([^\r\n]*+(?:(?:\r\n?|\n)[ \t][^\r\n]*+)*+)(?:\r\n?|\n)?"
 )
+
+def header_block_end(text: str, p: int) -> int:
+    """``_HEADER_BLOCK_RE.match(text, p).end()``, by line with ``str.find``.
+
+    The regex walks every character through its character classes; lines are
+    found with memchr here and only the field names are checked (printable
+    ASCII without space or colon, before the line's first colon). A line that
+    is not a header line (name and colon, ``From ``, or a continuation) ends
+    the block. Line ends are CRLF, CR or LF; the tests hold both to agreement.
+    """
+    n = len(text)
+    has_cr = "\r" in text
+    while p < n:
+        lf = text.find("\n", p)
+        if lf < 0:
+            lf = n
+        eol = lf
+        if has_cr:
+            cr = text.find("\r", p, lf)
+            if cr >= 0:
+                eol = cr
+        c = text[p]
+        if c != " " and c != "\t" and not text.startswith("From ", p):
+            colon = text.find(":", p, eol)
+            if colon < 0:
+                return p
+            if colon > p:
+                name = text[p:colon]
+                if not (name.isascii() and name.isprintable()) or " " in name:
+                    return p
+        if eol >= n:
+            return n
+        p = eol + 2 if text.startswith("\r\n", eol) else eol + 1
+    return p
+
+
+def header_fields(block: str) -> list[tuple[str, str]]:
+    """``_FIELD_RE.findall(block)`` for a clean header block, by line with ``str.find``.
+
+    Clean (see ``_Parser._headers``): every line is ``name:value`` or a
+    continuation starting with a blank, and the first is not a continuation.
+    The value starts after the colon and its blanks and runs to the end of its
+    last continuation line, without the final line break.
+    """
+    out: list[tuple[str, str]] = []
+    n = len(block)
+    has_cr = "\r" in block
+    p = 0
+    while p < n:
+        colon = block.find(":", p)
+        if colon < 0:
+            break
+        q = colon + 1
+        while q < n and (block[q] == " " or block[q] == "\t"):
+            q += 1
+        e = q
+        while True:
+            lf = block.find("\n", e)
+            if lf < 0:
+                lf = n
+            eol = lf
+            if has_cr:
+                cr = block.find("\r", e, lf)
+                if cr >= 0:
+                    eol = cr
+            nxt = n if eol >= n else eol + 2 if block.startswith("\r\n", eol) else eol + 1
+            if nxt < n and (block[nxt] == " " or block[nxt] == "\t"):
+                e = nxt
+                continue
+            break
+        out.append((block[p:colon], block[q:eol]))
+        p = nxt
+    return out
+
 
 #: stands for the feed parser's ``NLCRE.match`` end predicate (a blank line)
 _BLANK = ""
@@ -469,7 +546,7 @@ class _Parser:
         text = self.text
         n = self.n
         start = self.pos
-        end = _HEADER_BLOCK_RE.match(text, start).end()  # type: ignore[union-attr]
+        end = header_block_end(text, start)
         stopped = False  # an end-of-part line inside or right after the headers
         if self.eofs:
             dash = self.dash
@@ -522,7 +599,7 @@ class _Parser:
                       or "\n:" in rest or "\r:" in rest or rest.startswith("From ")):
             clean = False
         if clean:
-            msg._headers = _FIELD_RE.findall(rest)  # type: ignore[attr-defined]
+            msg._headers = header_fields(rest)  # type: ignore[attr-defined]
             msg._memo = None  # type: ignore[attr-defined]
             return
         self._parse_headers(msg, text[start:end].splitlines(True), blank_ended, end)
