@@ -71,28 +71,40 @@ _BRIEF = "s.address, s.stream, s.kind, s.reason, s.created_at, s.expires_at"
 ADDRESS, STREAM, KIND, REASON, CREATED_AT, EXPIRES_AT = range(6)
 
 
-# The members ``answer_members`` writes, written by PostgreSQL (session time zone UTC):
-# orjson's RFC 3339 form, microseconds only when there are any.
-_PG_STAMP = "replace(to_char({0}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || '+00:00'"
-_PG_ANSWER = (
-    "DISTINCT ON (s.address) s.address,"
-    " '\"kind\":' || to_json(s.kind)::text || ',\"reason\":' || to_json(s.reason)::text"
-    " || ',\"stream\":' || CASE WHEN s.stream = '' THEN 'null' ELSE to_json(s.stream)::text END"
-    " || ',\"since\":\"' || " + _PG_STAMP.format("s.created_at") + " || '\"'"
-    " || ',\"until\":' || CASE WHEN s.expires_at IS NULL THEN 'null'"
-    " ELSE '\"' || " + _PG_STAMP.format("s.expires_at") + " || '\"' END"
-)
-# first(): permanent before expiring, then the oldest
-_PG_ANSWER_ORDER = " ORDER BY s.address, s.expires_at IS NOT NULL, s.created_at"
+# The members ``answer_members`` writes, written by the database instead: orjson's
+# RFC 3339 form of a UTC time, microseconds only when there are any. PostgreSQL
+# formats a timestamptz (the check pool's sessions are in UTC); SQLite holds the
+# text SQLAlchemy wrote, naive UTC with six digits of microseconds.
+_STAMP = {
+    "postgresql": "replace(to_char({0}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '')",
+    "sqlite": "replace(replace({0}, ' ', 'T'), '.000000', '')",
+}
+_QUOTE = {"postgresql": "to_json({0})::text", "sqlite": "json_quote({0})"}
+
+
+def _answer_columns(dialect: str) -> str:
+    stamp, quote = _STAMP[dialect].format, _QUOTE[dialect].format
+    return (
+        f"""'"kind":' || {quote("s.kind")} || ',"reason":' || {quote("s.reason")}"""
+        f""" || ',"stream":' || CASE WHEN s.stream = '' THEN 'null' ELSE {quote("s.stream")} END"""
+        f""" || ',"since":"' || {stamp("s.created_at")} || '+00:00"'"""
+        """ || ',"until":' || CASE WHEN s.expires_at IS NULL THEN 'null'"""
+        f""" ELSE '"' || {stamp("s.expires_at")} || '+00:00"' END"""
+    )
 
 
 @functools.cache
 def _sql(
     dialect: str, *, brief: bool, with_stream: bool, joined: bool = True, answer: bool = False
 ) -> str:
-    columns = _PG_ANSWER if answer else _BRIEF if brief else _FULL
+    """The check's statement. ``answer``: one row per suppressed address, (address,
+    answer members), of the suppression ``first`` picks: permanent before expiring,
+    then the oldest (PostgreSQL: DISTINCT ON; SQLite: the row of the group's min())."""
+    columns = _BRIEF if brief else _FULL
     event = "" if brief else " LEFT JOIN event e ON e.id = s.event_id"
     if dialect == "postgresql":
+        if answer:
+            columns = f"DISTINCT ON (s.address) s.address, {_answer_columns(dialect)}"
         # A join on the asked addresses: one probe of the hash index per address.
         asked = "string_to_array($2::text, E'\\n')" if joined else "$2::varchar[]"
         sql = (
@@ -102,13 +114,22 @@ def _sql(
         )
         if with_stream:
             sql += " AND s.stream = ANY($4::varchar[])"
-        return sql + _PG_ANSWER_ORDER if answer else sql
+        if answer:
+            sql += " ORDER BY s.address, s.expires_at IS NOT NULL, s.created_at"
+        return sql
+    if answer:
+        columns = (
+            f"s.address, {_answer_columns(dialect)},"
+            " min((s.expires_at IS NOT NULL) || s.created_at)"
+        )
     sql = (
         f"SELECT {columns} FROM suppression s{event}"
         " WHERE s.tenant_id = ? AND s.address IN (SELECT value FROM json_each(?))"
         " AND (s.expires_at IS NULL OR s.expires_at > ?)"
     )
-    return sql + " AND s.stream IN (?, ?)" if with_stream else sql
+    if with_stream:
+        sql += " AND s.stream IN (?, ?)"
+    return sql + " GROUP BY s.address" if answer else sql
 
 
 async def active(
@@ -141,16 +162,16 @@ async def answers(
     ``"suppressed":true,`` (kind, reason, stream, since, until) of the one
     suppression ``first`` would pick. An absent key: mailable.
 
-    On PostgreSQL the server picks that row and writes those members
-    (``_PG_ANSWER``): a bulk check of 10,000 addresses matches thousands of
-    rows, and decoding their timestamps into datetimes, ranking them and
-    encoding them again cost this process more than the lookup cost the
-    server. Elsewhere ``answer_members`` writes them from the rows; a test
-    holds both to the same text.
+    The database picks that row and writes those members (``_answer_columns``):
+    a bulk check of 10,000 addresses matches thousands of rows, and decoding
+    their timestamps into datetimes, ranking them and encoding them again cost
+    this process more than the lookup cost the database. An in-memory SQLite
+    database (SQLAlchemy Core rows) is answered here by ``answer_members``; a
+    test holds every database's text to it.
     """
-    if not store.is_sqlite:
+    if not store.is_sqlite or store.sqlite_file is not None:
         rows = await _rows(store, tenant_id, addresses, stream, now, brief=True, answer=True)
-        return dict(rows)
+        return {row[0]: row[1] for row in rows}
     best: dict[str, Sequence[Any]] = {}
     for row in await _rows(store, tenant_id, addresses, stream, now, brief=True):
         seen = best.get(row[ADDRESS])
@@ -203,7 +224,7 @@ async def _rows(
     if not store.is_sqlite:
         fetch = _pg_fetch(await store.check_pool(), tenant_id, streams, now, brief, answer)
     elif store.sqlite_file is not None:
-        fetch = _sqlite_fetch(store, tenant_id, streams, now, brief)
+        fetch = _sqlite_fetch(store, tenant_id, streams, now, brief, answer)
     else:  # in memory: one shared connection, so one slice after the other
         fetch = _core_fetch(store, tenant_id, streams, now, brief)
         return [
@@ -259,14 +280,19 @@ def _pg_fetch(
 
 
 def _sqlite_fetch(
-    store: Store, tenant_id: int, streams: list[str] | None, now: datetime, brief: bool
+    store: Store,
+    tenant_id: int,
+    streams: list[str] | None,
+    now: datetime,
+    brief: bool,
+    answer: bool = False,
 ) -> Fetch:
     """Straight through aiosqlite: SQLAlchemy's connection, statement and row layers cost
     more than SQLite's index lookup. Values are converted as the ORM columns would be."""
     # Stored as SQLAlchemy writes DateTime on SQLite: naive UTC, microseconds always.
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    sql = _sql("sqlite", brief=brief, with_stream=streams is not None)
-    convert = _sqlite_brief if brief else _sqlite_full
+    sql = _sql("sqlite", brief=brief, with_stream=streams is not None, answer=answer)
+    convert = _as_is if answer else _sqlite_brief if brief else _sqlite_full
 
     async def fetch(chunk: list[str]) -> list[Any]:
         params = [tenant_id, orjson.dumps(chunk).decode(), stamp, *(streams or ())]
@@ -274,6 +300,10 @@ def _sqlite_fetch(
             return [convert(r) for r in await cursor.fetchall()]
 
     return fetch
+
+
+def _as_is(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return row
 
 
 def _utc(value: str | None) -> datetime | None:
