@@ -54,6 +54,8 @@ _NLCRE_BOL = re.compile(r"(\r\n|\r|\n)")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 _MISSING = object()
+#: the stdlib's, for what CachedMessage.get_payload does not answer itself
+_GET_PAYLOAD: Any = Message.get_payload
 #: what Message.get_param applies to a value it returns
 _UNQUOTE = _stdlib_message._unquotevalue  # type: ignore[attr-defined]
 
@@ -66,6 +68,50 @@ class CachedMessage(Message):
     """``Message`` whose header lookups are memoised until a header changes."""
 
     _memo: dict[Any, Any] | None = None
+
+    # -- stdlib methods the parsers call thousands of times per corpus round,
+    # copied so that they run compiled too (tests/parsers/test_fastparse.py
+    # holds them to the stdlib's) ------------------------------------------
+    def __init__(self, policy: Any = compat32) -> None:
+        # Message.__init__, same attributes in the same order, set through Any:
+        # plain instance attributes (declared ones would be mypyc's own slots)
+        me: Any = self
+        me.policy = policy
+        me._headers = []
+        me._unixfrom = None
+        me._payload = None
+        me._charset = None
+        me.preamble = me.epilogue = None
+        me.defects = []
+        me._default_type = "text/plain"
+
+    def is_multipart(self) -> bool:
+        return isinstance(self._payload, list)  # type: ignore[attr-defined]
+
+    def attach(self, payload: Any) -> None:
+        me: Any = self
+        if me._payload is None:
+            me._payload = [payload]
+        else:
+            try:
+                me._payload.append(payload)
+            except AttributeError:
+                raise TypeError(
+                    "Attach is not valid on a message with a non-multipart payload"
+                ) from None
+
+    def keys(self) -> list[str]:
+        return [k for k, _ in self._headers]  # type: ignore[attr-defined]
+
+    def get_payload(self, i: Any = None, decode: bool = False) -> Any:
+        payload = self._payload  # type: ignore[attr-defined]
+        # the two answers Message.get_payload gives without decoding anything:
+        # a multipart's list, an ASCII leaf's text as it is
+        if i is None and not decode and (
+            isinstance(payload, list) or (type(payload) is str and payload.isascii())
+        ):
+            return payload
+        return _GET_PAYLOAD(self, i, decode)
 
     # -- memoised readers -------------------------------------------------
     def _names(self) -> list[str]:

@@ -243,3 +243,45 @@ def test_simple_content_type_params_match_the_stdlib(value: str) -> None:
         assert msg.get_param(name) == plain.get_param(name)
     assert msg.get_params() == plain.get_params()
     assert msg.get_content_charset() == plain.get_content_charset()
+
+
+# --------------------------------------------------------------------------- copied methods
+
+
+def test_cached_message_is_initialised_as_the_stdlib_does() -> None:
+    assert list(vars(fastparse.CachedMessage()).items()) == list(vars(Message()).items())
+    policy = compat32.clone(linesep="\r\n")
+    mine, theirs = fastparse.CachedMessage(policy=policy), Message(policy)
+    assert list(vars(mine).items()) == list(vars(theirs).items())
+
+
+def _parts(msg: Message) -> list[Message]:
+    return list(msg.walk())
+
+
+@pytest.mark.parametrize("path", corpus_files()[::7] or [None])
+def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
+    if path is None:
+        pytest.skip("corpus not found")
+    raw = path.read_bytes()
+    for variant in (raw, raw + b"\n\xe9t\xe9\n"):
+        for part in _parts(fastparse.message_from_bytes(variant)):
+            assert part.is_multipart() is Message.is_multipart(part)
+            assert part.keys() == Message.keys(part)
+            for args in ((), (None, True), (0,)):
+                try:
+                    expected: Any = Message.get_payload(part, *args)
+                except Exception as exc:
+                    expected = type(exc)
+                try:
+                    got: Any = part.get_payload(*args)
+                except Exception as exc:
+                    got = type(exc)
+                assert got == expected
+    leaf, multi = fastparse.CachedMessage(), fastparse.CachedMessage()
+    leaf.set_payload("text")
+    with pytest.raises(TypeError):
+        leaf.attach(Message())
+    multi.attach(leaf)
+    multi.attach(leaf)
+    assert multi.get_payload() == [leaf, leaf]
