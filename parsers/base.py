@@ -14,8 +14,10 @@ import re
 from email.header import decode_header, make_header
 from typing import Protocol
 
+from parsers import reasons  # imports only model: no cycle through base
 from parsers._types import Msg
 from parsers.model import Finding
+from parsers.providers import provider_reason  # imports only gates
 
 
 class Family(Protocol):
@@ -224,9 +226,6 @@ def make_finding(
     that may name the SMTP command the remote host refused when the
     diagnostic itself does not.
     """
-    from parsers import reasons  # local: reasons imports model, not base
-    from parsers.providers import provider_reason
-
     # str.split() and the regex \s agree on what is whitespace (Py_UNICODE_ISSPACE):
     # same text as _SPACE_RE.sub(" ", ...).strip(), without the regex engine
     diagnostic = " ".join(diagnostic.split()) if diagnostic else None

@@ -117,24 +117,37 @@ class CachedMessage(Message):
     def _names(self) -> list[str]:
         """The header names in lower case, in order (parallel to ``_headers``)."""
         memo = self._memo
-        if memo is None:
-            memo = self._memo = {}
-        names = memo.get("names")
-        if names is None:
-            names = memo["names"] = [k.lower() for k, _ in self._headers]  # type: ignore[attr-defined]
+        if memo is None or "names" not in memo:
+            self._index()
+            memo = self._memo
+            assert memo is not None
+        names: list[str] = memo["names"]
         return names
 
     def _first(self) -> dict[str, int]:
         """Lower-case header name -> index of its first occurrence in ``_headers``."""
         memo = self._memo
+        if memo is None or "first" not in memo:
+            self._index()
+            memo = self._memo
+            assert memo is not None
+        first: dict[str, int] = memo["first"]
+        return first
+
+    def _index(self) -> None:
+        """Both of the above, in one pass over the headers."""
+        memo = self._memo
         if memo is None:
             memo = self._memo = {}
-        first = memo.get("first")
-        if first is None:
-            names = self._names()
-            # reversed: the first occurrence of a name is the one that stays
-            first = memo["first"] = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
-        return first
+        names: list[str] = []
+        first: dict[str, int] = {}
+        for i, (k, _) in enumerate(self._headers):  # type: ignore[attr-defined]
+            low = k.lower()
+            names.append(low)
+            if low not in first:
+                first[low] = i
+        memo["names"] = names
+        memo["first"] = first
 
     def _fetch(self, k: str, v: Any) -> Any:
         if type(v) is str and self.policy is compat32 and v.isascii():

@@ -34,7 +34,7 @@ ORIGINAL_TYPES = frozenset({"message/rfc822", "message/global", "message/partial
 HEADER_TYPES = frozenset({"text/rfc822-headers", "message/global-headers", "text/rfc822-header"})
 
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
-_WS_RE = re.compile(r"[ \t]+")
+_WS_RE = re.compile(r"[ \t]+")  # what collapse_blanks does (tests compare)
 _ENTITY = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
 _ENTITY_RE = re.compile("|".join(map(re.escape, _ENTITY)))
 _BLOCK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d|p|div|tr)\b[^>]{0,500}>", re.I)
@@ -54,8 +54,21 @@ def html_to_text(html: str) -> str:
     html = _BLOCK_TAG_RE.sub("\n", html)
     html = _TAG_RE.sub("", html)
     html = _ENTITY_RE.sub(lambda m: _ENTITY[m.group(0)], html)
-    # [ \t]+ never spans a line break: one substitution for the whole text
-    return "\n".join(line.strip() for line in _WS_RE.sub(" ", html).split("\n"))
+    # [ \t]+ never spans a line break: one pass for the whole text
+    return "\n".join(line.strip() for line in collapse_blanks(html).split("\n"))
+
+
+def collapse_blanks(text: str) -> str:
+    """``_WS_RE.sub(" ", text)``: every run of spaces and tabs becomes one space.
+
+    Done with ``str.replace``, which finds its target with memchr, instead of
+    the regex engine's character class at every position (~20 ns a character).
+    """
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text
 
 
 _CACHE = "_returnpath_cache"

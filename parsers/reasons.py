@@ -888,20 +888,22 @@ def _text_hits(text: str) -> set[int]:
     hits: set[int] = set()
     if not text:
         return hits
-    contains = text.__contains__
     # the first four characters of every word, intersected with the index, then every
-    # phrase filed under them tested: all loops in C but the one over found phrases
+    # phrase filed under them tested (plain loops: compiled by mypyc, they call the
+    # substring search directly)
     heads = set(_TOKEN_HEAD_RE.findall(text))
     for key in _INDEX_KEYS.intersection(heads):
         always, by_second = _KEY_BUCKETS[key]
-        for phrase in filter(contains, always):
-            hits.update(_PHRASE_ROWS[phrase])
+        for phrase in always:
+            if phrase in text:
+                hits.update(_PHRASE_ROWS[phrase])
         # a phrase's later words start words of any text holding it (see _buckets)
         for second in heads.intersection(by_second):
-            for phrase in filter(contains, by_second[second]):
-                hits.update(_PHRASE_ROWS[phrase])
+            for phrase in by_second[second]:
+                if phrase in text:
+                    hits.update(_PHRASE_ROWS[phrase])
     # which gate literals occur at all, tested once for every regex row
-    present = set(filter(contains, _GATE_WORDS))
+    present = {word for word in _GATE_WORDS if word in text}
     if not present:
         return hits
     for n, regexes in _REGEX_GATES:

@@ -57,3 +57,12 @@ def test_examples() -> None:
     assert fastparse.header_fields(crlf) == [("Subject", "a\r\n b"), ("To", "\r\n\tx")]
     assert fastparse.header_block_end("Bad name: x\n", 0) == 0
     assert fastparse.header_block_end("From someone\nA: b", 0) == len("From someone\nA: b")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from([" ", "  ", "\t", "a", "\n", "\xa0", "\u3000", "<b>"]),
+                max_size=60).map("".join))
+def test_collapse_blanks_is_the_regex(text: str) -> None:
+    from parsers import mime
+
+    assert mime.collapse_blanks(text) == mime._WS_RE.sub(" ", text)
