@@ -4,9 +4,13 @@ Why: many families scan kilobytes of report text with case-blind regexes
 that, for most messages, match nothing; the regex engine then tries the
 pattern at every position. Every match of such a pattern contains one of a
 few literals (``literal_gates``, read from the parsed pattern); when none of
-them occurs in the lower-cased text, the scan is skipped. Only ASCII text is
-gated: there lower-casing is exactly what re.IGNORECASE compares, while
-outside ASCII the engine also folds e.g. U+017F to "s" and U+212A to "k".
+them occurs in the lower-cased text, the scan is skipped. Sound because a
+gate is ASCII and re.IGNORECASE matches an ASCII character only with ASCII
+characters (whose lower case ``str.lower`` gives) and with exactly four
+others: U+0130 and U+0131 (i), U+017F (s), U+212A (k), as an exhaustive check
+over every code point shows (tests/parsers/test_marker_gates.py). A text
+holding none of those four is gated through its lower case whatever else it
+holds (Cyrillic, Japanese, surrogate escapes); one holding any is not gated.
 """
 
 from __future__ import annotations
@@ -15,22 +19,34 @@ import re
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 
-__all__ = ["gated_search", "literal_gates", "may_match"]
+__all__ = ["gate_text", "gated_search", "literal_gates", "may_match"]
+
+#: the non-ASCII characters that re.IGNORECASE matches with an ASCII letter
+FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def gate_text(text: str) -> str | None:
+    """``text.lower()`` when literal gates may be tested on it, else None."""
+    if not text.isascii():
+        for char in FOLDS_TO_ASCII:
+            if char in text:
+                return None
+    return text.lower()
 
 
 def may_match(pattern: re.Pattern[str], text: str, low: str | None = None) -> bool:
     """False when ``pattern`` cannot match anywhere in ``text``.
 
-    ``low``, if given, is ``text.lower()`` of an ASCII text (callers that
-    test several patterns against one text lower-case it once).
+    ``low``, if given, is ``gate_text(text)`` (callers that test several
+    patterns against one text lower-case it once).
     """
     gates = literal_gates(pattern)
     if gates is None:
         return True
     if low is None:
-        if not text.isascii():
+        low = gate_text(text)
+        if low is None:
             return True
-        low = text.lower()
     return any(gate in low for gate in gates)
 
 

@@ -18,7 +18,7 @@ from email.message import Message
 from parsers._types import Msg
 from parsers.base import payload_text
 from parsers.fastparse import message_from_string, parsed_text
-from parsers.gates import may_match
+from parsers.gates import gate_text, may_match
 
 #: the largest amount of one text part we ever look at
 TEXT_CAP = 256 * 1024
@@ -172,13 +172,14 @@ HEAD_SPAN = 8192
 
 
 def report_head(msg: Msg) -> tuple[str, str | None]:
-    """The first ``HEAD_SPAN`` characters of ``report_text`` and, when they are
-    ASCII, their lower-case form (for ``parsers.gates``); memoised per message."""
+    """The first ``HEAD_SPAN`` characters of ``report_text`` and their lower-case
+    form for ``parsers.gates`` (``gate_text``: None if they cannot be gated);
+    memoised per message."""
     memo = _cache(msg)
     found = memo.get("head")
     if found is None:
         head = report_text(msg)[:HEAD_SPAN]
-        found = memo["head"] = (head, head.lower() if head.isascii() else None)
+        found = memo["head"] = (head, gate_text(head))
     return found  # type: ignore[return-value]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.gates import gated_search
+from parsers.gates import gate_text, gated_search
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +352,7 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
         if any(map(contains, provider.keys)) and provider.hosts.search(context):
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
             text = diagnostic[:_RULE_TEXT]
-            low = text.lower() if text.isascii() else None  # for the literal gates
+            low = gate_text(text)  # for the literal gates
             for pattern, reason in provider.rules:
                 if gated_search(pattern, text, low):
                     return reason

@@ -132,3 +132,37 @@ def test_every_gated_match_contains_a_gate(pattern: re.Pattern[str], data: st.Da
     gates = literal_gates(pattern)
     assert gates is not None
     assert any(g in match.lower() for g in gates)
+
+
+def test_only_four_non_ascii_characters_fold_to_ascii() -> None:
+    """Why ``gate_text`` may gate non-ASCII text: every code point checked."""
+    from parsers.gates import FOLDS_TO_ASCII
+
+    everything = "".join(map(chr, range(0x80, 0x110000)))
+    folding = {m.group() for a in range(128)
+               for m in re.finditer(re.escape(chr(a)), everything, re.I)}
+    assert folding == set(FOLDS_TO_ASCII)
+    # str.lower() keeps every other character one character long (slices of the
+    # lower-cased text line up with the text's)
+    assert all(len(c.lower()) == 1 for c in everything if c not in FOLDS_TO_ASCII)
+
+
+_NON_ASCII = ["Сообщение", "не доставлено", "メール", "é", "\udce9", "İ", "ı", "ſ", "K",
+              "USER UNKNOWN", "Notification", "mailbox", "Delivery"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=st.lists(st.sampled_from(_OTHER_WORDS + _NON_ASCII), max_size=10),
+       upper=st.booleans())
+def test_gated_search_answers_as_the_regex_on_non_ascii_text(parts: list[str],
+                                                             upper: bool) -> None:
+    from parsers.gates import gate_text
+
+    text = "".join(parts)
+    if upper:
+        text = text.upper()
+    low = gate_text(text)
+    for pattern in [*OTHER, *_family_patterns()]:
+        expected = pattern.search(text)
+        for got in (gated_search(pattern, text), gated_search(pattern, text, low)):
+            assert (got and got.span()) == (expected and expected.span())
