@@ -17,7 +17,9 @@ ordinary mail never get one.
 
 from __future__ import annotations
 
+from email.message import Message
 from email.utils import collapse_rfc2231_value
+from typing import Any
 
 from parsers import mime
 from parsers._types import Msg
@@ -40,7 +42,35 @@ def parse(raw: bytes, envelope_recipient: str | None = None) -> Report:
         msg = message_from_bytes(raw)
     except Exception as exc:  # the stdlib is lenient, but never trust that
         return Report(family="unknown", error=f"unreadable message: {exc!r}")
-    return parse_message(msg, envelope_recipient)
+    report = parse_message(msg, envelope_recipient)
+    _release(msg)
+    return report
+
+
+#: per-message memos (mime, _hints, fastparse.parsed_text): they hold the message's own
+#: parts, so every parsed tree was a reference cycle left to the cycle collector
+_MEMOS = ("_returnpath_cache", "_returnpath_hints", "_returnpath_parsed")
+
+
+def _release(msg: Msg) -> None:
+    """Drop the memos of a tree nobody else holds, so that reference counting frees it
+    at once (about 50,000 objects per corpus round no longer wait for, and cost, the
+    cycle collector). Never raises: nothing depends on it but memory."""
+    try:
+        stack: list[Any] = [msg]
+        while stack:
+            part = stack.pop()
+            found = part.__dict__
+            parsed = found.get("_returnpath_parsed")
+            if parsed:
+                stack.extend(parsed.values())
+            for key in _MEMOS:
+                found.pop(key, None)
+            payload = found.get("_payload")
+            if isinstance(payload, list):
+                stack.extend(p for p in payload if isinstance(p, Message))
+    except Exception:
+        return
 
 
 def parse_message(msg: Msg, envelope_recipient: str | None = None) -> Report:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from parsers._types import Msg
 from parsers.base import clean_address, first_address, header_text, make_finding
-from parsers.gates import gated_search
+from parsers.gates import gate_text, gated_search, may_match
 from parsers.mime import original_message, original_message_id, report_head, report_text
 from parsers.model import Finding
 from parsers.reasons import find_command as _command
@@ -193,6 +193,11 @@ def recipient_blocks(
     patterns: Sequence[re.Pattern[str]] = family.recipients
     if family.use_common_recipients:
         patterns = (*family.recipients, *COMMON_RECIPIENT_LINES)
+    # A pattern whose literal gates occur nowhere in the section matches none of its
+    # lines: tried on no line (the first pattern that matches a line stays the same).
+    low = gate_text(section)
+    if low is not None:
+        patterns = [p for p in patterns if may_match(p, section, low)]
     blocks: list[tuple[str, list[str]]] = []
     current: list[str] | None = None
     inline = False  # the recipient line carried its own words: only continuations follow
