@@ -421,6 +421,11 @@ def header_fields(block: str) -> list[tuple[str, str]] | None:
     """
     if not block or block[0] == " " or block[0] == "\t":
         return None
+    if "\r" not in block:
+        return _split_fields(block, "\n")
+    crlf = block.count("\r\n")
+    if crlf == block.count("\r") == block.count("\n"):
+        return _split_fields(block, "\r\n")
     out: list[tuple[str, str]] = []
     n = len(block)
     has_cr = "\r" in block
@@ -451,6 +456,35 @@ def header_fields(block: str) -> list[tuple[str, str]] | None:
             break
         out.append((block[p:colon], block[q:eol]))
         p = nxt
+    return out
+
+
+def _split_fields(block: str, eol: str) -> list[tuple[str, str]] | None:
+    """``header_fields`` for a block whose every line ends in ``eol`` (LF, or CRLF):
+    split once, one partition per field."""
+    lines = block.split(eol)
+    if not lines[-1]:
+        lines.pop()
+    out: list[tuple[str, str]] = []
+    name: str | None = None
+    value = ""
+    for line in lines:
+        if not line:
+            return None
+        c = line[0]
+        if c == " " or c == "\t":
+            value = value + eol + line
+            continue
+        if c == ":" or (c == "F" and line.startswith("From ")):
+            return None
+        if name is not None:
+            out.append((name, value))
+        name, colon, rest = line.partition(":")
+        if not colon:
+            return None
+        value = rest.lstrip(" \t")
+    if name is not None:
+        out.append((name, value))
     return out
 
 
