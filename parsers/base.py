@@ -16,6 +16,7 @@ from typing import Protocol
 
 from parsers import reasons  # imports only model: no cycle through base
 from parsers._types import Msg
+from parsers.fastparse import lower_name
 from parsers.model import Finding
 from parsers.providers import provider_reason  # imports only gates
 
@@ -54,7 +55,7 @@ def header_text(msg: Msg, name: str) -> str:
     ``Message.get`` scans all headers each time.
     """
     memo = msg.__dict__.setdefault("_returnpath_headers", {})
-    key = name.lower()
+    key = lower_name(name)
     found = memo.get(key)
     if found is None:
         found = memo[key] = _header_text(msg, name)
@@ -89,7 +90,7 @@ def raw_header(msg: Msg, name: str) -> str | None:
     if raw_get is not None:
         value = raw_get(name)
         return value if value is None or isinstance(value, str) else str(value)
-    key = name.lower()
+    key = lower_name(name)
     for field, value in msg.raw_items():
         if field.lower() == key:
             return value if isinstance(value, str) else str(value)

@@ -64,6 +64,22 @@ class _Fallback(Exception):
     """This message needs the stdlib parser."""
 
 
+#: header names as callers ask for them -> lower case. The names are mostly string
+#: constants, whose hash Python keeps: one dict hit instead of a new string (which
+#: then needs hashing) per lookup. Bounded: a caller with unusual names cannot grow it.
+_LOWER_NAMES: dict[str, str] = {}
+
+
+def lower_name(name: str) -> str:
+    """``name.lower()``, memoised for the header names the parsers ask for."""
+    low = _LOWER_NAMES.get(name)
+    if low is None:
+        low = name.lower()
+        if len(_LOWER_NAMES) < 512:
+            _LOWER_NAMES[name] = low
+    return low
+
+
 class CachedMessage(Message):
     """``Message`` whose header lookups are memoised until a header changes."""
 
@@ -158,20 +174,20 @@ class CachedMessage(Message):
         return policy.header_fetch_parse(k, v)
 
     def get(self, name: str, failobj: Any = None) -> Any:
-        index = self._first().get(name.lower())
+        index = self._first().get(lower_name(name))
         if index is None:
             return failobj
         return self._fetch(*self._headers[index])  # type: ignore[attr-defined]
 
     def raw_get(self, name: str) -> Any:
         """The first ``name`` header's stored value, without the policy's fetch step."""
-        index = self._first().get(name.lower())
+        index = self._first().get(lower_name(name))
         if index is None:
             return None
         return self._headers[index][1]  # type: ignore[attr-defined]
 
     def get_all(self, name: str, failobj: Any = None) -> Any:
-        key = name.lower()
+        key = lower_name(name)
         if key not in self._first():
             return failobj
         headers = self._headers  # type: ignore[attr-defined]
@@ -180,7 +196,7 @@ class CachedMessage(Message):
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return super().__contains__(name)  # type: ignore[operator]
-        return name.lower() in self._first()
+        return lower_name(name) in self._first()
 
     def get_param(self, param: str, failobj: Any = None, header: str = "content-type",
                   unquote: bool = True) -> Any:
@@ -191,7 +207,7 @@ class CachedMessage(Message):
         found = memo.get(key, _MISSING)
         if found is _MISSING:
             # Message.get_param, inlined over the memoised parameter list
-            if header.lower() in self._first():
+            if lower_name(header) in self._first():
                 params = self._params(header)
                 if params is None:
                     found = super().get_param(param, _MISSING, header, unquote)
@@ -232,7 +248,7 @@ class CachedMessage(Message):
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
-        key = ("params", header.lower())
+        key = ("params", lower_name(header))
         found = memo.get(key, _MISSING)
         if found is _MISSING:
             value = self.get(header, _MISSING)

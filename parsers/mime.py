@@ -18,7 +18,7 @@ from email.message import Message
 from parsers._types import Msg
 from parsers.base import payload_text
 from parsers.fastparse import message_from_string, parsed_text
-from parsers.gates import gate_text, may_match
+from parsers.gates import gate_text
 
 #: the largest amount of one text part we ever look at
 TEXT_CAP = 256 * 1024
@@ -333,7 +333,19 @@ def original_message_id(msg: Msg, text: str | None = None) -> str | None:
     if text:
         # inline copies ("------ This is a copy of the message ...") come after the report
         own = str(msg.get("Message-ID", "")).strip()
-        for m in _MSGID_RE.finditer(text) if may_match(_MSGID_RE, text) else ():
-            if m.group(1) != own:
-                return m.group(1)
+        low = gate_text(text)
+        if low is None:
+            for m in _MSGID_RE.finditer(text):
+                if m.group(1) != own:
+                    return m.group(1)
+            return None
+        # _MSGID_RE.finditer without trying the case-blind pattern at every position:
+        # its matches start where the lower-cased text (aligned with the text: see
+        # parsers.gates) holds "message-id:", and lie within one line
+        at = low.find("message-id:")
+        while at >= 0:
+            found = _MSGID_RE.match(text, at)
+            if found is not None and found.group(1) != own:
+                return found.group(1)
+            at = low.find("message-id:", at + 1)
     return None
