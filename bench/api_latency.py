@@ -617,7 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=32, help="closed loop clients")
     p.add_argument("--bulk-size", type=int, default=10_000, help="addresses per check call")
     p.add_argument(
-        "--bulk-calls", type=int, default=100, help="sequential check calls (30 would make p99 the max)"
+        "--bulk-calls",
+        type=int,
+        default=100,
+        help="sequential check calls (30 would make p99 the max)",
     )
     p.add_argument(
         "--workers",
