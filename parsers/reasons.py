@@ -852,9 +852,11 @@ _KEY_BUCKETS = _buckets()
 #: the first (up to) four characters of each ``_TOKEN_RE`` word: ``t[:4]`` for every
 #: token ``t``, without a Python-level loop
 _TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
-#: every ASCII character outside [a-z0-9] -> space (token_heads)
-_NOT_TOKEN = str.maketrans({c: " " for c in map(chr, range(128))
-                            if not ("a" <= c <= "z" or "0" <= c <= "9")})
+#: every ASCII character outside [a-z0-9] -> space, the others to themselves
+#: (token_heads; a character missing from the table would cost str.translate a
+#: KeyError the first time it meets it in each text)
+_NOT_TOKEN = str.maketrans({c: c if ("a" <= c <= "z" or "0" <= c <= "9") else " "
+                            for c in map(chr, range(128))})
 
 
 def token_heads(text: str) -> set[str]:
