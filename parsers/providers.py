@@ -346,17 +346,24 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
         return None
     context = " ".join(w for w in where if w) + " " + diagnostic[:600]
     # one substring test per key (usually none occurs), each provider's own regex only
-    # behind one of its keys: cheaper than one alternation of every key
-    contains = context.lower().__contains__
-    for provider in PROVIDERS:
-        if any(map(contains, provider.keys)) and provider.hosts.search(context):
+    # behind one of its keys: cheaper than one alternation of every key (plain loops:
+    # compiled, each test is a direct substring search)
+    context_low = context.lower()
+    for keys, provider in _KEYED:
+        hit = False
+        for key in keys:
+            if key in context_low:
+                hit = True
+                break
+        if hit and provider.hosts.search(context):
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
             text = diagnostic[:_RULE_TEXT]
-            low = gate_text(text)  # for the literal gates
+            gate_low = gate_text(text)  # for the literal gates
             for pattern, reason in provider.rules:
-                if gated_search(pattern, text, low):
+                if gated_search(pattern, text, gate_low):
                     return reason
     return None
 
 
 _RULE_TEXT = 4000
+_KEYED: tuple[tuple[tuple[str, ...], Provider], ...] = tuple((p.keys, p) for p in PROVIDERS)
