@@ -91,3 +91,15 @@ def test_inline_message_id_is_the_regexs(text: str) -> None:
     expected = next((m.group(1) for m in mime._MSGID_RE.finditer(text)
                      if m.group(1) != "<own@x>"), None)
     assert mime.original_message_id(msg, text) == expected
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(["Status", "a", "Z", "9", "-", ":", " ", "\t", "5.1.1", "é", "_",
+                                 "x-y", "\x0b", "\x1c", "\xa0", "Final-Recipient", ";"]),
+                max_size=14).map("".join))
+def test_split_field_is_the_regex(line: str) -> None:
+    from parsers import mime
+
+    m = mime._FIELD_RE.match(line)
+    expected = (m.group(1).lower(), m.group(2).strip()) if m else None
+    assert mime.split_field(line) == expected
