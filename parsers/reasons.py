@@ -907,16 +907,22 @@ def _text_hits(text: str) -> set[int]:
     # phrase filed under them tested (plain loops: compiled by mypyc, they call the
     # substring search directly)
     heads = token_heads(text)
-    for key in _INDEX_KEYS.intersection(heads):
-        always, by_second = _KEY_BUCKETS[key]
+    for key in heads:
+        bucket = _KEY_BUCKETS.get(key)
+        if bucket is None:
+            continue
+        always, by_second = bucket
         for phrase in always:
             if phrase in text:
-                hits.update(_PHRASE_ROWS[phrase])
+                for n in _PHRASE_ROWS[phrase]:
+                    hits.add(n)
         # a phrase's later words start words of any text holding it (see _buckets)
-        for second in heads.intersection(by_second):
-            for phrase in by_second[second]:
-                if phrase in text:
-                    hits.update(_PHRASE_ROWS[phrase])
+        for second, phrases in by_second.items():
+            if second in heads:
+                for phrase in phrases:
+                    if phrase in text:
+                        for n in _PHRASE_ROWS[phrase]:
+                            hits.add(n)
     # which gate literals occur at all, tested once for every regex row
     present = {word for word in _GATE_WORDS if word in text}
     if not present:
