@@ -271,7 +271,16 @@ class CachedMessage(Message):
             memo = self._memo = {}
         found = memo.get("charset", _MISSING)
         if found is _MISSING:
-            found = memo["charset"] = super().get_content_charset(_MISSING)
+            # Message.get_content_charset: a plain ASCII parameter is lower-cased;
+            # anything else (RFC 2231 tuples, 8-bit values) takes the stdlib's path
+            param = self.get_param("charset", _MISSING)
+            if param is _MISSING:
+                found = _MISSING
+            elif type(param) is str and param.isascii():
+                found = param.lower()
+            else:
+                found = super().get_content_charset(_MISSING)
+            memo["charset"] = found
         return failobj if found is _MISSING else found
 
     # -- every writer drops the memo ------------------------------------------
