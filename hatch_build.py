@@ -23,10 +23,11 @@ slower), ``required`` (the Dockerfile: a failed compilation fails the build),
 Standard wheels (``pip install .``) carry the extension modules next to the
 ``.py`` files. Editable installs (``make``) put them into the source tree, where
 they shadow the ``.py`` files (an extension module wins over a ``.py`` file on
-import), together with ``parsers/_mypyc_sources.json``: the SHA-256 of every
-source compiled, which ``tests/parsers/test_compiled.py`` compares against the
-tree so that a stale build is never tested. The Makefile rebuilds whenever a
-file under ``parsers/`` changes.
+import), together with ``parsers/_mypyc_sources.json``, the build record: the
+SHA-256 of every source compiled, which ``tests/parsers/test_compiled.py``
+compares against the tree so that a stale build is never tested (or, after a
+pure-Python install, why nothing was compiled). The Makefile rebuilds whenever
+a file under ``parsers/`` changes.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             for path in artefacts(root):
                 path.unlink()
         if mode == "off":
+            self._record(root, version, {"compiled": False, "reason": "RETURNPATH_MYPYC=off"})
             return
         files = sources(root)
         with tempfile.TemporaryDirectory(prefix="returnpath-mypyc-") as scratch:
@@ -130,13 +132,15 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                     "mypyc compilation failed; installing the parsers as pure Python "
                     f"(identical results, slower). Output:\n{done.stderr[-2000:]}"
                 )
+                reason = (done.stderr.strip().splitlines() or ["unknown"])[-1][:300]
+                self._record(root, version, {"compiled": False, "reason": reason})
                 return
             built = [p for p in out.rglob("*") if p.is_file()]
             if version == "editable":
                 for path in built:
                     shutil.copy2(path, root / path.relative_to(out))
-                stamp = {f: digest(root / f) for f in files}
-                (root / STAMP).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+                digests = {f: digest(root / f) for f in files}
+                self._record(root, version, {"compiled": True, "sources": digests})
             else:
                 keep = self._keep = Path(tempfile.mkdtemp(prefix="returnpath-mypyc-wheel-"))
                 for path in built:
@@ -148,6 +152,11 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         build_data["infer_tag"] = True
 
     _keep: Path | None = None
+
+    def _record(self, root: Path, version: str, what: dict[str, Any]) -> None:
+        """The build record of an editable install (read by tests/parsers/test_compiled.py)."""
+        if version == "editable":
+            (root / STAMP).write_text(json.dumps(what, indent=1, sort_keys=True) + "\n")
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         if self._keep is not None:
