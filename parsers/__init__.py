@@ -36,8 +36,15 @@ from parsers.verp import decode_token, find_token
 __all__ = ["Finding", "Kind", "Report", "parse", "parse_message"]
 
 
-def parse(raw: bytes, envelope_recipient: str | None = None) -> Report:
-    """Parse one message. Bad input yields a Report of kind ``unknown``."""
+def parse(raw: Any, envelope_recipient: Any = None) -> Report:
+    """Parse one message. Bad input yields a Report of kind ``unknown``.
+
+    ``raw`` is the message's bytes (any buffer: bytearray, memoryview) and
+    ``envelope_recipient`` a str or None. Typed ``Any`` on purpose: compiled
+    by mypyc (hatch_build.py), a declared ``bytes`` would be checked on entry
+    and a bytearray refused with a TypeError, where plain Python parses it and
+    anything else still gets its Report.
+    """
     try:
         msg = message_from_bytes(raw)
     except Exception as exc:  # the stdlib is lenient, but never trust that
@@ -73,7 +80,8 @@ def _release(msg: Msg) -> None:
         return
 
 
-def parse_message(msg: Msg, envelope_recipient: str | None = None) -> Report:
+def parse_message(msg: Any, envelope_recipient: Any = None) -> Report:
+    """``parse`` for a Message tree (``Any``: never a TypeError on entry, see ``parse``)."""
     try:
         return _parse(msg, envelope_recipient)
     except Exception as exc:  # a parser bug must not lose the message

@@ -149,3 +149,18 @@ def test_plain_python_gives_the_same_reports() -> None:
     differ = [(i, a, b) for i, (a, b) in enumerate(zip(here, pure, strict=True)) if a != b]
     assert not differ, f"{len(differ)} of {len(cases)} Reports differ, first: {differ[0]}"
     assert not [r for r in here if "error='parser error" in r]
+
+
+def test_entry_points_take_any_buffer_and_never_raise() -> None:
+    """Compiled code checks declared argument types on entry: parse() and
+    parse_message() take Any, so they answer as plain Python does."""
+    from parsers import parse_message
+
+    raw = (FIXTURES / "bounces" / "postfix-dsn-5.1.1.eml").read_bytes()
+    expected = repr(parse(raw))
+    assert repr(parse(bytearray(raw))) == expected
+    assert repr(parse(memoryview(raw))) == expected
+    for junk in ("text", None, 42, [raw]):
+        assert parse(junk).error
+        assert parse_message(junk).error
+    assert parse(raw, envelope_recipient=b"b+x@y").family  # a Report, not a TypeError
