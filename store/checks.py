@@ -20,9 +20,14 @@ sends, so it skips the ORM and speaks to the driver:
   array. An in-memory database (tests, experiments) goes through SQLAlchemy
   Core instead.
 
-A large check is cut into slices of ``SLICE`` addresses that run on several
+A large check is cut into slices (``slice_size``) that run on several
 connections at once, so both cores probe the index (10,000 addresses on
 PostgreSQL: ~80 ms in one statement, ~35 ms in four; bench/api_latency.py).
+On PostgreSQL slices of 1,250 (eight, the check pool's size, for 10,000
+addresses) have the same median as slices of 2,500 but no tail: over 150
+calls of 10,000, the slowest took 46–51 ms against 92–109 ms. On SQLite,
+where each statement also costs a thread hop, 2,500 stay faster (p50 43
+against 52 ms).
 
 Two row shapes: ``Hit`` (every column and the event's public id, for a GET)
 and a brief plain row (what a bulk answer shows, without the event join;
@@ -47,7 +52,13 @@ from store.models import Event, Suppression, utcnow
 SUPPRESSION: sa.Table = Suppression.__table__  # type: ignore[attr-defined]
 EVENT: sa.Table = Event.__table__  # type: ignore[attr-defined]
 
-SLICE = 2500  # addresses per statement; the slices of one check run concurrently
+SLICE = 2500  # addresses per statement (SQLite); the slices of one check run concurrently
+PG_SLICE = 1250  # the same on PostgreSQL
+
+
+def slice_size(store: Store) -> int:
+    """Addresses per statement of a large check on this store."""
+    return SLICE if store.is_sqlite else PG_SLICE
 
 
 class Hit(NamedTuple):
@@ -230,10 +241,11 @@ async def _rows(
         return [
             row for i in range(0, len(unique), SLICE) for row in await fetch(unique[i : i + SLICE])
         ]
-    if len(unique) <= SLICE:
+    size = slice_size(store)
+    if len(unique) <= size:
         return await fetch(unique)
     parts = await asyncio.gather(
-        *(fetch(unique[i : i + SLICE]) for i in range(0, len(unique), SLICE))
+        *(fetch(unique[i : i + size]) for i in range(0, len(unique), size))
     )
     return [row for part in parts for row in part]
 

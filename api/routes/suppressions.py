@@ -105,8 +105,9 @@ async def check(request: Request, call: ReadCallDep) -> Response:
     store, tenant_id = call.store, call.who.tenant_id
     fold, stream, now = call.policy.fold_local_case, body.stream, utcnow()
     pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, str]]]] = []
-    for i in range(0, len(body.addresses), checks.SLICE):
-        raws = body.addresses[i : i + checks.SLICE]
+    size = checks.slice_size(store)
+    for i in range(0, len(body.addresses), size):
+        raws = body.addresses[i : i + size]
         normal = normalise_many(raws, fold_local=fold)
         lookup = checks.answers(store, tenant_id, [n for n in normal if n], stream, now)
         pending.append((raws, normal, asyncio.ensure_future(lookup)))
