@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import secrets
@@ -45,11 +46,14 @@ def free_port() -> int:
 
 
 def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100); NaN for an empty sample."""
+    """Nearest-rank percentile (p in 0..100): the value of rank ceil(p/100 * n); NaN for
+    an empty sample. (It used round(x + 0.5), which Python rounds half to even: one
+    rank too high whenever p/100 * n is a whole number, e.g. the maximum as the p99
+    of 100 samples.)"""
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p * len(ordered) / 100) - 1))
     return ordered[k]
 
 
