@@ -145,7 +145,9 @@ def report_text(msg: Msg) -> str:
     if cached is not None:
         return cached  # type: ignore[return-value]
     plain: list[str] = []
-    html: list[str] = []
+    # HTML parts are decoded and turned into text only when no plain part has any
+    # text (most HTML bounces also carry a plain alternative, which wins)
+    html: list[Msg] = []
     for part, ctype in typed_parts(msg):
         if part.is_multipart():
             continue
@@ -157,12 +159,15 @@ def report_text(msg: Msg) -> str:
                 plain.append(normalise_newlines(raw[:TEXT_CAP]))
             continue
         if ctype == "text/html":
-            html.append(part_text(part))
+            html.append(part)
         elif ctype in HEADER_TYPES or ctype in DSN_TYPES or ctype in ORIGINAL_TYPES:
             continue
         elif ctype.startswith("text/") or (ctype == "application/octet-stream" and part is msg):
             plain.append(part_text(part))
-    text = "\n".join(plain) if any(t and not t.isspace() for t in plain) else "\n".join(html)
+    if any(t and not t.isspace() for t in plain):
+        text = "\n".join(plain)
+    else:
+        text = "\n".join([part_text(part) for part in html])
     memo["report_text"] = text
     return text
 
