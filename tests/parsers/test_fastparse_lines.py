@@ -40,6 +40,12 @@ def test_header_block_end_is_the_regex(text: str, start: int) -> None:
 
 @settings(max_examples=3000, deadline=None)
 @given(texts)
+def test_lf_lines_is_the_counts(text: str) -> None:
+    assert fastparse._lf_lines(text) == (text.count("\r") == text.count("\r\n"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(texts)
 def test_header_fields_is_the_regex(text: str) -> None:
     block = text[: fastparse.header_block_end(text, 0)]
     expected = fastparse._FIELD_RE.findall(block) if _clean(block) else None
