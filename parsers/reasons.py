@@ -833,10 +833,14 @@ def _second_head(phrase: str) -> str | None:
     return None
 
 
-def _buckets() -> dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]]:
+def _buckets() -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]]:
     """Per index key: the phrases always tested, and the others by their second head,
-    tested only when that head occurs in the text too (fewer substring scans)."""
-    out: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {}
+    tested only when that head occurs in the text too (fewer substring scans).
+
+    The second heads are (head, phrases) pairs in a tuple, not a dict: _text_hits only
+    walks them, and compiled, a tuple of typed pairs is walked without the dict
+    iterator's per-item tuple."""
+    out: dict[str, tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]] = {}
     for key, phrases in _KEY_PHRASES.items():
         always = tuple(p for p in phrases if _second_head(p) is None)
         by_second: dict[str, list[str]] = {}
@@ -844,7 +848,7 @@ def _buckets() -> dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]]:
             head = _second_head(p)
             if head is not None:
                 by_second.setdefault(head, []).append(p)
-        out[key] = (always, {h: tuple(ps) for h, ps in by_second.items()})
+        out[key] = (always, tuple((h, tuple(ps)) for h, ps in by_second.items()))
     return out
 
 
@@ -917,7 +921,7 @@ def _text_hits(text: str) -> set[int]:
                 for n in _PHRASE_ROWS[phrase]:
                     hits.add(n)
         # a phrase's later words start words of any text holding it (see _buckets)
-        for second, phrases in by_second.items():
+        for second, phrases in by_second:
             if second in heads:
                 for phrase in phrases:
                     if phrase in text:
