@@ -40,7 +40,7 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import asyncpg
 import orjson
@@ -78,6 +78,9 @@ class Hit(NamedTuple):
 
 _FULL = "s.address, s.stream, s.kind, s.reason, s.source, s.verified, s.created_at, s.expires_at, s.note, e.uid"
 _BRIEF = "s.address, s.stream, s.kind, s.reason, s.created_at, s.expires_at"
+# What a check's rows hold: every column and the event's id (a GET), the brief
+# columns (ranked here: SQLite in memory), or (address, answer members) (a bulk check).
+Shape = Literal["full", "brief", "answer"]
 # Positions in a brief row (plain tuples: a bulk check matches thousands of rows).
 ADDRESS, STREAM, KIND, REASON, CREATED_AT, EXPIRES_AT = range(6)
 
@@ -105,14 +108,13 @@ def _answer_columns(dialect: str) -> str:
 
 
 @functools.cache
-def _sql(
-    dialect: str, *, brief: bool, with_stream: bool, joined: bool = True, answer: bool = False
-) -> str:
-    """The check's statement. ``answer``: one row per suppressed address, (address,
+def _sql(dialect: str, *, shape: Shape, with_stream: bool, joined: bool = True) -> str:
+    """The check's statement. ``"answer"``: one row per suppressed address, (address,
     answer members), of the suppression ``first`` picks: permanent before expiring,
     then the oldest (PostgreSQL: DISTINCT ON; SQLite: the row of the group's min())."""
-    columns = _BRIEF if brief else _FULL
-    event = "" if brief else " LEFT JOIN event e ON e.id = s.event_id"
+    answer = shape == "answer"
+    columns = _FULL if shape == "full" else _BRIEF
+    event = " LEFT JOIN event e ON e.id = s.event_id" if shape == "full" else ""
     if dialect == "postgresql":
         if answer:
             columns = f"DISTINCT ON (s.address) s.address, {_answer_columns(dialect)}"
@@ -156,7 +158,7 @@ async def active(
     without, all of them.
     """
     found: dict[str, list[Hit]] = {}
-    for row in await _rows(store, tenant_id, addresses, stream, now, brief=False):
+    for row in await _rows(store, tenant_id, addresses, stream, now, "full"):
         hit = Hit._make(row)
         found.setdefault(hit.address, []).append(hit)
     return found
@@ -181,10 +183,10 @@ async def answers(
     test holds every database's text to it.
     """
     if not store.is_sqlite or store.sqlite_file is not None:
-        rows = await _rows(store, tenant_id, addresses, stream, now, brief=True, answer=True)
+        rows = await _rows(store, tenant_id, addresses, stream, now, "answer")
         return {row[0]: row[1] for row in rows}
     best: dict[str, Sequence[Any]] = {}
-    for row in await _rows(store, tenant_id, addresses, stream, now, brief=True):
+    for row in await _rows(store, tenant_id, addresses, stream, now, "brief"):
         seen = best.get(row[ADDRESS])
         if seen is None or _rank(row[EXPIRES_AT], row[CREATED_AT]) < _rank(
             seen[EXPIRES_AT], seen[CREATED_AT]
@@ -223,9 +225,7 @@ async def _rows(
     addresses: Sequence[str],
     stream: str | None,
     now: datetime | None,
-    *,
-    brief: bool,
-    answer: bool = False,
+    shape: Shape,
 ) -> list[Any]:
     unique = list(dict.fromkeys(addresses))
     if not unique:
@@ -233,11 +233,11 @@ async def _rows(
     now = now or utcnow()
     streams = None if stream is None else ["", stream]
     if not store.is_sqlite:
-        fetch = _pg_fetch(await store.check_pool(), tenant_id, streams, now, brief, answer)
+        fetch = _pg_fetch(await store.check_pool(), tenant_id, streams, now, shape)
     elif store.sqlite_file is not None:
-        fetch = _sqlite_fetch(store, tenant_id, streams, now, brief, answer)
+        fetch = _sqlite_fetch(store, tenant_id, streams, now, shape)
     else:  # in memory: one shared connection, so one slice after the other
-        fetch = _core_fetch(store, tenant_id, streams, now, brief)
+        fetch = _core_fetch(store, tenant_id, streams, now, shape == "brief")
         return [
             row for i in range(0, len(unique), SLICE) for row in await fetch(unique[i : i + SLICE])
         ]
@@ -267,26 +267,23 @@ def _pg_fetch(
     tenant_id: int,
     streams: list[str] | None,
     now: datetime,
-    brief: bool,
-    answer: bool = False,
+    shape: Shape,
 ) -> Fetch:
     extra = () if streams is None else (streams,)
 
     async def fetch(chunk: list[str]) -> list[Any]:
         joined = "\n".join(chunk)
         one_text = joined.count("\n") == len(chunk) - 1
-        sql = _sql(
-            "postgresql", brief=brief, with_stream=bool(extra), joined=one_text, answer=answer
-        )
+        sql = _sql("postgresql", shape=shape, with_stream=bool(extra), joined=one_text)
         asked: str | list[str] = joined if one_text else chunk
         try:
-            return list(await pool.fetch(sql, tenant_id, asked, now, *extra))
+            return await pool.fetch(sql, tenant_id, asked, now, *extra)
         except _CONNECTION_LOST:
             # The server restarted or dropped us: every pooled connection is suspect.
             # Replace them all and ask once more (a SELECT is safe to repeat); a
             # second failure means the database is down, and the caller says so.
             await pool.expire_connections()
-            return list(await pool.fetch(sql, tenant_id, asked, now, *extra))
+            return await pool.fetch(sql, tenant_id, asked, now, *extra)
 
     return fetch
 
@@ -296,15 +293,14 @@ def _sqlite_fetch(
     tenant_id: int,
     streams: list[str] | None,
     now: datetime,
-    brief: bool,
-    answer: bool = False,
+    shape: Shape,
 ) -> Fetch:
     """Straight through aiosqlite: SQLAlchemy's connection, statement and row layers cost
     more than SQLite's index lookup. Values are converted as the ORM columns would be."""
     # Stored as SQLAlchemy writes DateTime on SQLite: naive UTC, microseconds always.
     stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    sql = _sql("sqlite", brief=brief, with_stream=streams is not None, answer=answer)
-    convert = _as_is if answer else _sqlite_brief if brief else _sqlite_full
+    sql = _sql("sqlite", shape=shape, with_stream=streams is not None)
+    convert = _CONVERT[shape]
 
     async def fetch(chunk: list[str]) -> list[Any]:
         params = [tenant_id, orjson.dumps(chunk).decode(), stamp, *(streams or ())]
@@ -341,6 +337,13 @@ def _sqlite_full(row: tuple[Any, ...]) -> tuple[Any, ...]:
 def _sqlite_brief(row: tuple[Any, ...]) -> tuple[Any, ...]:
     address, stream, kind, reason, created, expires = row
     return (address, stream, kind, reason, _utc(created), _utc(expires))
+
+
+_CONVERT: dict[Shape, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {
+    "full": _sqlite_full,
+    "brief": _sqlite_brief,
+    "answer": _as_is,
+}
 
 
 def _core_statement(brief: bool, with_stream: bool) -> sa.Select[Any]:
