@@ -411,14 +411,7 @@ def header_block_end(text: str, p: int, lf_lines: bool | None = None) -> int:
     n = len(text)
     has_cr = "\r" in text
     while p < n:
-        lf = text.find("\n", p)
-        if lf < 0:
-            lf = n
-        eol = lf
-        if has_cr:
-            cr = text.find("\r", p, lf)
-            if cr >= 0:
-                eol = cr
+        eol, nxt = _eol_next(text, p, n, has_cr)
         c = text[p]
         if c != " " and c != "\t" and not text.startswith("From ", p):
             colon = text.find(":", p, eol)
@@ -428,10 +421,22 @@ def header_block_end(text: str, p: int, lf_lines: bool | None = None) -> int:
                 name = text[p:colon]
                 if not (name.isascii() and name.isprintable()) or " " in name:
                     return p
-        if eol >= n:
-            return n
-        p = eol + 2 if text.startswith("\r\n", eol) else eol + 1
+        p = nxt
     return p
+
+
+def _eol_next(text: str, p: int, n: int, has_cr: bool) -> tuple[int, int]:
+    """(end, start of the next) of the line at ``p``, lines ending in CR, LF or CRLF
+    (``has_cr``: the text holds a CR at all)."""
+    lf = text.find("\n", p)
+    if lf < 0:
+        lf = n
+    eol = lf
+    if has_cr:
+        cr = text.find("\r", p, lf)
+        if cr >= 0:
+            eol = cr
+    return eol, n if eol >= n else eol + 2 if text.startswith("\r\n", eol) else eol + 1
 
 
 def header_fields(block: str) -> list[tuple[str, str]] | None:
@@ -466,15 +471,7 @@ def header_fields(block: str) -> list[tuple[str, str]] | None:
             q += 1
         e = q
         while True:
-            lf = block.find("\n", e)
-            if lf < 0:
-                lf = n
-            eol = lf
-            if has_cr:
-                cr = block.find("\r", e, lf)
-                if cr >= 0:
-                    eol = cr
-            nxt = n if eol >= n else eol + 2 if block.startswith("\r\n", eol) else eol + 1
+            eol, nxt = _eol_next(block, e, n, has_cr)
             if nxt < n and (block[nxt] == " " or block[nxt] == "\t"):
                 e = nxt
                 continue
