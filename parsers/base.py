@@ -14,11 +14,12 @@ import re
 from email.header import decode_header, make_header
 from typing import Protocol
 
-from parsers import reasons  # imports only model: no cycle through base
+from parsers import reasons  # imports only heads and model: no cycle through base
 from parsers._types import Msg
 from parsers.fastparse import lower_name
+from parsers.heads import token_heads
 from parsers.model import Finding
-from parsers.providers import provider_reason  # imports only gates
+from parsers.providers import provider_reason  # imports only gates and heads
 
 
 class Family(Protocol):
@@ -236,15 +237,23 @@ def make_finding(
         status = reasons.find_status(diagnostic) or status
     if not smtp_code:
         smtp_code = reasons.find_reply_code(diagnostic)
+    # one scan of the diagnostic's words (parsers/heads.py) serves the command, the
+    # provider and the phrase lookups, which would otherwise search it literal by literal
+    low = diagnostic.lower() if diagnostic else ""
+    heads = token_heads(low)
     if command is None:
-        command = reasons.find_command(diagnostic) or reasons.find_command(context)
+        command = reasons.find_command(diagnostic, heads) or reasons.find_command(context)
     if not reason and (action or "").lower() not in ("delivered", "relayed", "expanded"):
-        reason = provider_reason(diagnostic, extra.get("remote_mta"), recipient)
+        reason = provider_reason(diagnostic, extra.get("remote_mta"), recipient, heads=heads)
     if reason:
         kind = reasons.kind_for(reason, status, action, smtp_code)
     else:
+        # the phrase text is the lower-case diagnostic unless a reply's continuation
+        # codes were dropped or it was cut (make_finding collapsed its whitespace)
+        text = reasons.reason_text(diagnostic)
         kind, reason = reasons.classify(diagnostic, status, smtp_code, action, command,
-                                        diagnostic_type)
+                                        diagnostic_type, text,
+                                        heads if text == low else token_heads(text))
     return Finding(
         kind=kind,
         reason=reason,

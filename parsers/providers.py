@@ -15,47 +15,28 @@ import re
 from dataclasses import dataclass
 
 from parsers.gates import gate_text, gated_search
+from parsers.heads import PatternHeads, confirms, pattern_heads, token_heads
 
 
 @dataclass(frozen=True, slots=True)
 class Provider:
     """One provider: how to recognise it, and its phrases/codes → reason.
 
-    ``keys`` are lower-case literals of which every ``hosts`` match contains
-    one: a plain substring test on them rules most providers out before any
+    ``gate`` is what every ``hosts`` match needs of the text (token heads and
+    literals, read from the pattern by ``parsers.heads.pattern_heads``): set
+    lookups and a few substring tests rule most providers out before any
     regex runs (most bounces involve none of these providers).
     """
 
     name: str
     hosts: re.Pattern[str]
-    keys: tuple[str, ...]
+    gate: PatternHeads
     rules: tuple[tuple[re.Pattern[str], str], ...]
 
 
-#: the literals each provider's ``hosts`` pattern needs (see ``Provider.keys``)
-_KEYS: dict[str, tuple[str, ...]] = {
-    "orange": ("orange.fr", "wanadoo.fr", "laposte.net", "ofr", "lpn", "ouk_"),
-    "cox": ("cox.net", "cloudfilter.net"),
-    "spectrum": ("spectrum.", "charter.", "rr.com", "twc.com", "aup#"),
-    "mimecast": ("mimecast",),
-    "docomo": ("docomo.ne.jp",),
-    "google": ("google.com", "googlemail.com", "gmail.com", "1e100.net", "gsmtp"),
-    "microsoft": ("outlook.", "hotmail.", "live.", "msn.", "exchangelabs.com"),
-    "godaddy": ("secureserver.net", "godaddy", *(f"ib{d}" for d in "01234567")),
-    "yahoo": ("yahoo", "aol."),
-    "apple": ("icloud.com", "me.com", "mac.com", "apple.com"),
-    "tencent": ("qq.com", "foxmail.com"),
-    "iua": ("i.ua",),
-    "messagelabs": ("messagelabs", "symanteccloud", "symantec"),
-    "facebook": ("facebook", "fb.com"),
-    "zoho": ("zoho",),
-    "cloudflare": ("cloudflare",),
-    "kddi": ("ezweb.ne.jp", "au.com", "kddi.com", "auone-net.jp", "dion.ne.jp"),
-}
-
-
 def _p(name: str, hosts: str, *rules: tuple[str, str]) -> Provider:
-    return Provider(name, re.compile(hosts, re.I), _KEYS[name],
+    pattern = re.compile(hosts, re.I)
+    return Provider(name, pattern, pattern_heads(pattern),
                     tuple((re.compile(rx, re.I), reason) for rx, reason in rules))
 
 
@@ -339,23 +320,32 @@ PROVIDERS: tuple[Provider, ...] = (
        (r"\.i\.ua/err/10/", "filtered")),
 )
 
-#: one pass over the context decides whether any provider is involved at all
-def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
-    """The reason a provider's own table gives, or None."""
+
+def provider_reason(diagnostic: str | None, *where: str | None,
+                    heads: set[str] | None = None) -> str | None:
+    """The reason a provider's own table gives, or None.
+
+    ``heads``, when the caller has them, are ``token_heads(diagnostic.lower())``.
+    Those of the whole diagnostic serve for its first 600 characters: a host
+    pattern's head is made of characters of the match, so a match inside the
+    cut text starts a token with the same head in the whole one.
+    """
     if not diagnostic:
         return None
-    context = " ".join(w for w in where if w) + " " + diagnostic[:600]
-    # one substring test per key (usually none occurs), each provider's own regex only
-    # behind one of its keys: cheaper than one alternation of every key (plain loops:
-    # compiled, each test is a direct substring search)
-    context_low = context.lower()
-    for keys, provider in _KEYED:
-        hit = False
-        for key in keys:
-            if key in context_low:
-                hit = True
-                break
-        if hit and provider.hosts.search(context):
+    cut = diagnostic[:600]
+    context = " ".join(w for w in where if w) + " " + cut
+    # the context's token heads rule out most providers by a few dict lookups (see
+    # parsers/heads.py); a text the heads cannot speak for (a character that
+    # re.IGNORECASE folds to ASCII, see parsers/gates.py) runs every pattern
+    low = gate_text(context)
+    if low is None:
+        candidates = [True] * len(PROVIDERS)
+    elif heads is None:
+        candidates = _candidates(low, token_heads(low), None)
+    else:  # lower() kept every length: gate_text refused the one character that changes it
+        candidates = _candidates(low, token_heads(low[: len(low) - len(cut)]), heads)
+    for index, provider in enumerate(PROVIDERS):
+        if candidates[index] and provider.hosts.search(context):
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
             text = diagnostic[:_RULE_TEXT]
             gate_low = gate_text(text)  # for the literal gates
@@ -365,5 +355,39 @@ def provider_reason(diagnostic: str | None, *where: str | None) -> str | None:
     return None
 
 
+def _candidates(low: str, heads: set[str], more: set[str] | None) -> list[bool]:
+    """Per provider: whether its hosts pattern may match the text (``Provider.gate``)."""
+    found = list(_ALWAYS)
+    _mark(found, heads, low)
+    if more is not None:
+        _mark(found, more, low)
+    for index, literal in _LITERALS:
+        if not found[index] and literal in low:
+            found[index] = True
+    return found
+
+
+def _mark(found: list[bool], heads: set[str], low: str) -> None:
+    for head in heads:
+        entries = _BY_HEAD.get(head)
+        if entries is not None:
+            for index, literals in entries:
+                if not found[index] and confirms(literals, low):
+                    found[index] = True
+
+
+def _gate_tables() -> tuple[dict[str, tuple[tuple[int, tuple[str, ...]], ...]],
+                            tuple[tuple[int, str], ...], tuple[bool, ...]]:
+    """Every provider's gate in one table: head -> (provider index, literals)."""
+    by_head: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    literals: list[tuple[int, str]] = []
+    for index, provider in enumerate(PROVIDERS):
+        for head, confirm in provider.gate.by_head.items():
+            by_head.setdefault(head, []).append((index, confirm))
+        literals.extend((index, literal) for literal in provider.gate.literals)
+    return ({head: tuple(entries) for head, entries in by_head.items()}, tuple(literals),
+            tuple(p.gate.always for p in PROVIDERS))
+
+
+_BY_HEAD, _LITERALS, _ALWAYS = _gate_tables()
 _RULE_TEXT = 4000
-_KEYED: tuple[tuple[tuple[str, ...], Provider], ...] = tuple((p.keys, p) for p in PROVIDERS)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from parsers.heads import phrase_heads, token_heads
 from parsers.model import Kind
 
 #: reasons that make an address permanently undeliverable
@@ -706,7 +707,28 @@ def _gate_command_words() -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple((gate, frozenset(words)) for gate, words in gated.items())
 
 
+def _head_command_words() -> tuple[tuple[tuple[str, frozenset[str]], ...],
+                                   tuple[tuple[str, frozenset[str]], ...]]:
+    """``_COMMAND_GATED`` for a text whose token heads are known: a word with a head
+    of its own (``phrase_heads``: " data command" needs ``data`` and ``comm``) is
+    filed under the longest such head, a set lookup; the others ("rcpt to", which
+    may end a longer token such as "xrcpt to") keep their literal gate."""
+    by_head: dict[str, set[str]] = {}
+    by_literal: dict[str, set[str]] = {}
+    for _, words in COMMAND_WORDS:
+        for word in words:
+            needs = sorted(phrase_heads(word))
+            if needs:
+                by_head.setdefault(max(needs, key=len), set()).add(word)
+            else:
+                gate = next((g for g in COMMAND_GATES if g in word), word)
+                by_literal.setdefault(gate, set()).add(word)
+    return (tuple((h, frozenset(w)) for h, w in by_head.items()),
+            tuple((g, frozenset(w)) for g, w in by_literal.items()))
+
+
 _COMMAND_GATED = _gate_command_words()
+_COMMAND_BY_HEAD, _COMMAND_BY_LITERAL = _head_command_words()
 
 _COLLAPSE_RE = re.compile(r"\s+")
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
@@ -764,16 +786,28 @@ def find_reply_code(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def find_command(text: str | None) -> str | None:
-    """``RCPT``, ``DATA``, ``MAIL``, ``HELO`` or ``CONN``: what the remote host refused."""
+def find_command(text: str | None, heads: set[str] | None = None) -> str | None:
+    """``RCPT``, ``DATA``, ``MAIL``, ``HELO`` or ``CONN``: what the remote host refused.
+
+    ``heads``, when the caller has them, are ``token_heads(text.lower())``: most
+    words are then ruled out by set lookups instead of substring searches.
+    """
     if not text:
         return None
     low = text.lower()
     best, where = None, len(low)
     live: set[str] = set()
-    for gate, gated in _COMMAND_GATED:
-        if gate in low:
-            live.update(gated)
+    if heads is None:
+        for gate, gated in _COMMAND_GATED:
+            if gate in low:
+                live.update(gated)
+    else:
+        for head, gated in _COMMAND_BY_HEAD:
+            if head in heads:
+                live.update(gated)
+        for gate, gated in _COMMAND_BY_LITERAL:
+            if gate in low:
+                live.update(gated)
     if live:  # only words whose gate occurs can occur
         for command, words in COMMAND_WORDS:
             for word in words:
@@ -815,62 +849,25 @@ for _rows in _INDEX.values():
         _PHRASE_ROWS[_phrase] = (*_PHRASE_ROWS.get(_phrase, ()), _n)
 
 
-def _second_head(phrase: str) -> str | None:
-    """The head (``_TOKEN_HEAD_RE``) that the phrase's second word gives every text
-    holding the phrase, or None.
+def _buckets() -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+    """Per index key: its phrases grouped by the other heads they need.
 
-    The second word is preceded, inside the phrase, by a character outside
-    ``[a-z0-9]``, so wherever the phrase occurs a text word starts there; it
-    is that word itself when the phrase goes on after it, else it only
-    starts with it, which fixes the head only if the word has four characters.
-    """
-    words = list(_TOKEN_RE.finditer(phrase))
-    if len(words) < 2:
-        return None
-    second = words[1]
-    if second.end() < len(phrase) or len(second.group(0)) >= 4:
-        return second.group(0)[:4]
-    return None
-
-
-def _buckets() -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]]:
-    """Per index key: the phrases always tested, and the others by their second head,
-    tested only when that head occurs in the text too (fewer substring scans).
-
-    The second heads are (head, phrases) pairs in a tuple, not a dict: _text_hits only
-    walks them, and compiled, a tuple of typed pairs is walked without the dict
-    iterator's per-item tuple."""
-    out: dict[str, tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+    Every text holding a phrase has the heads of its later words
+    (``phrase_heads``), so a phrase is searched for only when the text has them
+    all: for the ~460 diagnostics of the corpus that leaves ~6 substring
+    searches each of ~21 with the key alone. Each group is (heads, phrases);
+    the heads are a tuple, walked by plain membership tests."""
+    out: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {}
     for key, phrases in _KEY_PHRASES.items():
-        always = tuple(p for p in phrases if _second_head(p) is None)
-        by_second: dict[str, list[str]] = {}
-        for p in phrases:
-            head = _second_head(p)
-            if head is not None:
-                by_second.setdefault(head, []).append(p)
-        out[key] = (always, tuple((h, tuple(ps)) for h, ps in by_second.items()))
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for phrase in phrases:
+            needs = tuple(sorted(phrase_heads(phrase) - {key}))
+            groups.setdefault(needs, []).append(phrase)
+        out[key] = tuple((needs, tuple(found)) for needs, found in groups.items())
     return out
 
 
 _KEY_BUCKETS = _buckets()
-#: the first (up to) four characters of each ``_TOKEN_RE`` word: ``t[:4]`` for every
-#: token ``t``, without a Python-level loop
-_TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
-#: every ASCII character outside [a-z0-9] -> space, the others to themselves
-#: (token_heads; a character missing from the table would cost str.translate a
-#: KeyError the first time it meets it in each text)
-_NOT_TOKEN = str.maketrans({c: c if ("a" <= c <= "z" or "0" <= c <= "9") else " "
-                            for c in map(chr, range(128))})
-
-
-def token_heads(text: str) -> set[str]:
-    """``set(_TOKEN_HEAD_RE.findall(text))``: the first four characters of every run of
-    ``[a-z0-9]``. For ASCII text without the regex engine (a lookbehind at every
-    position, ~30 ns a character): ``str.translate`` turns every other character
-    into a space (its ASCII fast path), ``str.split`` gives the runs."""
-    if not text.isascii():
-        return set(_TOKEN_HEAD_RE.findall(text))
-    return {word[:4] for word in text.translate(_NOT_TOKEN).split()}
 _REGEX_RULES = tuple((n, r.regexes) for n, r in enumerate(_ALL_RULES) if r.regexes)
 _LATE_OFFSET = len(RULES)
 #: ``_REGEX_RULES`` with each gate as a set, and every gate literal once
@@ -895,38 +892,39 @@ _STATUS_ROWS = _rows_by("statuses")
 _REPLY_ROWS = _rows_by("replycodes")
 
 
-def _text_hits(text: str) -> set[int]:
+def _text_hits(text: str, heads: set[str] | None = None) -> set[int]:
     """Indexes (into RULES + LATE_RULES) of the rows whose words or regexes occur in ``text``.
 
     Why not one regex per row: an alternation of hundreds of phrases costs
     the regex engine every phrase at every position (about 0.4 ms per
     diagnostic, the whole parsing budget). Instead each phrase is filed
-    under the start of its first word; the text's words pick the few
-    candidates, and a plain substring test confirms them.
+    under the start of its first word; the text's token heads (``heads``,
+    ``token_heads(text)`` when not given) pick the few candidates, and a plain
+    substring test confirms them.
     """
     hits: set[int] = set()
     if not text:
         return hits
-    # the first four characters of every word, intersected with the index, then every
-    # phrase filed under them tested (plain loops: compiled by mypyc, they call the
-    # substring search directly)
-    heads = token_heads(text)
+    if heads is None:
+        heads = token_heads(text)
+    # every phrase filed under a head of the text whose other heads the text has too
+    # (plain loops: compiled by mypyc, they call the substring search directly)
     for key in heads:
         bucket = _KEY_BUCKETS.get(key)
         if bucket is None:
             continue
-        always, by_second = bucket
-        for phrase in always:
-            if phrase in text:
-                for n in _PHRASE_ROWS[phrase]:
-                    hits.add(n)
-        # a phrase's later words start words of any text holding it (see _buckets)
-        for second, phrases in by_second:
-            if second in heads:
-                for phrase in phrases:
-                    if phrase in text:
-                        for n in _PHRASE_ROWS[phrase]:
-                            hits.add(n)
+        for needs, phrases in bucket:
+            missing = False
+            for head in needs:
+                if head not in heads:
+                    missing = True
+                    break
+            if missing:
+                continue
+            for phrase in phrases:
+                if phrase in text:
+                    for n in _PHRASE_ROWS[phrase]:
+                        hits.add(n)
     # which gate literals occur at all, tested once for every regex row
     present = {word for word in _GATE_WORDS if word in text}
     if not present:
@@ -961,6 +959,12 @@ def _match(n: int, rule: Rule, hits: set[int], text: str, status: str | None,
     return bool(reply and reply in rule.replycodes)
 
 
+def reason_text(diagnostic: str | None) -> str:
+    """The diagnostic as the phrase tables read it: lower case, whitespace collapsed,
+    continuation-line reply codes dropped, at most ``_TEXT_CAP`` characters."""
+    return _join_reply_lines(_collapse(diagnostic[:_TEXT_CAP].lower())) if diagnostic else ""
+
+
 def reason_for(
     diagnostic: str | None,
     status: str | None = None,
@@ -968,18 +972,27 @@ def reason_for(
     action: str | None = None,
     command: str | None = None,
     diagnostic_type: str | None = None,
+    text: str | None = None,
+    heads: set[str] | None = None,
 ) -> str:
-    """The Sisimai reason for one recipient's failure (see the module docstring)."""
+    """The Sisimai reason for one recipient's failure (see the module docstring).
+
+    ``text`` and ``heads``, when the caller has them, are ``reason_text(diagnostic)``
+    and its ``token_heads`` (base.make_finding shares them with its other lookups).
+    """
     action = (action or "").lower()
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
-    text = _join_reply_lines(_collapse(diagnostic[:_TEXT_CAP].lower())) if diagnostic else ""
+    if text is None:
+        text = reason_text(diagnostic)
+    if heads is None:
+        heads = token_heads(text)
     temporary = (status or reply_code or "").startswith("4")
     if is_vague(status):
         status = None
     if command is None:
-        command = find_command(text)
-    hits = _text_hits(text)
+        command = find_command(text, heads)
+    hits = _text_hits(text, heads)
     # Only rows in ``hits`` or listing the status / reply code can match (``_match``
     # is False for every other row): test those, in table order.
     by_code = _REPLY_ROWS.get(reply_code, ()) if reply_code else ()
@@ -1047,7 +1060,11 @@ def classify(
     action: str | None = None,
     command: str | None = None,
     diagnostic_type: str | None = None,
+    text: str | None = None,
+    heads: set[str] | None = None,
 ) -> tuple[Kind, str]:
-    """``(kind, reason)`` from the clues a bounce gives."""
-    reason = reason_for(diagnostic, status, reply_code, action, command, diagnostic_type)
+    """``(kind, reason)`` from the clues a bounce gives (``text``, ``heads``: see
+    ``reason_for``)."""
+    reason = reason_for(diagnostic, status, reply_code, action, command, diagnostic_type,
+                        text, heads)
     return kind_for(reason, status, action, reply_code), reason
