@@ -239,21 +239,27 @@ def make_finding(
         smtp_code = reasons.find_reply_code(diagnostic)
     # one scan of the diagnostic's words (parsers/heads.py) serves the command, the
     # provider and the phrase lookups, which would otherwise search it literal by literal
+    # (computed when first needed: a family that knows the command and the reason
+    # needs none of them)
     low = diagnostic.lower() if diagnostic else ""
-    heads = token_heads(low)
+    heads: set[str] | None = None
     if command is None:
+        heads = token_heads(low)
         command = reasons.find_command(diagnostic, heads) or reasons.find_command(context)
     if not reason and (action or "").lower() not in ("delivered", "relayed", "expanded"):
+        if heads is None:
+            heads = token_heads(low)
         reason = provider_reason(diagnostic, extra.get("remote_mta"), recipient, heads=heads)
     if reason:
         kind = reasons.kind_for(reason, status, action, smtp_code)
     else:
         # the phrase text is the lower-case diagnostic unless a reply's continuation
         # codes were dropped or it was cut (make_finding collapsed its whitespace)
-        text = reasons.reason_text(diagnostic)
+        text = reasons.reason_text(diagnostic, collapsed=True)
+        if heads is None or text != low:
+            heads = token_heads(text)
         kind, reason = reasons.classify(diagnostic, status, smtp_code, action, command,
-                                        diagnostic_type, text,
-                                        heads if text == low else token_heads(text))
+                                        diagnostic_type, text, heads)
     return Finding(
         kind=kind,
         reason=reason,

@@ -80,6 +80,13 @@ def lower_name(name: str) -> str:
     return low
 
 
+#: header names as messages spell them -> lower case, for ``CachedMessage._index``: a
+#: few dozen names make up nearly all traffic (Received, From, Content-Type, ...), and
+#: one dict hit is cheaper than a new lower-case string (which then needs hashing for
+#: the index). Bounded in entries and length: made-up names cannot grow it far.
+_HEADER_NAMES: dict[str, str] = {}
+
+
 class CachedMessage(Message):
     """``Message`` whose header lookups are memoised until a header changes."""
 
@@ -158,7 +165,11 @@ class CachedMessage(Message):
         names: list[str] = []
         first: dict[str, int] = {}
         for i, (k, _) in enumerate(self._headers):  # type: ignore[attr-defined]
-            low = k.lower()
+            low = _HEADER_NAMES.get(k)
+            if low is None:
+                low = k.lower()
+                if len(k) <= 64 and len(_HEADER_NAMES) < 4096:
+                    _HEADER_NAMES[k] = low
             names.append(low)
             if low not in first:
                 first[low] = i

@@ -188,6 +188,16 @@ def report_head(msg: Msg) -> tuple[str, str | None]:
     return found  # type: ignore[return-value]
 
 
+def report_low(msg: Msg) -> str | None:
+    """``gate_text(report_text(msg))``, memoised per message: families that gate their
+    scans of the whole report text share one lower-casing of it."""
+    memo = _cache(msg)
+    if "report_low" in memo:
+        return memo["report_low"]  # type: ignore[return-value]
+    low = memo["report_low"] = gate_text(report_text(msg))
+    return low
+
+
 def unsurrogate(text: str) -> str:
     """Undo compat32's surrogate escapes: raw UTF-8 bytes in headers become text again."""
     try:
@@ -351,7 +361,7 @@ def original_message_id(msg: Msg, text: str | None = None) -> str | None:
     if text:
         # inline copies ("------ This is a copy of the message ...") come after the report
         own = str(msg.get("Message-ID", "")).strip()
-        low = gate_text(text)
+        low = report_low(msg) if text is report_text(msg) else gate_text(text)
         if low is None:
             for m in _MSGID_RE.finditer(text):
                 if m.group(1) != own:

@@ -757,13 +757,16 @@ def _join_reply_lines(text: str) -> str:
 
     "552-5.7.0 ... a potential 552-5.7.0 security issue" must read as
     "... a potential security issue" for the phrase tables. The first
-    prefix stays (it is the reply code).
+    prefix stays (it is the reply code). ``text`` is collapsed (``_collapse``):
+    a reply of one line then comes back as it is, without a new string.
     """
     first = _REPLY_PREFIX_RE.search(text)
     if first is None:
         return text
-    head, tail = text[: first.end()], text[first.end() :]
-    return head + _collapse(_REPLY_PREFIX_RE.sub("", tail))
+    tail = text[first.end() :]
+    if _REPLY_PREFIX_RE.search(tail) is None:
+        return text  # = head + _collapse(tail): a collapsed text's tail is collapsed
+    return text[: first.end()] + _collapse(_REPLY_PREFIX_RE.sub("", tail))
 
 
 def find_status(text: str | None) -> str | None:
@@ -972,10 +975,14 @@ def _match(n: int, rule: Rule, hits: set[int], text: str, status: str | None,
     return bool(reply and reply in rule.replycodes)
 
 
-def reason_text(diagnostic: str | None) -> str:
+def reason_text(diagnostic: str | None, collapsed: bool = False) -> str:
     """The diagnostic as the phrase tables read it: lower case, whitespace collapsed,
-    continuation-line reply codes dropped, at most ``_TEXT_CAP`` characters."""
-    return _join_reply_lines(_collapse(diagnostic[:_TEXT_CAP].lower())) if diagnostic else ""
+    continuation-line reply codes dropped, at most ``_TEXT_CAP`` characters.
+    ``collapsed``: the caller collapsed the whitespace already (base.make_finding)."""
+    if not diagnostic:
+        return ""
+    text = diagnostic[:_TEXT_CAP].lower()
+    return _join_reply_lines(text if collapsed else _collapse(text))
 
 
 def reason_for(

@@ -187,15 +187,17 @@ def _excluded(msg: Msg) -> set[str]:
 
 
 def recipient_blocks(
-    family: TextFamily, section: str, excluded: set[str]
+    family: TextFamily, section: str, excluded: set[str], low: str | None = None
 ) -> list[tuple[str, list[str]]]:
-    """``[(address, lines about it), ...]`` in the order the report names them."""
+    """``[(address, lines about it), ...]`` in the order the report names them
+    (``low``: ``gate_text(section)`` when the caller has it)."""
     patterns: Sequence[re.Pattern[str]] = family.recipients
     if family.use_common_recipients:
         patterns = (*family.recipients, *COMMON_RECIPIENT_LINES)
     # A pattern whose literal gates occur nowhere in the section matches none of its
     # lines: tried on no line (the first pattern that matches a line stays the same).
-    low = gate_text(section)
+    if low is None:
+        low = gate_text(section)
     if low is not None:
         patterns = [p for p in patterns if may_match(p, section, low)]
     blocks: list[tuple[str, list[str]]] = []
@@ -323,14 +325,15 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
     """Run the engine for one family (see the module docstring)."""
     text = report_text(msg)
     section = section_of(family, text)
+    section_low = gate_text(section)  # lower-cased once for every gated search below
     excluded = _excluded(msg)
-    blocks = recipient_blocks(family, section, excluded)
+    blocks = recipient_blocks(family, section, excluded, section_low)
     if not blocks:
         # the failed address may be the bounce's own To: (mail to oneself, forwarding);
         # but an address the MTA itself lists as failed (X-Failed-Recipients) outranks
         # a bounced sender's address quoted in the remote reply ("<sender>... Please
         # use the smtp server of your ISP" when the report names a bare local part)
-        loose = recipient_blocks(family, section, set())
+        loose = recipient_blocks(family, section, set(), section_low)
         failed = _failed_header(msg)
         if failed:
             wanted = {a.lower() for a in failed}
@@ -345,8 +348,8 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         blocks = [(a, []) for a in addrs]
     if not blocks:
         return []
-    action = "delayed" if family.delayed is not None and gated_search(family.delayed, section) \
-        else None
+    action = "delayed" if family.delayed is not None and gated_search(
+        family.delayed, section, section_low) else None
     orig_id = original_message_id(msg, text)
     findings = []
     named = {a.lower() for a, _ in blocks}
@@ -356,10 +359,12 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
-        forced = next((r for pat, r in family.section_reasons if gated_search(pat, section)),
-                      None)
-        forced = forced or next((r for pat, r in family.reasons if gated_search(pat, diag)),
-                                None)
+        forced = next((r for pat, r in family.section_reasons
+                       if gated_search(pat, section, section_low)), None)
+        if forced is None and family.reasons:
+            diag_low = gate_text(diag)
+            forced = next((r for pat, r in family.reasons if gated_search(pat, diag, diag_low)),
+                          None)
         command = family.command or _command(diag) or (
             _command(section) if len(blocks) == 1 else None)
         alias = _expanded_from(own, excluded | named)

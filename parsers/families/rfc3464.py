@@ -31,6 +31,7 @@ from parsers.mime import (
     delivery_status_text,
     field_blocks,
     original_message_id,
+    report_low,
     report_text,
     typed_parts,
 )
@@ -267,7 +268,9 @@ class RFC3464:
     def detect(self, msg: Msg) -> bool:
         if _has_dsn_part(msg) or _forwarded_dsn(msg) is not None:
             return True
-        return gated_search(_INLINE_FIELDS_RE, report_text(msg)[:65536]) is not None
+        low = report_low(msg)
+        return gated_search(_INLINE_FIELDS_RE, report_text(msg)[:65536],
+                            None if low is None else low[:65536]) is not None
 
     def extract(self, msg: Msg) -> list[Finding]:
         fields = delivery_status_text(msg)

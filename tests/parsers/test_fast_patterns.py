@@ -144,6 +144,26 @@ def test_collapse_is_the_whitespace_regex(text: str) -> None:
     assert reasons._collapse(text) == re.sub(r"\s+", " ", text)
 
 
+def _join_reply_lines_reference(text: str) -> str:
+    first = reasons._REPLY_PREFIX_RE.search(text)
+    if first is None:
+        return text
+    head, tail = text[: first.end()], text[first.end() :]
+    return head + reasons._collapse(reasons._REPLY_PREFIX_RE.sub("", tail))
+
+
+@SETTINGS
+@given(TEXT)
+def test_reason_text_of_a_collapsed_diagnostic(text: str) -> None:
+    # make_finding collapses the diagnostic first; the shortcuts must not change the text
+    collapsed = " ".join(text.split())
+    expected = _join_reply_lines_reference(reasons._collapse(collapsed[:4000].lower()))
+    assert reasons.reason_text(collapsed, collapsed=True) == expected
+    assert reasons.reason_text(collapsed) == expected
+    low = reasons._collapse(text.lower())
+    assert reasons._join_reply_lines(low) == _join_reply_lines_reference(low)
+
+
 def _provider_reason_reference(diagnostic: str | None, *where: str | None) -> str | None:
     """``provider_reason`` without its gates: every provider's pattern runs."""
     if not diagnostic:
