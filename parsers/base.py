@@ -44,7 +44,8 @@ class Family(Protocol):
 # domain that starts and ends with an ASCII letter or digit. Kept as the
 # reference the linear scan below must agree with (tests compare them).
 _ADDR_RE = re.compile(r"[^\s<>()\"',;:\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", re.ASCII)
-_NOT_LOCAL_RE = re.compile(r"[\s<>()\"',;:\[\]]+", re.ASCII)
+#: the characters no address spans (``_ADDR_RE``'s excluded class; \s is ASCII there)
+_NOT_LOCAL = frozenset(" \t\n\r\f\v<>()\"',;:[]")
 _DOMAIN_RUN_RE = re.compile(r"[A-Za-z0-9.-]*")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -117,22 +118,33 @@ def first_address(text: str | None) -> str | None:
     What ``_ADDR_RE.search`` finds, in linear time: the regex backtracks
     over every start position of a long run of address characters without
     a usable '@' (a 40 kB From: took seconds). A match never spans a
-    character outside the local-part class, so the text is split on those
-    first; in the first piece with an '@' that has a local part before it
-    and an ASCII letter or digit after it, the local part is everything up
-    to the *last* such '@' (the regex is greedy) and the domain is the run
-    of domain characters after it, trimmed to end with a letter or digit.
+    character outside the local-part class (``_NOT_LOCAL``), so it lies in
+    one piece between such characters: in the first piece with an '@' that
+    has a local part before it and an ASCII letter or digit after it, the
+    local part is everything up to the *last* such '@' (the regex is greedy)
+    and the domain is the run of domain characters after it, trimmed to end
+    with a letter or digit. Pieces are found from each '@' outwards, so the
+    pieces without one are never looked at.
     """
     if not text or "@" not in text:
         return None
-    for piece in _NOT_LOCAL_RE.split(text):
-        end = len(piece)
-        at = piece.rfind("@", 1)
-        while at > 0:
-            if at + 1 < end and piece[at + 1] in _ALNUM:
-                domain = _DOMAIN_RUN_RE.match(piece, at + 1).group(0)  # type: ignore[union-attr]
-                return clean_address(piece[: at + 1] + domain.rstrip(".-"))
-            at = piece.rfind("@", 1, at)
+    n = len(text)
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and text[start - 1] not in _NOT_LOCAL:
+            start -= 1
+        end = at + 1
+        while end < n and text[end] not in _NOT_LOCAL:
+            end += 1
+        # the last '@' of the piece with a local part before it (``piece.rfind("@", 1)``)
+        last = text.rfind("@", start + 1, end)
+        while last > start:
+            if last + 1 < end and text[last + 1] in _ALNUM:
+                domain = _DOMAIN_RUN_RE.match(text, last + 1, end).group(0)  # type: ignore[union-attr]
+                return clean_address(text[start : last + 1] + domain.rstrip(".-"))
+            last = text.rfind("@", start + 1, last)
+        at = text.find("@", end)
     return None
 
 

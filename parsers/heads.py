@@ -29,22 +29,22 @@ __all__ = ["PatternHeads", "confirms", "pattern_heads", "phrase_heads", "token_h
 #: the set ``token_heads`` computes, as a regex (the reference definition)
 TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
-#: every ASCII character outside [a-z0-9] -> space, the others to themselves
-#: (a character missing from the table would cost str.translate a KeyError the
-#: first time it meets it in each text)
-_NOT_TOKEN = str.maketrans({c: c if ("a" <= c <= "z" or "0" <= c <= "9") else " "
-                            for c in map(chr, range(128))})
+#: every byte outside [a-z0-9] -> space, the others to themselves: for ASCII text,
+#: encoding, translating the bytes and decoding is twice as fast as ``str.translate``
+#: (which looks each distinct character up in a dict)
+_NOT_TOKEN = bytes(c if (97 <= c <= 122 or 48 <= c <= 57) else 32 for c in range(256))
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def token_heads(text: str) -> set[str]:
     """``set(TOKEN_HEAD_RE.findall(text))``: the first four characters of every run of
     ``[a-z0-9]``. For ASCII text without the regex engine (a lookbehind at every
-    position, ~30 ns a character): ``str.translate`` turns every other character
-    into a space (its ASCII fast path), ``str.split`` gives the runs."""
+    position, ~30 ns a character): a byte table turns every other character
+    into a space, ``str.split`` gives the runs."""
     if not text.isascii():
         return set(TOKEN_HEAD_RE.findall(text))
-    return {word[:4] for word in text.translate(_NOT_TOKEN).split()}
+    words = text.encode("ascii").translate(_NOT_TOKEN).decode("ascii").split()
+    return {word[:4] for word in words}
 
 
 def phrase_heads(phrase: str, *, first: bool = False) -> frozenset[str]:
