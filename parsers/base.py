@@ -16,7 +16,7 @@ from typing import Protocol
 
 from parsers import reasons  # imports only heads and model: no cycle through base
 from parsers._types import Msg
-from parsers.fastparse import lower_name
+from parsers.fastparse import DECODED_CTES, lower_name
 from parsers.heads import token_heads
 from parsers.model import Finding
 from parsers.providers import provider_reason  # imports only gates and heads
@@ -156,9 +156,6 @@ def clean_address(addr: str) -> str:
     return addr.rstrip(".")
 
 
-#: transfer encodings ``Message.get_payload(decode=True)`` undoes; any other leaves
-#: the text as it is (as ASCII bytes)
-_DECODED_CTES = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
 #: codecs that decode every ASCII byte string to the same text (stateless, ASCII-based)
 _ASCII_CODECS = frozenset(
     {"ascii", "utf-8", "latin-1", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
@@ -189,7 +186,7 @@ def payload_text(part: Msg) -> str:
         # what get_payload(decode=True) and .decode(charset) give for ASCII text that
         # needs no transfer decoding in an ASCII-based charset: the text itself
         cte = str(part.get("content-transfer-encoding", "")).lower()
-        if cte not in _DECODED_CTES and _ascii_charset(part.get_content_charset() or "utf-8"):
+        if cte not in DECODED_CTES and _ascii_charset(part.get_content_charset() or "utf-8"):
             return raw
     payload = part.get_payload(decode=True)
     if payload is None:

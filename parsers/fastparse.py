@@ -35,6 +35,7 @@ from email import errors
 from email import message as _stdlib_message
 from email.message import Message
 from email.policy import compat32
+from email.utils import collapse_rfc2231_value
 from typing import Any
 
 from parsers._types import Msg
@@ -58,6 +59,21 @@ _MISSING = object()
 _GET_PAYLOAD: Any = Message.get_payload
 #: what Message.get_param applies to a value it returns
 _UNQUOTE = _stdlib_message._unquotevalue  # type: ignore[attr-defined]
+
+
+#: transfer encodings ``Message.get_payload(decode=True)`` undoes; any other leaves
+#: the text as it is (as ASCII bytes)
+DECODED_CTES = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
+
+
+def _unquote(value: str) -> str:
+    """``email.utils.unquote``, compiled: parameters are unquoted thousands of times."""
+    if len(value) > 1:
+        if value.startswith('"') and value.endswith('"'):
+            return value[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+        if value.startswith("<") and value.endswith(">"):
+            return value[1:-1]
+    return value
 
 
 class _Fallback(Exception):
@@ -128,13 +144,27 @@ class CachedMessage(Message):
 
     def get_payload(self, i: Any = None, decode: bool = False) -> Any:
         payload = self._payload  # type: ignore[attr-defined]
-        # the two answers Message.get_payload gives without decoding anything:
-        # a multipart's list, an ASCII leaf's text as it is
-        if i is None and not decode and (
-            isinstance(payload, list) or (type(payload) is str and payload.isascii())
-        ):
+        # the answers Message.get_payload gives without decoding anything: a
+        # multipart's list, an ASCII leaf's text as it is, and with decode=True, the
+        # bytes of an ASCII leaf whose transfer encoding is none that it undoes
+        if i is None and type(payload) is str and payload.isascii():
+            if not decode:
+                return payload
+            cte = str(self.get("content-transfer-encoding", "")).lower()
+            if cte not in DECODED_CTES:
+                return payload.encode("ascii")
+        elif i is None and not decode and isinstance(payload, list):
             return payload
         return _GET_PAYLOAD(self, i, decode)
+
+    def get_boundary(self, failobj: Any = None) -> Any:
+        # Message.get_boundary: collapse_rfc2231_value of a str is utils.unquote
+        boundary = self.get_param("boundary", _MISSING)
+        if boundary is _MISSING:
+            return failobj
+        if type(boundary) is str:
+            return _unquote(boundary).rstrip()
+        return collapse_rfc2231_value(boundary).rstrip()
 
     # -- memoised readers -------------------------------------------------
     def _names(self) -> list[str]:
@@ -226,7 +256,12 @@ class CachedMessage(Message):
                     low = param.lower()
                     for k, v in params:
                         if k.lower() == low:
-                            found = _UNQUOTE(v) if unquote else v
+                            if not unquote:
+                                found = v
+                            elif type(v) is str:
+                                found = _unquote(v)  # what _unquotevalue does to a str
+                            else:
+                                found = _UNQUOTE(v)
                             break
             memo[key] = found
         return failobj if found is _MISSING else found

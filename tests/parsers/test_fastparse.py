@@ -268,7 +268,9 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
         for part in _parts(fastparse.message_from_bytes(variant)):
             assert part.is_multipart() is Message.is_multipart(part)
             assert part.keys() == Message.keys(part)
-            for args in ((), (None, True), (0,)):
+            assert part.get_boundary() == Message.get_boundary(part)
+            assert part.get_boundary("x") == Message.get_boundary(part, "x")
+            for args in ((), (None, True), (0,), (0, True)):
                 try:
                     expected: Any = Message.get_payload(part, *args)
                 except Exception as exc:
@@ -278,6 +280,15 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
                 except Exception as exc:
                     got = type(exc)
                 assert got == expected
+    for cte in ("", "7bit", "8bit", "binary", "base64", "quoted-printable", "x-uue", " base64",
+                "BASE64", "x-unknown"):
+        for body in ("text\n", "aGk=\n", "caf=C3=A9\n", "", "caf\u00e9\n", "\udce9\n"):
+            part = fastparse.CachedMessage()
+            if cte:
+                part["Content-Transfer-Encoding"] = cte
+            part.set_payload(body)
+            assert part.get_payload(decode=True) == Message.get_payload(part, decode=True)
+            assert part.get_payload() == Message.get_payload(part)
     leaf, multi = fastparse.CachedMessage(), fastparse.CachedMessage()
     leaf.set_payload("text")
     with pytest.raises(TypeError):
@@ -285,3 +296,16 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
     multi.attach(leaf)
     multi.attach(leaf)
     assert multi.get_payload() == [leaf, leaf]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab"<>\\ ', max_size=8))
+def test_unquote_is_the_stdlibs(value: str) -> None:
+    from email.utils import unquote
+
+    assert fastparse._unquote(value) == unquote(value)
+    # get_param and get_boundary apply it as Message does
+    msg = fastparse.message_from_string(f"Content-Type: multipart/mixed; boundary={value!r}\n\nx")
+    plain = email.message_from_string(f"Content-Type: multipart/mixed; boundary={value!r}\n\nx")
+    assert msg.get_param("boundary") == plain.get_param("boundary")
+    assert msg.get_boundary() == plain.get_boundary()
