@@ -61,6 +61,9 @@ _GET_PAYLOAD: Any = Message.get_payload
 _UNQUOTE = _stdlib_message._unquotevalue  # type: ignore[attr-defined]
 
 
+#: a line that starts with "--" (``_Parser.dash``): after LF, or after any line break
+_DASH_LF_RE = re.compile(r"\n--")
+_DASH_RE = re.compile(r"[\r\n]--")
 #: transfer encodings ``Message.get_payload(decode=True)`` undoes; any other leaves
 #: the text as it is (as ASCII bytes)
 DECODED_CTES = frozenset({"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"})
@@ -623,13 +626,11 @@ class _Parser:
         if found is None:
             text = self.text
             found = [0] if text.startswith("--") else []
-            for pat in ("\n--", "\r--") if "\r" in text else ("\n--",):
-                find = text.find
-                i = find(pat)
-                while i >= 0:
-                    found.append(i + 1)
-                    i = find(pat, i + 3)
-            found.sort()
+            # one pass of the regex engine (it skips to each line break) is faster than
+            # str.find with a three-character needle; a lone CR also ends a line
+            pattern = _DASH_LF_RE if self.lf_lines else _DASH_RE
+            for m in pattern.finditer(text):
+                found.append(m.start() + 1)
             self._dash = found
         return found
 

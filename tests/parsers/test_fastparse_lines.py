@@ -98,3 +98,21 @@ def test_split_field_is_the_regex(line: str) -> None:
     m = mime._FIELD_RE.match(line)
     expected = (m.group(1).lower(), m.group(2).strip()) if m else None
     assert mime.split_field(line) == expected
+
+
+def _dash_reference(text: str) -> list[int]:
+    """``_Parser.dash`` as it was: a find loop per line break kind."""
+    found = [0] if text.startswith("--") else []
+    for pat in ("\n--", "\r--") if "\r" in text else ("\n--",):
+        i = text.find(pat)
+        while i >= 0:
+            found.append(i + 1)
+            i = text.find(pat, i + 3)
+    return sorted(found)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(["-", "--", "\n", "\r", "\r\n", "a", " ", "--b--"]),
+                max_size=30).map("".join))
+def test_dash_lines_are_the_find_loops(text: str) -> None:
+    assert fastparse._Parser(text).dash == _dash_reference(text)
