@@ -550,10 +550,17 @@ def _split_fields(block: str, eol: str) -> list[tuple[str, str]] | None:
             return None
         if name is not None:
             out.append((name, value))
-        name, colon, rest = line.partition(":")
-        if not colon:
+        # line.partition(":") and rest.lstrip(" \t"), with one new string for each of
+        # name and value (no 3-tuple, no intermediate rest): a message has dozens of fields
+        colon = line.find(":")
+        if colon < 0:
             return None
-        value = rest.lstrip(" \t")
+        name = line[:colon]
+        start = colon + 1
+        end = len(line)
+        while start < end and (line[start] == " " or line[start] == "\t"):
+            start += 1
+        value = line[start:]
     if name is not None:
         out.append((name, value))
     return out
