@@ -24,7 +24,7 @@ import re
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 
-__all__ = ["PatternHeads", "confirms", "pattern_heads", "phrase_heads", "token_heads"]
+__all__ = ["HeadGates", "PatternHeads", "pattern_heads", "phrase_heads", "token_heads"]
 
 #: the set ``token_heads`` computes, as a regex (the reference definition)
 TOKEN_HEAD_RE = re.compile(r"(?<![a-z0-9])[a-z0-9]{1,4}")
@@ -47,7 +47,7 @@ def token_heads(text: str) -> set[str]:
     return {word[:4] for word in words}
 
 
-def phrase_heads(phrase: str, *, first: bool = False) -> frozenset[str]:
+def phrase_heads(phrase: str) -> frozenset[str]:
     """Heads that every lower-cased text containing ``phrase`` has.
 
     A word of the phrase preceded, inside the phrase, by another character
@@ -55,12 +55,11 @@ def phrase_heads(phrase: str, *, first: bool = False) -> frozenset[str]:
     that character is not a token character); its head is fixed when the word
     is followed by another character of the phrase (the token ends there) or
     has four characters or more. The phrase's first word may sit inside a
-    longer token of the text ("mail from" in "email from"), so it counts only
-    with ``first=True``, for callers that look phrases up by their first head.
+    longer token of the text ("mail from" in "email from"), so it gives none.
     """
     heads: set[str] = set()
     for m in _TOKEN_RE.finditer(phrase):
-        if m.start() == 0 and not first:
+        if m.start() == 0:
             continue
         word = m.group(0)
         if m.end() < len(phrase) or len(word) >= 4:
@@ -75,7 +74,7 @@ class PatternHeads:
     of these heads and, with it, one of its literals (none listed: the head
     alone). ``literals`` are lower-case literals of which the text holds one
     otherwise. ``always`` is set when some way through the pattern gives
-    neither (the pattern must then always run).
+    neither (the pattern must then always run). ``HeadGates`` applies them.
     """
 
     __slots__ = ("always", "by_head", "literals")
@@ -86,21 +85,51 @@ class PatternHeads:
         self.literals = literals
         self.always = always
 
-    def may_match(self, low: str, heads: set[str]) -> bool:
-        """False when the pattern cannot match the text whose lower case is ``low``
-        and whose token heads are ``heads`` (see ``pattern_heads`` for when that
-        holds). The set lookups come first: most heads are absent, and then no
-        substring search runs."""
-        if self.always:
-            return True
+
+class HeadGates:
+    """Several patterns' ``PatternHeads`` in one table: head -> (pattern index,
+    literals), so that a text's heads are looked up once for all the patterns
+    instead of once per pattern."""
+
+    __slots__ = ("always", "by_head", "literals")
+
+    def __init__(self, gates: list[PatternHeads]) -> None:
+        by_head: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        literals: list[tuple[int, str]] = []
+        for index, gate in enumerate(gates):
+            for head, confirm in gate.by_head.items():
+                by_head.setdefault(head, []).append((index, confirm))
+            literals.extend((index, literal) for literal in gate.literals)
+        self.by_head = {head: tuple(entries) for head, entries in by_head.items()}
+        self.literals = tuple(literals)
+        self.always = tuple(gate.always for gate in gates)
+
+    def candidates(self, low: str, heads: set[str],
+                   more: set[str] | None = None) -> list[bool]:
+        """Per pattern: False when it cannot match the text whose lower case is
+        ``low`` and whose token heads are ``heads`` (and ``more``, when the text is
+        two parts whose heads were taken apart). See ``pattern_heads`` for when
+        that holds. The dict lookups come first: most heads are absent, and then
+        no substring search runs."""
+        found = list(self.always)
+        self._mark(found, heads, low)
+        if more is not None:
+            self._mark(found, more, low)
+        for index, literal in self.literals:
+            if not found[index] and literal in low:
+                found[index] = True
+        return found
+
+    def _mark(self, found: list[bool], heads: set[str], low: str) -> None:
         for head in heads:
-            confirm = self.by_head.get(head)
-            if confirm is not None and confirms(confirm, low):
-                return True
-        return confirms(self.literals, low) if self.literals else False
+            entries = self.by_head.get(head)
+            if entries is not None:
+                for index, literals in entries:
+                    if not found[index] and _confirms(literals, low):
+                        found[index] = True
 
 
-def confirms(literals: tuple[str, ...], low: str) -> bool:
+def _confirms(literals: tuple[str, ...], low: str) -> bool:
     """True when ``literals`` is empty or one of them occurs in ``low``."""
     if not literals:
         return True

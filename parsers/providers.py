@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from parsers.gates import gate_text, gated_search
-from parsers.heads import PatternHeads, confirms, pattern_heads, token_heads
+from parsers.heads import HeadGates, PatternHeads, pattern_heads, token_heads
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,9 +341,9 @@ def provider_reason(diagnostic: str | None, *where: str | None,
     if low is None:
         candidates = [True] * len(PROVIDERS)
     elif heads is None:
-        candidates = _candidates(low, token_heads(low), None)
+        candidates = _GATES.candidates(low, token_heads(low))
     else:  # lower() kept every length: gate_text refused the one character that changes it
-        candidates = _candidates(low, token_heads(low[: len(low) - len(cut)]), heads)
+        candidates = _GATES.candidates(low, token_heads(low[: len(low) - len(cut)]), heads)
     for index, provider in enumerate(PROVIDERS):
         if candidates[index] and provider.hosts.search(context):
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
@@ -355,39 +355,6 @@ def provider_reason(diagnostic: str | None, *where: str | None,
     return None
 
 
-def _candidates(low: str, heads: set[str], more: set[str] | None) -> list[bool]:
-    """Per provider: whether its hosts pattern may match the text (``Provider.gate``)."""
-    found = list(_ALWAYS)
-    _mark(found, heads, low)
-    if more is not None:
-        _mark(found, more, low)
-    for index, literal in _LITERALS:
-        if not found[index] and literal in low:
-            found[index] = True
-    return found
-
-
-def _mark(found: list[bool], heads: set[str], low: str) -> None:
-    for head in heads:
-        entries = _BY_HEAD.get(head)
-        if entries is not None:
-            for index, literals in entries:
-                if not found[index] and confirms(literals, low):
-                    found[index] = True
-
-
-def _gate_tables() -> tuple[dict[str, tuple[tuple[int, tuple[str, ...]], ...]],
-                            tuple[tuple[int, str], ...], tuple[bool, ...]]:
-    """Every provider's gate in one table: head -> (provider index, literals)."""
-    by_head: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-    literals: list[tuple[int, str]] = []
-    for index, provider in enumerate(PROVIDERS):
-        for head, confirm in provider.gate.by_head.items():
-            by_head.setdefault(head, []).append((index, confirm))
-        literals.extend((index, literal) for literal in provider.gate.literals)
-    return ({head: tuple(entries) for head, entries in by_head.items()}, tuple(literals),
-            tuple(p.gate.always for p in PROVIDERS))
-
-
-_BY_HEAD, _LITERALS, _ALWAYS = _gate_tables()
+#: every provider's ``gate`` in one table (``Provider.gate``)
+_GATES = HeadGates([p.gate for p in PROVIDERS])
 _RULE_TEXT = 4000
