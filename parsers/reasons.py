@@ -883,7 +883,7 @@ _TEXT_CAP = 4000
 
 def _rows_by(codes: str) -> dict[str, frozenset[int]]:
     """Status (``codes="statuses"``) or reply code -> the rows (of RULES + LATE_RULES)
-    that list it: with ``_text_hits`` the only rows ``_match`` can accept."""
+    that list it: with the text hits the only rows ``_match`` can accept."""
     rows: dict[str, set[int]] = {}
     for n, rule in enumerate(_ALL_RULES):
         for code in getattr(rule, codes):
@@ -893,18 +893,6 @@ def _rows_by(codes: str) -> dict[str, frozenset[int]]:
 
 _STATUS_ROWS = _rows_by("statuses")
 _REPLY_ROWS = _rows_by("replycodes")
-
-
-def _text_hits(text: str, heads: set[str] | None = None) -> set[int]:
-    """Indexes (into RULES + LATE_RULES) of the rows whose words or regexes occur in ``text``.
-
-    Every row at once: the definition that ``reason_for``, which asks the regex
-    rows one by one and only until a row decides, is tested against.
-    """
-    hits = _phrase_hits(text, heads)
-    if text:
-        hits.update(n for n, _ in _REGEX_RULES if n not in hits and _regex_hit(n, text))
-    return hits
 
 
 def _phrase_hits(text: str, heads: set[str] | None = None) -> set[int]:

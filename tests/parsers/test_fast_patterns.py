@@ -88,8 +88,18 @@ def test_find_command_matches_reference(text: str) -> None:
     assert reasons.find_command(text, token_heads(text.lower())) == expected
 
 
+def _text_hits(text: str, heads: set[str] | None = None) -> set[int]:
+    """Every row's text hit at once: the phrase rows and every regex row that matches
+    (``reason_for`` asks the regex rows one by one, only until a row decides)."""
+    hits = reasons._phrase_hits(text, heads)
+    if text:
+        hits.update(n for n, _ in reasons._REGEX_RULES if n not in hits
+                    and reasons._regex_hit(n, text))
+    return hits
+
+
 def _text_hits_reference(text: str) -> set[int]:
-    """``_text_hits`` before its set operations: per-token keys and per-row gates."""
+    """The text hits before their set operations: per-token keys and per-row gates."""
     hits: set[int] = set()
     if not text:
         return hits
@@ -111,8 +121,8 @@ def _text_hits_reference(text: str) -> set[int]:
 @given(TEXT)
 def test_text_hits_matches_reference(text: str) -> None:
     expected = _text_hits_reference(text)
-    assert reasons._text_hits(text) == expected
-    assert reasons._text_hits(text, token_heads(text)) == expected
+    assert _text_hits(text) == expected
+    assert _text_hits(text, token_heads(text)) == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -207,4 +217,4 @@ def test_text_hits_on_every_phrase(affix: tuple[str, str]) -> None:
     before, after = affix
     for phrase in reasons._PHRASE_ROWS:
         text = before + phrase + after
-        assert reasons._text_hits(text) == _text_hits_reference(text), text
+        assert _text_hits(text) == _text_hits_reference(text), text

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from parsers.reasons import (
     _DELIVERED_ACTIONS,
     _LATE_OFFSET,
+    _REGEX_RULES,
     _TEXT_CAP,
     LATE_RULES,
     RULES,
@@ -19,7 +20,8 @@ from parsers.reasons import (
     _collapse,
     _join_reply_lines,
     _match,
-    _text_hits,
+    _phrase_hits,
+    _regex_hit,
     find_command,
     is_vague,
     reason_for,
@@ -44,7 +46,9 @@ def _reference(
         status = None
     if command is None:
         command = find_command(text)
-    hits = _text_hits(text)
+    hits = _phrase_hits(text)  # and every regex row that matches
+    if text:
+        hits.update(n for n, _ in _REGEX_RULES if n not in hits and _regex_hit(n, text))
     for n, rule in enumerate(RULES):
         if _match(n, rule, hits, text, status, reply_code, command, temporary):
             return rule.reason
