@@ -83,27 +83,22 @@ class _Fallback(Exception):
     """This message needs the stdlib parser."""
 
 
-#: header names as callers ask for them -> lower case. The names are mostly string
-#: constants, whose hash Python keeps: one dict hit instead of a new string (which
-#: then needs hashing) per lookup. Bounded: a caller with unusual names cannot grow it.
+#: header names -> lower case, both as callers ask for them (string constants, whose
+#: hash Python keeps) and as messages spell them (a few dozen names make up nearly
+#: all traffic: Received, From, Content-Type, ...): one dict hit instead of a new
+#: string, which then needs hashing. Bounded in entries and length: made-up names
+#: cannot grow it far.
 _LOWER_NAMES: dict[str, str] = {}
 
 
 def lower_name(name: str) -> str:
-    """``name.lower()``, memoised for the header names the parsers ask for."""
+    """``name.lower()``, memoised for header names."""
     low = _LOWER_NAMES.get(name)
     if low is None:
         low = name.lower()
-        if len(_LOWER_NAMES) < 512:
+        if len(name) <= 64 and len(_LOWER_NAMES) < 4096:
             _LOWER_NAMES[name] = low
     return low
-
-
-#: header names as messages spell them -> lower case, for ``CachedMessage._index``: a
-#: few dozen names make up nearly all traffic (Received, From, Content-Type, ...), and
-#: one dict hit is cheaper than a new lower-case string (which then needs hashing for
-#: the index). Bounded in entries and length: made-up names cannot grow it far.
-_HEADER_NAMES: dict[str, str] = {}
 
 
 class CachedMessage(Message):
@@ -198,11 +193,7 @@ class CachedMessage(Message):
         names: list[str] = []
         first: dict[str, int] = {}
         for i, (k, _) in enumerate(self._headers):  # type: ignore[attr-defined]
-            low = _HEADER_NAMES.get(k)
-            if low is None:
-                low = k.lower()
-                if len(k) <= 64 and len(_HEADER_NAMES) < 4096:
-                    _HEADER_NAMES[k] = low
+            low = lower_name(k)
             names.append(low)
             if low not in first:
                 first[low] = i
