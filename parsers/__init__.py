@@ -188,7 +188,7 @@ def _recipientless_bounce(msg: Msg) -> list[Finding]:
         context=section,
         remote_mta=_mta(remote),
         reporting_mta=_mta(reporting),
-        original_message_id=mime.original_message_id(msg, text),
+        original_message_id=mime.original_message_id(msg),
     )
     return [finding] if finding.kind in _BOUNCE_KINDS else []
 

@@ -351,17 +351,19 @@ def _find_original(msg: Msg) -> Msg | None:
 _MSGID_RE = re.compile(r"^Message-Id:[ \t]*(<[^>\s]+>|\S+)", re.I | re.M)
 
 
-def original_message_id(msg: Msg, text: str | None = None) -> str | None:
-    """Message-ID of the returned original: attachment first, inline copy second."""
+def original_message_id(msg: Msg) -> str | None:
+    """Message-ID of the returned original: attachment first, inline copy in the
+    report text second."""
     orig = original_message(msg)
     if orig is not None:
         mid = orig.get("Message-ID")
         if mid:
             return str(mid).strip() or None
+    text = report_text(msg)
     if text:
         # inline copies ("------ This is a copy of the message ...") come after the report
         own = str(msg.get("Message-ID", "")).strip()
-        low = report_low(msg) if text is report_text(msg) else gate_text(text)
+        low = report_low(msg)
         if low is None:
             for m in _MSGID_RE.finditer(text):
                 if m.group(1) != own:

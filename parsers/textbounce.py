@@ -350,7 +350,7 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         return []
     action = "delayed" if family.delayed is not None and gated_search(
         family.delayed, section, section_low) else None
-    orig_id = original_message_id(msg, text)
+    orig_id = original_message_id(msg)
     findings = []
     named = {a.lower() for a, _ in blocks}
     for addr, lines in blocks:

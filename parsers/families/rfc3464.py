@@ -293,7 +293,7 @@ class RFC3464:
             if "final-recipient" not in block and "original-recipient" not in block:
                 for key, value in block.items():
                     per_message.setdefault(key, value)
-        orig_id = original_message_id(msg, human)
+        orig_id = original_message_id(msg)
         findings: list[Finding] = []
         seen: set[str] = set()
         single = sum(1 for b in blocks if "final-recipient" in b or "original-recipient" in b) == 1

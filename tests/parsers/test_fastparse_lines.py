@@ -80,12 +80,15 @@ def test_collapse_blanks_is_the_regex(text: str) -> None:
                                  "Message-Id: <own@x>\n", "<e@f>"]), max_size=12).map("".join))
 def test_inline_message_id_is_the_regexs(text: str) -> None:
     from parsers import mime
-    from parsers.fastparse import message_from_string
+    from parsers.fastparse import message_from_bytes
 
-    msg = message_from_string("Message-ID: <own@x>\n\nbody")
-    expected = next((m.group(1) for m in mime._MSGID_RE.finditer(text)
+    msg = message_from_bytes(("Message-ID: <own@x>\nContent-Type: text/plain; charset=utf-8"
+                              "\n\nbody\n" + text).encode())
+    report = mime.report_text(msg)  # the inline copy is looked for in the report text
+    assert text.replace("\r\n", "\n") in report
+    expected = next((m.group(1) for m in mime._MSGID_RE.finditer(report)
                      if m.group(1) != "<own@x>"), None)
-    assert mime.original_message_id(msg, text) == expected
+    assert mime.original_message_id(msg) == expected
 
 
 @settings(max_examples=3000, deadline=None)
