@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -119,3 +122,51 @@ async def start_service() -> AsyncIterator[StartService]:
     for running in started:
         await running.api.aclose()
         await running.service.shutdown(running.tasks)
+
+
+# --- API answer snapshots ------------------------------------------------------------------
+# RETURNPATH_API_SNAPSHOT=/tmp/api.jsonl pytest tests/api  records every answer the API tests
+# receive (status and body, with ids, timestamps and secrets masked), so that a refactoring
+# can show it changed none of them: run it before and after, then diff the two files.
+_SNAPSHOT = os.environ.get("RETURNPATH_API_SNAPSHOT")
+_MASKS = (
+    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "<time>"),
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"rp_test_[0-9a-f]{12}"), "<db>"),
+    (re.compile(r"[A-Za-z0-9_\-]{20,}"), "<token>"),
+    (re.compile(r"\b[0-9a-f]{8,}\b"), "<hex>"),
+    (re.compile(r"\d+\.\d+"), "<float>"),
+)
+
+
+def _masked(text: str) -> str:
+    for pattern, mask in _MASKS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+@pytest.fixture(autouse=True)
+def _api_snapshot(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _SNAPSHOT or "schemathesis" in request.node.nodeid:  # random requests
+        return
+    send = httpx.AsyncClient.send
+
+    async def recording(self: httpx.AsyncClient, req: httpx.Request, **kw: Any) -> httpx.Response:
+        resp = await send(self, req, **kw)
+        await resp.aread()
+        line = {
+            "test": request.node.nodeid,
+            "request": _masked(f"{req.method} {req.url.path}"),
+            "status": resp.status_code,
+            "body": (
+                "<payload>"  # random payloads and process figures
+                if req.url.path.endswith("/raw") or req.url.path == "/metrics"
+                else _masked(resp.text[:2000])
+            ),
+        }
+        with open(_SNAPSHOT, "a") as out:
+            out.write(json.dumps(line, sort_keys=True) + "\n")
+        return resp
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", recording)
