@@ -165,7 +165,7 @@ def _api_snapshot(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
                 else _masked(resp.text[:2000])
             ),
         }
-        with open(_SNAPSHOT, "a") as out:
+        with open(_SNAPSHOT, "a") as out:  # noqa: ASYNC230 (a test-only recorder, off by default)
             out.write(json.dumps(line, sort_keys=True) + "\n")
         return resp
 
