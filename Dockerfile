@@ -9,12 +9,7 @@ RUN apt-get update \
 ENV RETURNPATH_MYPYC=required
 WORKDIR /src
 COPY pyproject.toml requirements.lock README.md hatch_build.py ./
-COPY returnpath ./returnpath
-COPY inbound ./inbound
-COPY parsers ./parsers
-COPY store ./store
-COPY bus ./bus
-COPY api ./api
+COPY src ./src
 RUN python -m venv /opt/returnpath \
  && /opt/returnpath/bin/pip install --no-cache-dir -c requirements.lock .
 

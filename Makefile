@@ -2,7 +2,7 @@
 #   make serve   -- run returnpath on the embedded defaults (SQLite file, no broker)
 #   make test    -- lint, type-check and run the whole test suite
 #
-# The install compiles parsers/ with mypyc (hatch_build.py) into extension modules that sit
+# The install compiles src/returnpath/parsers/ with mypyc (hatch_build.py) into extension modules that sit
 # next to the sources and shadow them on import; it is redone whenever a file under parsers/
 # changes, so `make test` and `make serve` never run a stale build. After editing parsers/,
 # run `make` before a bare `.venv/bin/pytest` (tests/parsers/test_compiled.py fails on a
@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RETURNPATH_MYPYC ?= auto
 export RETURNPATH_MYPYC
-PARSER_SOURCES := $(shell find parsers -name '*.py')
+PARSER_SOURCES := $(shell find src/returnpath/parsers -name '*.py')
 INSTALLED := $(VENV)/.installed-mypyc-$(RETURNPATH_MYPYC)
 
 .PHONY: install serve test lint bench clean
@@ -46,5 +46,5 @@ bench: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
-	rm -f parsers/_mypyc_sources.json returnpath_parsers__mypyc*.so
-	find parsers -name '*.so' -delete
+	rm -f src/returnpath/parsers/_mypyc_sources.json
+	find src -name '*.so' -delete

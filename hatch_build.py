@@ -46,17 +46,19 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-PACKAGE = "parsers"
+PACKAGE = "src/returnpath/parsers"
 #: Left interpreted. model.py: the output contract, frozen slotted dataclasses
 #: that the store, the API and parsers/__init__ introspect (``__slots__``,
 #: ``dataclasses.replace``); mypyc would make them native classes without
 #: ``__slots__``. signing.py: a public API that promises never to raise whatever
 #: it is given, where compiled code would raise TypeError on an argument of the
 #: wrong type; it is not on the parsing path (only a token's decoding uses it).
-INTERPRETED = {"parsers/model.py", "parsers/signing.py"}
-#: The shared library of the compiled group lands at the top level: <GROUP>__mypyc.*.so
-GROUP = "returnpath_parsers"
-STAMP = "parsers/_mypyc_sources.json"
+INTERPRETED = {f"{PACKAGE}/model.py", f"{PACKAGE}/signing.py"}
+#: The shared library of the compiled group is named after the group's last component, inside
+#: its package (mypyc.common.shared_lib_name): returnpath/parsers__mypyc.*.so, so that the wheel
+#: installs one top-level name
+GROUP = "returnpath.parsers"
+STAMP = f"{PACKAGE}/_mypyc_sources.json"
 
 _COMPILE = """
 import sys
@@ -86,7 +88,7 @@ def digest(path: Path) -> str:
 def artefacts(root: Path) -> list[Path]:
     """Compiled modules and the stamp in the source tree (left by editable builds)."""
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    found = [*root.glob(f"{GROUP}__mypyc*"), *(root / PACKAGE).rglob(f"*{suffix}")]
+    found = [*(root / "src/returnpath").glob("parsers__mypyc*"), *(root / PACKAGE).rglob(f"*{suffix}")]
     stamp = root / STAMP
     return found + ([stamp] if stamp.exists() else [])
 
@@ -139,7 +141,7 @@ class MypycBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             built = [p for p in out.rglob("*") if p.is_file()]
             if version == "editable":
                 for path in built:
-                    shutil.copy2(path, root / path.relative_to(out))
+                    shutil.copy2(path, root / "src" / path.relative_to(out))
                 digests = {f: digest(root / f) for f in files}
                 self._record(root, version, {"compiled": True, "sources": digests})
             else:

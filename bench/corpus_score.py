@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from parsers import parse  # noqa: E402
-from parsers.model import Kind  # noqa: E402
+from returnpath.parsers import parse  # noqa: E402
+from returnpath.parsers.model import Kind  # noqa: E402
 
 PARTS = ("maildir", "flufl-bounce", "to-be-debugged-because")
 

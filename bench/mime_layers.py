@@ -70,7 +70,7 @@ def flanker_layer() -> Callable[[bytes], int] | None:
 
 def returnpath_layer() -> Callable[[bytes], int]:
     sys.path.insert(0, str(REPO))
-    from parsers import parse
+    from returnpath.parsers import parse
 
     def run(raw: bytes) -> int:
         return len(parse(raw).findings)

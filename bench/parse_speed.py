@@ -50,13 +50,13 @@ ENVELOPE = "b+someone=example.org@bounces.example.com"
 
 
 class _SourcesOnly(importlib.abc.MetaPathFinder):
-    """Imports ``parsers`` from its .py files, never from compiled modules."""
+    """Imports ``returnpath.parsers`` from its .py files, never from compiled modules."""
 
     def find_spec(self, name: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if name != "parsers" and not name.startswith("parsers."):
+        if name != "returnpath.parsers" and not name.startswith("returnpath.parsers."):
             return None
-        base = REPO.joinpath(*name.split("."))
+        base = REPO.joinpath("src", *name.split("."))
         if base.is_dir():
             return importlib.util.spec_from_file_location(
                 name, base / "__init__.py", submodule_search_locations=[str(base)])
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.pure:
         sys.meta_path.insert(0, _SourcesOnly())
-    import parsers
-    from parsers import fastparse, parse
+    import returnpath.parsers as parsers
+    from returnpath.parsers import fastparse, parse
 
     gc.freeze()
     kind = "plain Python" if str(parsers.__file__).endswith(".py") else "compiled with mypyc"

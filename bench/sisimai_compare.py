@@ -93,7 +93,7 @@ def run_sisimai(files: list[Path], rounds: int) -> tuple[int, float, float, str,
 def run_ours(files: list[Path], rounds: int) -> tuple[int, float]:
     """(decoded files, best seconds) for parsers.parse, reading each file in the loop."""
     sys.path.insert(0, str(REPO))
-    from parsers import parse
+    from returnpath.parsers import parse
 
     gc.freeze()  # as the service after start-up (see the module docstring)
     best, decoded = float("inf"), 0
@@ -111,7 +111,7 @@ def run_ours(files: list[Path], rounds: int) -> tuple[int, float]:
 
 def build_kind() -> str:
     """How ``parsers`` was imported: compiled by mypyc, or plain Python."""
-    import parsers
+    import returnpath.parsers as parsers
 
     where = str(parsers.__file__)
     return "plain Python" if where.endswith(".py") else "compiled with mypyc"

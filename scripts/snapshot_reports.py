@@ -63,7 +63,7 @@ def _parse(pure: bool) -> Callable[..., Any]:
     try:
         from returnpath.parsers import parse
     except ImportError:  # the layout before one package
-        from parsers import parse  # type: ignore[no-redef]
+        from returnpath.parsers import parse  # type: ignore[no-redef]
     if pure and not str(sys.modules[parse.__module__].__file__).endswith(".py"):
         raise SystemExit("--pure: the parsers still came from a compiled module")
     return parse  # type: ignore[no-any-return]

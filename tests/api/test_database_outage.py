@@ -6,9 +6,9 @@ import asyncpg
 import httpx
 import pytest
 
-from api.deps import AppState
-from api.main import create_app
-from store.db import Store
+from returnpath.api.deps import AppState
+from returnpath.api.main import create_app
+from returnpath.store.db import Store
 from tests.conftest import ADMIN_KEY, StartService
 from tests.services import PG_DSN
 

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from api.deps import AppState
-from api.fast_check import FastCheck
-from api.main import create_app
-from store import suppressions
-from store.db import Store
-from store.keys import create_key, revoke_key
-from store.tenants import ensure_tenant
+from returnpath.api.deps import AppState
+from returnpath.api.fast_check import FastCheck
+from returnpath.api.main import create_app
+from returnpath.store import suppressions
+from returnpath.store.db import Store
+from returnpath.store.keys import create_key, revoke_key
+from returnpath.store.tenants import ensure_tenant
 from tests.conftest import ADMIN_KEY
 
 

@@ -184,7 +184,7 @@ async def test_cli_prints_and_rotates_the_signing_key(
 ) -> None:
     import base64
 
-    from parsers.signing import verify_return_path
+    from returnpath.parsers.signing import verify_return_path
 
     svc = await start_service(sqlite_url)
     first = _cli(sqlite_url, "tenants", "signing-key", "default")

@@ -10,8 +10,8 @@ import aio_pika
 import jsonschema
 import sqlalchemy as sa
 
-from bus.relay import OutboxRelay
-from store.models import Outbox
+from returnpath.bus.relay import OutboxRelay
+from returnpath.store.models import Outbox
 from tests.conftest import StartService
 from tests.integration.test_smtp_loop import send
 from tests.messages import dsn

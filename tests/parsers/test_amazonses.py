@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from parsers.families.amazonses import FAMILY
+from returnpath.parsers.families.amazonses import FAMILY
 from tests.parsers.bounce_helpers import load, message
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.families.appliances import DOMINO, FML, IMAIL, INTERSCAN, VERIZON
-from parsers.textbounce import TextFamily
+from returnpath.parsers.families.appliances import DOMINO, FML, IMAIL, INTERSCAN, VERIZON
+from returnpath.parsers.textbounce import TextFamily
 from tests.parsers.bounce_helpers import load, message
 
 CASES = [

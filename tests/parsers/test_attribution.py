@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from parsers import parse
-from parsers.model import Kind
-from parsers.signing import make_return_path
+from returnpath.parsers import parse
+from returnpath.parsers.model import Kind
+from returnpath.parsers.signing import make_return_path
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 SIGNED = make_return_path(

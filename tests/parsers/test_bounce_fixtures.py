@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers import parse
+from returnpath.parsers import parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bounces"
 

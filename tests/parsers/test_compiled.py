@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-import parsers
-from parsers import parse
+import returnpath.parsers as parsers
+from returnpath.parsers import parse
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(parsers.__path__[0])
@@ -50,7 +50,7 @@ def _compiler_present() -> bool:
 
 
 def _module_name(path: str) -> str:
-    name = path.removesuffix(".py").replace("/", ".")
+    name = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
     return name.removesuffix(".__init__")
 
 
@@ -65,7 +65,7 @@ def test_compiled_build_matches_the_sources() -> None:
         assert not leftovers, f"pure-Python install, yet compiled modules: {leftovers}"
         pytest.skip(f"installed as plain Python: {record['reason']}")
     built: dict[str, str] = record["sources"]
-    root = PACKAGE.parent
+    root = REPO
     changed = [
         f for f, digest in built.items()
         if not (root / f).exists() or hashlib.sha256((root / f).read_bytes()).hexdigest() != digest
@@ -88,13 +88,14 @@ def test_the_suite_runs_the_compiled_build_when_a_compiler_is_present() -> None:
         pytest.skip("RETURNPATH_MYPYC=off: plain Python asked for")
     if not _compiler_present():
         pytest.skip("no C compiler: the install fell back to plain Python")
-    assert _is_compiled("parsers"), f"parsers imported from {parsers.__file__}; {REBUILD}"
-    for name in ("parsers.fastparse", "parsers.mime", "parsers.textbounce", "parsers.reasons",
-                 "parsers.families.rfc3464"):
+    assert _is_compiled("returnpath.parsers"), f"parsers imported from {parsers.__file__}; {REBUILD}"
+    for name in ("returnpath.parsers.fastparse", "returnpath.parsers.mime",
+                 "returnpath.parsers.textbounce", "returnpath.parsers.reasons",
+                 "returnpath.parsers.families.rfc3464"):
         assert _is_compiled(name), name
     # the output contract stays interpreted: slotted dataclasses the store introspects
-    assert not _is_compiled("parsers.model")
-    assert not _is_compiled("parsers.signing")
+    assert not _is_compiled("returnpath.parsers.model")
+    assert not _is_compiled("returnpath.parsers.signing")
 
 
 # Runs in a child: imports parsers from .py files only, prints every Report.
@@ -103,15 +104,15 @@ import importlib.abc, importlib.util, json, os, sys
 package = sys.argv[1]
 class SourcesOnly(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
-        if name != "parsers" and not name.startswith("parsers."):
+        if name != "returnpath.parsers" and not name.startswith("returnpath.parsers."):
             return None
-        base = os.path.join(os.path.dirname(package), *name.split("."))
+        base = os.path.join(package, *name.split(".")[2:])
         if os.path.isdir(base):
             return importlib.util.spec_from_file_location(
                 name, os.path.join(base, "__init__.py"), submodule_search_locations=[base])
         return importlib.util.spec_from_file_location(name, base + ".py")
 sys.meta_path.insert(0, SourcesOnly())
-import parsers
+import returnpath.parsers as parsers
 assert parsers.__file__.endswith(".py"), parsers.__file__
 cases = json.load(sys.stdin)
 print(json.dumps([repr(parsers.parse(bytes.fromhex(raw), rcpt)) for raw, rcpt in cases]))
@@ -154,7 +155,7 @@ def test_plain_python_gives_the_same_reports() -> None:
 def test_entry_points_take_any_buffer_and_never_raise() -> None:
     """Compiled code checks declared argument types on entry: parse() and
     parse_message() take Any, so they answer as plain Python does."""
-    from parsers import parse_message
+    from returnpath.parsers import parse_message
 
     raw = (FIXTURES / "bounces" / "postfix-dsn-5.1.1.eml").read_bytes()
     expected = repr(parse(raw))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers import parse
+from returnpath.parsers import parse
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 

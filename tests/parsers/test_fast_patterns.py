@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import base, providers, reasons, textbounce
-from parsers.heads import token_heads
+from returnpath.parsers import base, providers, reasons, textbounce
+from returnpath.parsers.heads import token_heads
 
 # text made of what the patterns look at: digits, dots, dashes, blanks, words
 _PIECES = st.sampled_from(

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers import fastparse
+from returnpath.parsers import fastparse
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import fastparse
+from returnpath.parsers import fastparse
 
 PIECES = ["a", "B", ":", " ", "\t", "\r", "\n", "\r\n", "From ", "X-Y", "é", "\x00", "\x7f",
           "~", ";", "\udce9", "Subject: hi\n", "To: <a@b>\r\n", " folded\n", "\n\n", "::"]
@@ -69,7 +69,7 @@ def test_examples() -> None:
 @given(st.lists(st.sampled_from([" ", "  ", "\t", "a", "\n", "\xa0", "\u3000", "<b>"]),
                 max_size=60).map("".join))
 def test_collapse_blanks_is_the_regex(text: str) -> None:
-    from parsers import mime
+    from returnpath.parsers import mime
 
     assert mime.collapse_blanks(text) == mime._WS_RE.sub(" ", text)
 
@@ -79,8 +79,8 @@ def test_collapse_blanks_is_the_regex(text: str) -> None:
                                  "X-Message-Id: <c@d>\n", "text\n", "\r\n", " ", "ı", "é",
                                  "Message-Id: <own@x>\n", "<e@f>"]), max_size=12).map("".join))
 def test_inline_message_id_is_the_regexs(text: str) -> None:
-    from parsers import mime
-    from parsers.fastparse import message_from_bytes
+    from returnpath.parsers import mime
+    from returnpath.parsers.fastparse import message_from_bytes
 
     msg = message_from_bytes(("Message-ID: <own@x>\nContent-Type: text/plain; charset=utf-8"
                               "\n\nbody\n" + text).encode())
@@ -96,7 +96,7 @@ def test_inline_message_id_is_the_regexs(text: str) -> None:
                                  "x-y", "\x0b", "\x1c", "\xa0", "Final-Recipient", ";"]),
                 max_size=14).map("".join))
 def test_split_field_is_the_regex(line: str) -> None:
-    from parsers import mime
+    from returnpath.parsers import mime
 
     m = mime._FIELD_RE.match(line)
     expected = (m.group(1).lower(), m.group(2).strip()) if m else None

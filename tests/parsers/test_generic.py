@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers.families.generic import FAMILY
+from returnpath.parsers.families.generic import FAMILY
 from tests.parsers.bounce_helpers import load, message
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers.families.google import GMAIL, GROUPS
+from returnpath.parsers.families.google import GMAIL, GROUPS
 from tests.parsers.bounce_helpers import load, message
 
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers import heads, reasons
-from parsers.gates import gate_text
-from parsers.heads import HeadGates, pattern_heads, phrase_heads, token_heads
-from parsers.providers import PROVIDERS
+from returnpath.parsers import heads, reasons
+from returnpath.parsers.gates import gate_text
+from returnpath.parsers.heads import HeadGates, pattern_heads, phrase_heads, token_heads
+from returnpath.parsers.providers import PROVIDERS
 
 _AROUND = st.text(alphabet=st.sampled_from("ab9 _-.:é\u0130\u212a@<>#\n"), max_size=8)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers.families.james import FAMILY
+from returnpath.parsers.families.james import FAMILY
 from tests.parsers.bounce_helpers import load
 
 

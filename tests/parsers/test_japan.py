@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers.families.japan import FAMILY
+from returnpath.parsers.families.japan import FAMILY
 from tests.parsers.bounce_helpers import load
 
 
@@ -19,7 +19,7 @@ def test_needs_its_marker() -> None:
 
 
 def test_ezweb_domain_filter_without_transcript_is_filtered() -> None:
-    from parsers.families.japan import EZWEB
+    from returnpath.parsers.families.japan import EZWEB
     from tests.parsers.bounce_helpers import message
 
     msg = message(
@@ -33,7 +33,7 @@ def test_ezweb_domain_filter_without_transcript_is_filtered() -> None:
 
 
 def test_ezweb_transcript_decides_when_present() -> None:
-    from parsers.families.japan import EZWEB
+    from returnpath.parsers.families.japan import EZWEB
     from tests.parsers.bounce_helpers import message
 
     msg = message(

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.fastparse import message_from_bytes
-from parsers.gates import gated_search, literal_gates
-from parsers.mime import HEAD_SPAN as MARKER_SPAN
-from parsers.mime import report_text
-from parsers.registry import FAMILIES
-from parsers.textbounce import TextFamily, marker_found
+from returnpath.parsers.fastparse import message_from_bytes
+from returnpath.parsers.gates import gated_search, literal_gates
+from returnpath.parsers.mime import HEAD_SPAN as MARKER_SPAN
+from returnpath.parsers.mime import report_text
+from returnpath.parsers.registry import FAMILIES
+from returnpath.parsers.textbounce import TextFamily, marker_found
 
 
 def _markers() -> list[re.Pattern[str]]:
@@ -78,8 +78,8 @@ def test_gated_detection_answers_as_the_regex(parts: list[str], upper: bool) -> 
 
 
 def _other_gated() -> list[re.Pattern[str]]:
-    from parsers import mime, providers
-    from parsers.families import amazonses, rfc3464
+    from returnpath.parsers import mime, providers
+    from returnpath.parsers.families import amazonses, rfc3464
 
     out = [amazonses._MARK_RE, rfc3464._INLINE_FIELDS_RE, mime._MSGID_RE]
     out += [pattern for p in providers.PROVIDERS for pattern, _ in p.rules]
@@ -136,7 +136,7 @@ def test_every_gated_match_contains_a_gate(pattern: re.Pattern[str], data: st.Da
 
 def test_only_four_non_ascii_characters_fold_to_ascii() -> None:
     """Why ``gate_text`` may gate non-ASCII text: every code point checked."""
-    from parsers.gates import FOLDS_TO_ASCII
+    from returnpath.parsers.gates import FOLDS_TO_ASCII
 
     everything = "".join(map(chr, range(0x80, 0x110000)))
     folding = {m.group() for a in range(128)
@@ -156,7 +156,7 @@ _NON_ASCII = ["Сообщение", "не доставлено", "メール", "�
        upper=st.booleans())
 def test_gated_search_answers_as_the_regex_on_non_ascii_text(parts: list[str],
                                                              upper: bool) -> None:
-    from parsers.gates import gate_text
+    from returnpath.parsers.gates import gate_text
 
     text = "".join(parts)
     if upper:

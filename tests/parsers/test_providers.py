@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.providers import provider_reason
+from returnpath.parsers.providers import provider_reason
 
 CASES = [
     ("550 5.5.0 The recipient account is blocked. LPN007_426", "smtp-in.orange.fr", "suspend"),
@@ -101,8 +101,8 @@ HOSTS = ["smtp-in.orange.fr", "OFR_416", "LPN007_426", "cxr.mx.a.cloudfilter.net
 @pytest.mark.parametrize("host", HOSTS)
 def test_gates_cover_every_host_pattern(host: str) -> None:
     # the heads-and-literals pre-check must never hide a provider its regex would find
-    from parsers.heads import HeadGates, token_heads
-    from parsers.providers import PROVIDERS
+    from returnpath.parsers.heads import HeadGates, token_heads
+    from returnpath.parsers.providers import PROVIDERS
 
     matched = [p for p in PROVIDERS if p.hosts.search(host)]
     assert matched

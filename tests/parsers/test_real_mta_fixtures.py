@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from parsers import parse
+from returnpath.parsers import parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mta"
 TABLE: list[dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text())["rows"]

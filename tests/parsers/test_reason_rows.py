@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.reasons import (
+from returnpath.parsers.reasons import (
     _DELIVERED_ACTIONS,
     _LATE_OFFSET,
     _REGEX_RULES,

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from parsers.base import make_finding
-from parsers.model import Kind
-from parsers.reasons import classify, find_command, find_reply_code, find_status, kind_for
+from returnpath.parsers.base import make_finding
+from returnpath.parsers.model import Kind
+from returnpath.parsers.reasons import (
+    classify,
+    find_command,
+    find_reply_code,
+    find_status,
+    kind_for,
+)
 
 # diagnostic, status, action, expected kind, expected reason
 CASES: list[tuple[str, str | None, str | None, Kind, str]] = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from parsers import parse
+from returnpath.parsers import parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

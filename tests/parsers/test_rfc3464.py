@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from parsers import parse
-from parsers.families.rfc3464 import FAMILY
-from parsers.mime import field_blocks
+from returnpath.parsers import parse
+from returnpath.parsers.families.rfc3464 import FAMILY
+from returnpath.parsers.mime import field_blocks
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bounces"
 

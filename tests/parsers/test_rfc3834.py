@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from parsers import parse
-from parsers.families import rfc3834
-from parsers.model import Kind
+from returnpath.parsers import parse
+from returnpath.parsers.families import rfc3834
+from returnpath.parsers.model import Kind
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "autoreply"
 CORPUS = Path(__file__).parents[3] / "shared" / "corpus"

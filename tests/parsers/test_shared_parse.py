@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from parsers import mime
-from parsers.families import _hints
-from parsers.fastparse import message_from_bytes
+from returnpath.parsers import mime
+from returnpath.parsers.families import _hints
+from returnpath.parsers.fastparse import message_from_bytes
 
 _DSN = (b"From: MAILER-DAEMON@mx.example.net\nContent-Type: multipart/report; "
         b"report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nfailed\n"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers import signing, verp
-from parsers.signing import (
+from returnpath.parsers import signing, verp
+from returnpath.parsers.signing import (
     DEFAULT_MAX_AGE,
     Status,
     decode_unverified,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-from parsers.textbounce import TextFamily, extract_text_bounce, recipient_blocks, section_of
+from returnpath.parsers.textbounce import (
+    TextFamily,
+    extract_text_bounce,
+    recipient_blocks,
+    section_of,
+)
 from tests.parsers.bounce_helpers import message
 
 PLAIN = TextFamily(name="plain", senders=re.compile("mailer-daemon", re.I))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from parsers import parse
-from parsers.families import unsubscribe
-from parsers.model import Kind
+from returnpath.parsers import parse
+from returnpath.parsers.families import unsubscribe
+from returnpath.parsers.model import Kind
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "unsubscribe"
 

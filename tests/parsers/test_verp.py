@@ -8,8 +8,8 @@ from email import policy
 
 import pytest
 
-from parsers import parse, verp
-from parsers.verp import Token, decode_token, find_token, token_of_address
+from returnpath.parsers import parse, verp
+from returnpath.parsers.verp import Token, decode_token, find_token, token_of_address
 
 
 def _msg(raw: bytes) -> email.message.Message:

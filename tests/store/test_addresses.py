@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.addresses import InvalidAddress, normalise_address, normalise_many
+from returnpath.store.addresses import InvalidAddress, normalise_address, normalise_many
 
 
 @pytest.mark.parametrize(

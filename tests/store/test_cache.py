@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from store.cache import TtlCache
+from returnpath.store.cache import TtlCache
 
 
 class Source:

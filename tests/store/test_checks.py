@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from store import checks, suppressions
-from store.db import Store
-from store.tenants import DEFAULT_TENANT, ensure_tenant
+from returnpath.store import checks, suppressions
+from returnpath.store.db import Store
+from returnpath.store.tenants import DEFAULT_TENANT, ensure_tenant
 
 
 @pytest.fixture(params=["file", "memory", "postgres"])

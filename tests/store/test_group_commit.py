@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from parsers import parse
-from store.db import Store
-from store.ingest import GroupCommit, Received
-from store.models import Event, Message
-from store.tenants import TenantRef, ensure_tenant
+from returnpath.parsers import parse
+from returnpath.store.db import Store
+from returnpath.store.ingest import GroupCommit, Received
+from returnpath.store.models import Event, Message
+from returnpath.store.tenants import TenantRef, ensure_tenant
 from tests.messages import dsn
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import Connection
 
-from store.db import Store, alembic_config
+from returnpath.store.db import Store, alembic_config
 
 
 def _check(connection: Connection) -> None:

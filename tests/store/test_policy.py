@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from parsers.model import Finding, Kind, Report
-from store import policies, suppressions
-from store.db import Store
-from store.ingest import Received, record
-from store.policy import Effect, Policy, effect_of
-from store.tenants import DEFAULT_TENANT, TenantRef, ensure_tenant
+from returnpath.parsers.model import Finding, Kind, Report
+from returnpath.store import policies, suppressions
+from returnpath.store.db import Store
+from returnpath.store.ingest import Received, record
+from returnpath.store.policy import Effect, Policy, effect_of
+from returnpath.store.tenants import DEFAULT_TENANT, TenantRef, ensure_tenant
 
 DAY0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 ADDR = "someone@example.org"

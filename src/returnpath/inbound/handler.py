@@ -1,0 +1,135 @@
+"""The aiosmtpd handler: the decisions of the SMTP dialogue, nothing of its protocol.
+
+- RCPT: only our tenants' bounce domains (``550 5.7.1`` otherwise — we never
+  relay); one tenant per transaction (``452 4.5.3`` asks the client to send
+  the other recipients in a new transaction, as RFC 5321 allows).
+- DATA: parse, commit, and only then ``250``. Any storage failure answers
+  ``451 4.3.0`` so the sending MTA retries and nothing is lost. A message
+  nobody can parse is still stored and accepted: never bounce a bounce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from returnpath.parsers import parse
+from returnpath.parsers.model import Report
+from returnpath.store import metrics
+from returnpath.store.db import Store
+from returnpath.store.ingest import GroupCommit, Received, Recorded
+from returnpath.store.tenants import DomainDirectory, TenantRef
+
+log = structlog.get_logger("returnpath.inbound")
+
+# Parsing is pure CPU; beyond this size it moves off the event loop.
+INLINE_PARSE_LIMIT = 64 * 1024
+# A bounce names one return path; a hundred is already generous (RFC 5321 minimum).
+MAX_RECIPIENTS = 100
+
+
+class BounceHandler:
+    def __init__(
+        self,
+        store: Store,
+        directory: DomainDirectory,
+        *,
+        publish: bool = False,
+        on_recorded: Callable[[Recorded], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.publish = publish
+        self.group = GroupCommit(store, publish=publish)
+        self.on_recorded = on_recorded
+        self.in_flight = 0
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        domain = address.rpartition("@")[2]
+        if not domain:
+            return "550 5.1.3 Bad recipient address syntax"
+        try:
+            tenant = await self.directory.tenant_for(domain)
+        except Exception:
+            log.exception("domain_lookup_failed", domain=domain)
+            return "451 4.3.0 Temporary lookup failure, try again later"
+        if tenant is None:
+            return "550 5.7.1 Relaying denied: not a bounce domain of this server"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        current: TenantRef | None = getattr(envelope, "tenant", None)
+        if current is not None and current.id != tenant.id:
+            return "452 4.5.3 Too many recipients: send to this domain in a new transaction"
+        envelope.tenant = tenant  # type: ignore[attr-defined]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        started = time.perf_counter()
+        raw = envelope.original_content or b""
+        tenant: TenantRef = envelope.tenant  # type: ignore[attr-defined]
+        rcpt_tos = tuple(envelope.rcpt_tos)
+        self.in_flight += 1
+        try:
+            report = await _parse(raw, rcpt_tos[0] if rcpt_tos else None)
+            received = Received(
+                tenant=tenant,
+                raw=raw,
+                peer=_peer(session.peer),
+                mail_from=envelope.mail_from,
+                rcpt_tos=rcpt_tos,
+            )
+            try:
+                result = await self.group.record(received, report)
+            except Exception as exc:
+                log.error("store_failed", peer=received.peer, error=repr(exc))
+                metrics.SMTP_REPLIES.labels("451").inc()
+                return "451 4.3.0 Temporary storage failure, try again later"
+        finally:
+            self.in_flight -= 1
+        log.info(
+            "message_accepted",
+            message=result.message_uid,
+            peer=received.peer,
+            tenant=tenant.name,
+            size=len(raw),
+            family=report.family,
+            kinds=report.kinds,
+            events=len(result.event_uids),
+            suppressed=len(result.suppressed),
+            duplicate=result.duplicate,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        metrics.SMTP_REPLIES.labels("250").inc()
+        metrics.MESSAGES.labels(report.family, str(result.duplicate).lower()).inc()
+        metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
+        if self.on_recorded is not None and not result.duplicate:
+            self.on_recorded(result)
+        if result.duplicate:
+            return f"250 2.0.0 Already have it as {result.message_uid}"
+        return f"250 2.0.0 Accepted as {result.message_uid}"
+
+
+async def _parse(raw: bytes, envelope_recipient: str | None) -> Report:
+    if len(raw) <= INLINE_PARSE_LIMIT:
+        return parse(raw, envelope_recipient)
+    return await asyncio.to_thread(parse, raw, envelope_recipient)
+
+
+def _peer(peer: Any) -> str | None:
+    if isinstance(peer, tuple) and peer:
+        return f"{peer[0]}:{peer[1]}" if len(peer) > 1 else str(peer[0])
+    return str(peer) if peer else None

@@ -1,0 +1,158 @@
+"""Tenants and their bounce domains.
+
+The SMTP listener asks ``DomainDirectory.tenant_for`` on every RCPT. The map is
+small, so it is held in memory and reloaded when older than a couple of
+seconds, or at once on a miss: a tenant created from the CLI while ``serve``
+runs is accepted without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from returnpath.store.db import Store
+from returnpath.store.errors import Conflict
+from returnpath.store.models import Domain, SigningKey, Tenant, utcnow
+from returnpath.store.policy import Policy
+from returnpath.store.signing_keys import ensure_key
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """What recording a message needs to know about its tenant."""
+
+    policy: Policy
+    signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
+
+
+async def cached_context(store: Store, tenant_id: int) -> TenantContext:
+    """The tenant's policy and keys, re-read every two seconds (every message and check
+    needs them; see store.cache)."""
+
+    async def load() -> TenantContext:
+        async with store.read() as session:
+            return await load_context(session, tenant_id)
+
+    context: TenantContext = await store.cache.get(("context", tenant_id), load)
+    return context
+
+
+def forget_context(store: Store, tenant_id: int) -> None:
+    """Called after a change in this process (policy, key rotation): effective at once."""
+    store.cache.forget(("context", tenant_id))
+
+
+async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
+    tenant = await session.get(Tenant, tenant_id)
+    policy = Policy.model_validate_json(tenant.policy) if tenant and tenant.policy else Policy()
+    rows = (
+        await session.execute(select(SigningKey).where(col(SigningKey.tenant_id) == tenant_id))
+    ).scalars()
+    return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
+
+
+def normalise_domain(domain: str) -> str:
+    domain = domain.strip().rstrip(".").lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
+    """Create the tenant if missing and give it these domains (idempotent)."""
+    async with store.write() as session:
+        tenant = (
+            await session.execute(select(Tenant).where(col(Tenant.name) == name))
+        ).scalar_one_or_none()
+        if tenant is None:
+            tenant = Tenant(name=name, created_at=utcnow())
+            session.add(tenant)
+            await session.flush()
+        assert tenant.id is not None
+        await ensure_key(session, tenant.id)
+        for domain in {normalise_domain(d) for d in domains if d.strip()}:
+            owner = await session.get(Domain, domain)
+            if owner is None:
+                session.add(Domain(domain=domain, tenant_id=tenant.id))
+            elif owner.tenant_id != tenant.id:
+                raise Conflict(f"domain {domain} already belongs to another tenant")
+        return TenantRef(tenant.id, tenant.name)
+
+
+async def create_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
+    """A new tenant with its bounce domains; 409-worthy if the name or a domain is taken."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a tenant name is 1 to 100 characters")
+    async with store.read() as session:
+        exists = (await session.execute(select(Tenant.id).where(col(Tenant.name) == name))).first()
+    if exists is not None:
+        raise Conflict(f"tenant {name!r} already exists")
+    return await ensure_tenant(store, name, domains)
+
+
+async def list_tenants(store: Store) -> list[tuple[Tenant, list[str]]]:
+    async with store.read() as session:
+        tenants = list((await session.execute(select(Tenant).order_by(col(Tenant.id)))).scalars())
+        domains = (await session.execute(select(Domain))).scalars().all()
+    by_tenant: dict[int, list[str]] = {}
+    for d in domains:
+        by_tenant.setdefault(d.tenant_id, []).append(d.domain)
+    return [(t, sorted(by_tenant.get(t.id or 0, []))) for t in tenants]
+
+
+async def get_tenant(store: Store, name: str) -> Tenant | None:
+    async with store.read() as session:
+        return (
+            await session.execute(select(Tenant).where(col(Tenant.name) == name))
+        ).scalar_one_or_none()
+
+
+class DomainDirectory:
+    def __init__(self, store: Store, ttl: float = 2.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._map: dict[str, TenantRef] = {}
+        self._loaded_at = -1e9
+        self._reloading = asyncio.Lock()
+
+    async def reload(self) -> None:
+        async with self._store.read() as session:
+            rows = (
+                await session.execute(
+                    select(col(Domain.domain), col(Tenant.id), col(Tenant.name)).join(
+                        Tenant, col(Domain.tenant_id) == col(Tenant.id)
+                    )
+                )
+            ).all()
+        self._map = {d: TenantRef(tid, name) for d, tid, name in rows if tid is not None}
+        self._loaded_at = time.monotonic()
+
+    async def tenant_for(self, domain: str) -> TenantRef | None:
+        domain = normalise_domain(domain)
+        if self._stale(domain):
+            # One reload at a time: the sessions that queued behind it find the map fresh
+            # (a burst of RCPTs must not become a burst of queries; see store.cache).
+            async with self._reloading:
+                if self._stale(domain):
+                    await self.reload()
+        return self._map.get(domain)
+
+    def _stale(self, domain: str) -> bool:
+        age = time.monotonic() - self._loaded_at
+        return age > self._ttl or (domain not in self._map and age > 0.2)
