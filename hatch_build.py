@@ -88,7 +88,10 @@ def digest(path: Path) -> str:
 def artefacts(root: Path) -> list[Path]:
     """Compiled modules and the stamp in the source tree (left by editable builds)."""
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    found = [*(root / "src/returnpath").glob("parsers__mypyc*"), *(root / PACKAGE).rglob(f"*{suffix}")]
+    found = [
+        *(root / "src/returnpath").glob("parsers__mypyc*"),
+        *(root / PACKAGE).rglob(f"*{suffix}"),
+    ]
     stamp = root / STAMP
     return found + ([stamp] if stamp.exists() else [])
 

@@ -47,9 +47,17 @@ def predict(corpus: Path) -> tuple[list[dict[str, object]], int, float]:
         if not report.findings:
             rows.append({"file": rel, "kind": Kind.UNKNOWN.value, "error": report.error})
         for f in report.findings:
-            rows.append({"file": rel, "recipient": f.recipient, "kind": f.kind.value,
-                         "reason": f.reason, "status": f.status, "family": f.family,
-                         "diagnostic": (f.diagnostic or "")[:160]})
+            rows.append(
+                {
+                    "file": rel,
+                    "recipient": f.recipient,
+                    "kind": f.kind.value,
+                    "reason": f.reason,
+                    "status": f.status,
+                    "family": f.family,
+                    "diagnostic": (f.diagnostic or "")[:160],
+                }
+            )
     return rows, len(files), elapsed
 
 
@@ -64,8 +72,9 @@ def misses(truth: Path, rows: list[dict[str, object]]) -> None:
         names = {str(a).lower() for a in [exp["recipient"], *(exp.get("recipient_alt") or [])] if a}
         expected.setdefault(exp["file"], set()).update(names)
     for name, want in expected.items():
-        extra = {str(r.get("recipient")).lower() for r in by_file.get(name, [])
-                 if r.get("recipient")} - want
+        extra = {
+            str(r.get("recipient")).lower() for r in by_file.get(name, []) if r.get("recipient")
+        } - want
         if want and extra:
             print(f"EXTRA {name}: {sorted(extra)}")
     for line in truth.read_text().splitlines():
@@ -89,8 +98,10 @@ def misses(truth: Path, rows: list[dict[str, object]]) -> None:
         if kind != exp["class"]:
             bad.append(f"class {p.get('kind')}!={exp['class']}")
         if bad:
-            print(f"MISS {exp['family']:22} {exp['file']:45} st={p.get('status')} "
-                  f"{'; '.join(bad)} | {str(p.get('diagnostic') or '')[:100]}")
+            print(
+                f"MISS {exp['family']:22} {exp['file']:45} st={p.get('status')} "
+                f"{'; '.join(bad)} | {str(p.get('diagnostic') or '')[:100]}"
+            )
 
 
 def main() -> int:
@@ -116,21 +127,26 @@ def main() -> int:
             print(f"scorer not found at {scorer}")
             continue
         out = subprocess.run(
-            [sys.executable, str(scorer), str(truth), str(corpus), str(preds),
-             "--delayed-is-soft"],
-            capture_output=True, text=True, check=False,
+            [sys.executable, str(scorer), str(truth), str(corpus), str(preds), "--delayed-is-soft"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         lines = out.stdout.strip().splitlines()
         print(f"== {truth_name}")
         for line in lines:
-            if line.startswith(("ALL", "recipient_f1", "negatives", "false", "FP")) or \
-                    "ALL" in line[:12]:
+            if (
+                line.startswith(("ALL", "recipient_f1", "negatives", "false", "FP"))
+                or "ALL" in line[:12]
+            ):
                 print(line)
         if out.returncode:
             print(out.stderr.strip())
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"files={n_files} parse_cpu_seconds={elapsed:.3f} files_per_s={n_files / elapsed:.0f} "
-          f"peak_rss_mb={peak_kb / 1024:.1f}")
+    print(
+        f"files={n_files} parse_cpu_seconds={elapsed:.3f} files_per_s={n_files / elapsed:.0f} "
+        f"peak_rss_mb={peak_kb / 1024:.1f}"
+    )
     return 0
 
 

@@ -52,14 +52,16 @@ ENVELOPE = "b+someone=example.org@bounces.example.com"
 class _SourcesOnly(importlib.abc.MetaPathFinder):
     """Imports ``returnpath.parsers`` from its .py files, never from compiled modules."""
 
-    def find_spec(self, name: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if name != "returnpath.parsers" and not name.startswith("returnpath.parsers."):
             return None
         base = REPO.joinpath("src", *name.split("."))
         if base.is_dir():
             return importlib.util.spec_from_file_location(
-                name, base / "__init__.py", submodule_search_locations=[str(base)])
+                name, base / "__init__.py", submodule_search_locations=[str(base)]
+            )
         return importlib.util.spec_from_file_location(name, base.with_suffix(".py"))
 
 
@@ -96,14 +98,18 @@ def main(argv: list[str] | None = None) -> int:
         ("parse", parse),
         ("parse + envelope", lambda raw: parse(raw, envelope_recipient=ENVELOPE)),
     ]
-    print(f"{len(blobs)} files, {sum(map(len, blobs)) / 1e6:.1f} MB, best of {args.rounds}, "
-          f"parsers {kind}\n")
+    print(
+        f"{len(blobs)} files, {sum(map(len, blobs)) / 1e6:.1f} MB, best of {args.rounds}, "
+        f"parsers {kind}\n"
+    )
     print(f"{'layer':<20} {'CPU s':>8} {'files/s':>9} {'µs/file':>9}")
     print("-" * 49)
     for name, fn in layers:
         seconds = best_of(args.rounds, blobs, fn)
-        print(f"{name:<20} {seconds:>8.3f} {len(blobs) / seconds:>9,.0f} "
-              f"{seconds / len(blobs) * 1e6:>9.0f}")
+        print(
+            f"{name:<20} {seconds:>8.3f} {len(blobs) / seconds:>9,.0f} "
+            f"{seconds / len(blobs) * 1e6:>9.0f}"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS {peak:.1f} MB (this process, corpus held in memory)")
     return 0

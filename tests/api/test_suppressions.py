@@ -131,7 +131,9 @@ async def test_check_answers_many_addresses_at_once(
     past = {"expires_at": "2020-01-01T00:00:00Z"}
     await svc.api.put("/v1/suppressions/x8000@example.com", json=past)
     addresses = [f"x{i}@example.com" for i in range(10_000)]
-    addresses[3000] = " <X500@Example.COM> "  # not in normal form: its slice goes address by address
+    addresses[3000] = (
+        " <X500@Example.COM> "  # not in normal form: its slice goes address by address
+    )
     addresses[4000] = "not an address"
     body = (await svc.api.post("/v1/suppressions/check", json={"addresses": addresses})).json()
     results = body["results"]

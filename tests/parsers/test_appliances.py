@@ -55,19 +55,25 @@ def test_fml_loop_alert_names_the_list() -> None:
     msg = message(_FML.format(body="Duplicated Message-ID in <list@ml.example.jp>."))
     assert FML.detect(msg)
     [f] = FML.extract(msg)
-    assert (f.recipient, f.reason, f.kind.value) == ("list@ml.example.jp", "systemerror",
-                                                      "soft_bounce")
+    assert (f.recipient, f.reason, f.kind.value) == (
+        "list@ml.example.jp",
+        "systemerror",
+        "soft_bounce",
+    )
 
 
 def test_fml_refuses_non_members() -> None:
-    msg = message(_FML.format(body="You are not a member of this mailing list "
-                                   "<list@ml.example.jp>."))
+    msg = message(
+        _FML.format(body="You are not a member of this mailing list <list@ml.example.jp>.")
+    )
     [f] = FML.extract(msg)
     assert f.reason == "rejected"
 
 
 def test_fml_header_alone_is_not_a_bounce() -> None:
     # every post of an fml list carries X-MLServer
-    post = ("From: someone@example.org\nTo: list@ml.example.jp\nSubject: hello\n"
-            "X-MLServer: fml [fml 4.0.3 release]\n\nDuplicated Message-ID? no, just chat\n")
+    post = (
+        "From: someone@example.org\nTo: list@ml.example.jp\nSubject: hello\n"
+        "X-MLServer: fml [fml 4.0.3 release]\n\nDuplicated Message-ID? no, just chat\n"
+    )
     assert not FML.detect(message(post))

@@ -20,8 +20,12 @@ from returnpath.parsers.signing import make_return_path
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 SIGNED = make_return_path(
-    secret=b"s" * 32, key_id=1, domain="bounces.example.com", recipient="ann@example.org",
-    message_id="<campaign-42.ann@example.com>", now=NOW,
+    secret=b"s" * 32,
+    key_id=1,
+    domain="bounces.example.com",
+    recipient="ann@example.org",
+    message_id="<campaign-42.ann@example.com>",
+    now=NOW,
 )
 VERP = "b+user=example.org@bounces.example.com"
 ENVELOPES = [(SIGNED, "ann@example.org"), (VERP, "user@example.org")]

@@ -67,14 +67,15 @@ def test_compiled_build_matches_the_sources() -> None:
     built: dict[str, str] = record["sources"]
     root = REPO
     changed = [
-        f for f, digest in built.items()
+        f
+        for f, digest in built.items()
         if not (root / f).exists() or hashlib.sha256((root / f).read_bytes()).hexdigest() != digest
     ]
     assert not changed, f"sources changed since the compiled build: {changed}; {REBUILD}"
     added = sorted(
-        p.relative_to(root).as_posix() for p in PACKAGE.rglob("*.py")
-        if p.relative_to(root).as_posix() not in built
-        and p.name not in {"model.py", "signing.py"}
+        p.relative_to(root).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if p.relative_to(root).as_posix() not in built and p.name not in {"model.py", "signing.py"}
     )
     assert not added, f"modules added since the compiled build: {added}; {REBUILD}"
     interpreted = [f for f in built if not _is_compiled(_module_name(f))]
@@ -88,10 +89,16 @@ def test_the_suite_runs_the_compiled_build_when_a_compiler_is_present() -> None:
         pytest.skip("RETURNPATH_MYPYC=off: plain Python asked for")
     if not _compiler_present():
         pytest.skip("no C compiler: the install fell back to plain Python")
-    assert _is_compiled("returnpath.parsers"), f"parsers imported from {parsers.__file__}; {REBUILD}"
-    for name in ("returnpath.parsers.fastparse", "returnpath.parsers.mime",
-                 "returnpath.parsers.textbounce", "returnpath.parsers.reasons",
-                 "returnpath.parsers.families.rfc3464"):
+    assert _is_compiled("returnpath.parsers"), (
+        f"parsers imported from {parsers.__file__}; {REBUILD}"
+    )
+    for name in (
+        "returnpath.parsers.fastparse",
+        "returnpath.parsers.mime",
+        "returnpath.parsers.textbounce",
+        "returnpath.parsers.reasons",
+        "returnpath.parsers.families.rfc3464",
+    ):
         assert _is_compiled(name), name
     # the output contract stays interpreted: slotted dataclasses the store introspects
     assert not _is_compiled("returnpath.parsers.model")
@@ -136,7 +143,8 @@ def test_plain_python_gives_the_same_reports() -> None:
     files = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
     if CORPUS.is_dir():
         files += sorted(
-            p for p in CORPUS.rglob("*")
+            p
+            for p in CORPUS.rglob("*")
             if p.is_file() and p.suffix not in SKIP_SUFFIXES and not p.name.startswith("LICENSE")
         )
     cases = [(raw, rcpt) for p in files for raw, rcpt in _variants(p.read_bytes())]
@@ -144,7 +152,10 @@ def test_plain_python_gives_the_same_reports() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _PURE, str(PACKAGE)],
         input=json.dumps([(raw.hex(), rcpt) for raw, rcpt in cases]),
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
     )
     pure = json.loads(done.stdout)
     differ = [(i, a, b) for i, (a, b) in enumerate(zip(here, pure, strict=True)) if a != b]

@@ -11,7 +11,10 @@ def test_recipient_is_the_unreached_one_not_the_original_to() -> None:
     assert FAMILY.detect(msg)
     [f] = FAMILY.extract(msg)
     assert (f.recipient, f.reason, f.kind.value) == (
-        "left.company@corp.example.com", "userunknown", "hard_bounce")
+        "left.company@corp.example.com",
+        "userunknown",
+        "hard_bounce",
+    )
 
 
 def test_x400_gateway_address() -> None:
@@ -33,8 +36,12 @@ def _ndr(details: str):  # type: ignore[no-untyped-def]
 
 
 def test_msexch_error_numbers_name_the_cause() -> None:
-    [f] = FAMILY.extract(_ndr("    The recipient name is not recognized\n"
-                              "    MSEXCH:IMS:CORP:SITE:SRV 0 (000C05A6) Unknown Recipient\n"))
+    [f] = FAMILY.extract(
+        _ndr(
+            "    The recipient name is not recognized\n"
+            "    MSEXCH:IMS:CORP:SITE:SRV 0 (000C05A6) Unknown Recipient\n"
+        )
+    )
     assert (f.reason, f.kind.value) == ("userunknown", "hard_bounce")
     [f] = FAMILY.extract(_ndr("    MSEXCH:IMS:CORP:SITE:SRV 0 (00120270) Too Many Hops\n"))
     assert f.reason == "networkerror"

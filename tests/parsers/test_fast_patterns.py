@@ -19,26 +19,65 @@ from returnpath.parsers.heads import token_heads
 
 # text made of what the patterns look at: digits, dots, dashes, blanks, words
 _PIECES = st.sampled_from(
-    ["0", "1", "2", "4", "5", "55", "550", "5.1.1", "4.2.2", "2.0.0", ".", "-", " ", "\n", "\t",
-     "a", "x", "_", "(", "é", "١", "data", "rcpt to", "mail from", "helo ", "[data]",
-     "returned unknown recipient or mailbox unavailable -> 550 <a@b>", "user unknown",
-     "mailbox full", "spam", "blocked", "listed", "relay denied", "quota exceeded"]
+    [
+        "0",
+        "1",
+        "2",
+        "4",
+        "5",
+        "55",
+        "550",
+        "5.1.1",
+        "4.2.2",
+        "2.0.0",
+        ".",
+        "-",
+        " ",
+        "\n",
+        "\t",
+        "a",
+        "x",
+        "_",
+        "(",
+        "é",
+        "١",
+        "data",
+        "rcpt to",
+        "mail from",
+        "helo ",
+        "[data]",
+        "returned unknown recipient or mailbox unavailable -> 550 <a@b>",
+        "user unknown",
+        "mailbox full",
+        "spam",
+        "blocked",
+        "listed",
+        "relay denied",
+        "quota exceeded",
+    ]
 )
 TEXT = st.lists(_PIECES, max_size=40).map("".join)
 SETTINGS = settings(max_examples=400, deadline=None)
 
 REFERENCE = {
     "_STATUS_RE": (reasons._STATUS_RE, re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")),
-    "_FAIL_STATUS_RE": (reasons._FAIL_STATUS_RE,
-                        re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b")),
-    "_REPLY_RE": (reasons._REPLY_RE,
-                  re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)),
-    "_FAIL_REPLY_RE": (reasons._FAIL_REPLY_RE,
-                       re.compile(r"(?<![\d.])([45][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)),
-    "_REPLY_PREFIX_RE": (reasons._REPLY_PREFIX_RE,
-                         re.compile(r"(?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")),
-    "_CODE_RE": (textbounce._CODE_RE,
-                 re.compile(r"(?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b")),
+    "_FAIL_STATUS_RE": (reasons._FAIL_STATUS_RE, re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b")),
+    "_REPLY_RE": (
+        reasons._REPLY_RE,
+        re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M),
+    ),
+    "_FAIL_REPLY_RE": (
+        reasons._FAIL_REPLY_RE,
+        re.compile(r"(?<![\d.])([45][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M),
+    ),
+    "_REPLY_PREFIX_RE": (
+        reasons._REPLY_PREFIX_RE,
+        re.compile(r"(?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?"),
+    ),
+    "_CODE_RE": (
+        textbounce._CODE_RE,
+        re.compile(r"(?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b"),
+    ),
 }
 
 
@@ -73,8 +112,20 @@ def _find_command_reference(text: str | None) -> str | None:
 
 
 _COMMAND_TEXT = st.lists(
-    st.sampled_from([*(w for _, words in reasons.COMMAND_WORDS for w in words),
-                     "x", " ", "\n", "DATA", "Rcpt", "mail", "hel", "o ", "connect"]),
+    st.sampled_from(
+        [
+            *(w for _, words in reasons.COMMAND_WORDS for w in words),
+            "x",
+            " ",
+            "\n",
+            "DATA",
+            "Rcpt",
+            "mail",
+            "hel",
+            "o ",
+            "connect",
+        ]
+    ),
     max_size=12,
 ).map("".join)
 
@@ -93,8 +144,9 @@ def _text_hits(text: str, heads: set[str] | None = None) -> set[int]:
     (``reason_for`` asks the regex rows one by one, only until a row decides)."""
     hits = reasons._phrase_hits(text, heads)
     if text:
-        hits.update(n for n, _ in reasons._REGEX_RULES if n not in hits
-                    and reasons._regex_hit(n, text))
+        hits.update(
+            n for n, _ in reasons._REGEX_RULES if n not in hits and reasons._regex_hit(n, text)
+        )
     return hits
 
 
@@ -126,10 +178,24 @@ def test_text_hits_matches_reference(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab\n\r -é\x80"), max_size=60),
-       st.sampled_from(["", "7bit", "8bit", "quoted-printable", "base64", "binary"]),
-       st.sampled_from([None, "us-ascii", "utf-8", "iso-8859-1", "utf-16", "utf-7",
-                        "iso-2022-jp", "x-unknown", "windows-1252", "shift_jis"]))
+@given(
+    st.text(alphabet=st.sampled_from("ab\n\r -é\x80"), max_size=60),
+    st.sampled_from(["", "7bit", "8bit", "quoted-printable", "base64", "binary"]),
+    st.sampled_from(
+        [
+            None,
+            "us-ascii",
+            "utf-8",
+            "iso-8859-1",
+            "utf-16",
+            "utf-7",
+            "iso-2022-jp",
+            "x-unknown",
+            "windows-1252",
+            "shift_jis",
+        ]
+    ),
+)
 def test_payload_text_fast_path_matches_decode(body: str, cte: str, charset: str | None) -> None:
     from email.message import Message
 
@@ -148,8 +214,12 @@ def test_payload_text_fast_path_matches_decode(body: str, cte: str, charset: str
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab1 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000\u200b"),
-               max_size=30))
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab1 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000\u200b"),
+        max_size=30,
+    )
+)
 def test_collapse_is_the_whitespace_regex(text: str) -> None:
     assert reasons._collapse(text) == re.sub(r"\s+", " ", text)
 
@@ -188,14 +258,45 @@ def _provider_reason_reference(diagnostic: str | None, *where: str | None) -> st
 
 
 _PROVIDER_TEXT = st.lists(
-    st.sampled_from([*sorted({w for p in providers.PROVIDERS
-                              for w in (*p.gate.literals,
-                                        *(x for ws in p.gate.by_head.values() for x in ws))}),
-                     "mx.", "Gmail.COM", "IB812", "xgmail.com", "_gmail.com", "\u212a",
-                     "\u212addi.com", "\u0130", "i\u0307.ua", "mac.\u017fom", "ib", "aup#",
-                     "AUP#Out-1010", "orange.fr.", "laposte.netx", "-", ".", "_", "é",
-                     " 550 5.7.1 ", "LPN007_416", "AUP#CXBL", "user unknown", "OFR_417",
-                     "mailbox full", "x", " ", "\n"]),
+    st.sampled_from(
+        [
+            *sorted(
+                {
+                    w
+                    for p in providers.PROVIDERS
+                    for w in (*p.gate.literals, *(x for ws in p.gate.by_head.values() for x in ws))
+                }
+            ),
+            "mx.",
+            "Gmail.COM",
+            "IB812",
+            "xgmail.com",
+            "_gmail.com",
+            "\u212a",
+            "\u212addi.com",
+            "\u0130",
+            "i\u0307.ua",
+            "mac.\u017fom",
+            "ib",
+            "aup#",
+            "AUP#Out-1010",
+            "orange.fr.",
+            "laposte.netx",
+            "-",
+            ".",
+            "_",
+            "é",
+            " 550 5.7.1 ",
+            "LPN007_416",
+            "AUP#CXBL",
+            "user unknown",
+            "OFR_417",
+            "mailbox full",
+            "x",
+            " ",
+            "\n",
+        ]
+    ),
     max_size=10,
 ).map("".join)
 
@@ -206,12 +307,14 @@ def test_provider_reason_matches_reference(diag: str, remote: str | None, rcpt: 
     expected = _provider_reason_reference(diag, remote, rcpt)
     assert providers.provider_reason(diag, remote, rcpt) == expected
     # the heads of the whole diagnostic stand for those of its first 600 characters
-    assert providers.provider_reason(diag, remote, rcpt,
-                                     heads=token_heads(diag.lower())) == expected
+    assert (
+        providers.provider_reason(diag, remote, rcpt, heads=token_heads(diag.lower())) == expected
+    )
 
 
-@pytest.mark.parametrize("affix", [("", ""), ("x ", " y"), ("x", "x"), ("", "ing more"),
-                                   ("550 ", "s."), ("-", "9")])
+@pytest.mark.parametrize(
+    "affix", [("", ""), ("x ", " y"), ("x", "x"), ("", "ing more"), ("550 ", "s."), ("-", "9")]
+)
 def test_text_hits_on_every_phrase(affix: tuple[str, str]) -> None:
     """Each phrase of the tables, alone and glued to other words, as the reference reads it."""
     before, after = affix

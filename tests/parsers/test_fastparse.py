@@ -58,8 +58,12 @@ def assert_same(text: str) -> None:
 def corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p for part in ("maildir", "flufl-bounce", "to-be-debugged-because")
-                  for p in (CORPUS / part).rglob("*") if p.is_file())
+    return sorted(
+        p
+        for part in ("maildir", "flufl-bounce", "to-be-debugged-because")
+        for p in (CORPUS / part).rglob("*")
+        if p.is_file()
+    )
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus absent")
@@ -73,8 +77,25 @@ def test_same_tree_on_every_corpus_file() -> None:
 # -- generated messages ---------------------------------------------------
 
 EOLS = st.sampled_from(["\n", "\r\n", "\r"])
-WORDS = st.sampled_from(["x", "Foo", "--", "-", ":", " ", "\t", "From ", "a b",
-                         "\udce9", "=?utf-8?q?a?=", "b1", "--b1", "--b1--", "From x"])
+WORDS = st.sampled_from(
+    [
+        "x",
+        "Foo",
+        "--",
+        "-",
+        ":",
+        " ",
+        "\t",
+        "From ",
+        "a b",
+        "\udce9",
+        "=?utf-8?q?a?=",
+        "b1",
+        "--b1",
+        "--b1--",
+        "From x",
+    ]
+)
 
 
 @st.composite
@@ -84,8 +105,9 @@ def line(draw: st.DrawFn) -> str:
 
 @st.composite
 def header_block(draw: st.DrawFn, ctype: str | None) -> list[str]:
-    names = st.sampled_from(["Subject", "X-A", "content-type", "Content-Transfer-Encoding",
-                             "From", "To", "Received"])
+    names = st.sampled_from(
+        ["Subject", "X-A", "content-type", "Content-Transfer-Encoding", "From", "To", "Received"]
+    )
     lines: list[str] = []
     if draw(st.booleans()) and draw(st.booleans()):
         lines.append("From sender@example.com Mon Jan  1 00:00:00 2024")
@@ -164,7 +186,7 @@ def test_same_tree_on_generated_messages(text: str) -> None:
 
 
 @MANY
-@given(st.text(alphabet="\n\r -:\tFrom\x0cab=\"", max_size=80))
+@given(st.text(alphabet='\n\r -:\tFrom\x0cab="', max_size=80))
 def test_same_tree_on_junk(text: str) -> None:
     assert_same(text)
 
@@ -229,8 +251,12 @@ def test_cached_lookups_follow_header_changes() -> None:
 
 
 @MANY
-@given(st.lists(st.sampled_from([*"ab;= \t<>/X-\"*\\,.\u00a0", "text/plain", "charset", "\"x;y\""]),
-                max_size=16).map("".join))
+@given(
+    st.lists(
+        st.sampled_from([*'ab;= \t<>/X-"*\\,.\u00a0', "text/plain", "charset", '"x;y"']),
+        max_size=16,
+    ).map("".join)
+)
 def test_simple_content_type_params_match_the_stdlib(value: str) -> None:
     reference = Message()
     reference["Content-Type"] = value
@@ -280,8 +306,18 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
                 except Exception as exc:
                     got = type(exc)
                 assert got == expected
-    for cte in ("", "7bit", "8bit", "binary", "base64", "quoted-printable", "x-uue", " base64",
-                "BASE64", "x-unknown"):
+    for cte in (
+        "",
+        "7bit",
+        "8bit",
+        "binary",
+        "base64",
+        "quoted-printable",
+        "x-uue",
+        " base64",
+        "BASE64",
+        "x-unknown",
+    ):
         for body in ("text\n", "aGk=\n", "caf=C3=A9\n", "", "caf\u00e9\n", "\udce9\n"):
             part = fastparse.CachedMessage()
             if cte:

@@ -16,16 +16,45 @@ from hypothesis import strategies as st
 
 from returnpath.parsers import fastparse
 
-PIECES = ["a", "B", ":", " ", "\t", "\r", "\n", "\r\n", "From ", "X-Y", "é", "\x00", "\x7f",
-          "~", ";", "\udce9", "Subject: hi\n", "To: <a@b>\r\n", " folded\n", "\n\n", "::"]
+PIECES = [
+    "a",
+    "B",
+    ":",
+    " ",
+    "\t",
+    "\r",
+    "\n",
+    "\r\n",
+    "From ",
+    "X-Y",
+    "é",
+    "\x00",
+    "\x7f",
+    "~",
+    ";",
+    "\udce9",
+    "Subject: hi\n",
+    "To: <a@b>\r\n",
+    " folded\n",
+    "\n\n",
+    "::",
+]
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
 def _clean(block: str) -> bool:
     """The test ``_Parser._headers`` made before ``header_fields`` made it."""
-    return bool(block) and block[0] not in " \t" and not (
-        "\nFrom " in block or "\rFrom " in block or block[0] == ":" or "\n:" in block
-        or "\r:" in block or block.startswith("From ")
+    return (
+        bool(block)
+        and block[0] not in " \t"
+        and not (
+            "\nFrom " in block
+            or "\rFrom " in block
+            or block[0] == ":"
+            or "\n:" in block
+            or "\r:" in block
+            or block.startswith("From ")
+        )
     )
 
 
@@ -57,7 +86,9 @@ def test_examples() -> None:
     end = fastparse.header_block_end(text, 0)
     assert text[end:] == "\nbody: no\n"
     assert fastparse.header_fields(text[:end]) == [
-        ("Subject", "a\r\n b"), ("To", "\n\tx"), ("From", "y")
+        ("Subject", "a\r\n b"),
+        ("To", "\n\tx"),
+        ("From", "y"),
     ]
     crlf = "Subject: a\r\n b\r\nTo:\r\n\tx\r\n"
     assert fastparse.header_fields(crlf) == [("Subject", "a\r\n b"), ("To", "\r\n\tx")]
@@ -66,8 +97,11 @@ def test_examples() -> None:
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from([" ", "  ", "\t", "a", "\n", "\xa0", "\u3000", "<b>"]),
-                max_size=60).map("".join))
+@given(
+    st.lists(
+        st.sampled_from([" ", "  ", "\t", "a", "\n", "\xa0", "\u3000", "<b>"]), max_size=60
+    ).map("".join)
+)
 def test_collapse_blanks_is_the_regex(text: str) -> None:
     from returnpath.parsers import mime
 
@@ -75,26 +109,68 @@ def test_collapse_blanks_is_the_regex(text: str) -> None:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.lists(st.sampled_from(["Message-Id: <a@b>\n", "message-ID:  x@y\n", "MESSAGE-ID:\n",
-                                 "X-Message-Id: <c@d>\n", "text\n", "\r\n", " ", "ı", "é",
-                                 "Message-Id: <own@x>\n", "<e@f>"]), max_size=12).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Message-Id: <a@b>\n",
+                "message-ID:  x@y\n",
+                "MESSAGE-ID:\n",
+                "X-Message-Id: <c@d>\n",
+                "text\n",
+                "\r\n",
+                " ",
+                "ı",
+                "é",
+                "Message-Id: <own@x>\n",
+                "<e@f>",
+            ]
+        ),
+        max_size=12,
+    ).map("".join)
+)
 def test_inline_message_id_is_the_regexs(text: str) -> None:
     from returnpath.parsers import mime
     from returnpath.parsers.fastparse import message_from_bytes
 
-    msg = message_from_bytes(("Message-ID: <own@x>\nContent-Type: text/plain; charset=utf-8"
-                              "\n\nbody\n" + text).encode())
+    msg = message_from_bytes(
+        ("Message-ID: <own@x>\nContent-Type: text/plain; charset=utf-8\n\nbody\n" + text).encode()
+    )
     report = mime.report_text(msg)  # the inline copy is looked for in the report text
     assert text.replace("\r\n", "\n") in report
-    expected = next((m.group(1) for m in mime._MSGID_RE.finditer(report)
-                     if m.group(1) != "<own@x>"), None)
+    expected = next(
+        (m.group(1) for m in mime._MSGID_RE.finditer(report) if m.group(1) != "<own@x>"), None
+    )
     assert mime.original_message_id(msg) == expected
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(["Status", "a", "Z", "9", "-", ":", " ", "\t", "5.1.1", "é", "_",
-                                 "x-y", "\x0b", "\x1c", "\xa0", "Final-Recipient", ";"]),
-                max_size=14).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Status",
+                "a",
+                "Z",
+                "9",
+                "-",
+                ":",
+                " ",
+                "\t",
+                "5.1.1",
+                "é",
+                "_",
+                "x-y",
+                "\x0b",
+                "\x1c",
+                "\xa0",
+                "Final-Recipient",
+                ";",
+            ]
+        ),
+        max_size=14,
+    ).map("".join)
+)
 def test_split_field_is_the_regex(line: str) -> None:
     from returnpath.parsers import mime
 
@@ -115,7 +191,10 @@ def _dash_reference(text: str) -> list[int]:
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(["-", "--", "\n", "\r", "\r\n", "a", " ", "--b--"]),
-                max_size=30).map("".join))
+@given(
+    st.lists(st.sampled_from(["-", "--", "\n", "\r", "\r\n", "a", " ", "--b--"]), max_size=30).map(
+        "".join
+    )
+)
 def test_dash_lines_are_the_find_loops(text: str) -> None:
     assert fastparse._Parser(text).dash == _dash_reference(text)

@@ -18,7 +18,10 @@ def test_groups_names_the_group_not_the_poster() -> None:
     assert GROUPS.detect(msg) and not GMAIL.detect(msg)
     [f] = GROUPS.extract(msg)
     assert (f.recipient, f.reason, f.kind.value) == (
-        "closed-list@googlegroups.com", "rejected", "soft_bounce")
+        "closed-list@googlegroups.com",
+        "rejected",
+        "soft_bounce",
+    )
 
 
 def test_other_mail_is_not_google() -> None:

@@ -23,22 +23,47 @@ _AROUND = st.text(alphabet=st.sampled_from("ab9 _-.:é\u0130\u212a@<>#\n"), max_
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.lists(st.sampled_from(["a", "Z", "9", "user", "unknown", "5.1.1", " ", "-", "_", "é",
-                                 "\udce9", "mailbox", "\n", "ß", "İ", "x" * 9]),
-                max_size=40).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "Z",
+                "9",
+                "user",
+                "unknown",
+                "5.1.1",
+                " ",
+                "-",
+                "_",
+                "é",
+                "\udce9",
+                "mailbox",
+                "\n",
+                "ß",
+                "İ",
+                "x" * 9,
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_token_heads_are_the_regex(text: str) -> None:
     assert token_heads(text) == set(heads.TOKEN_HEAD_RE.findall(text))
     assert token_heads(text.lower()) == set(heads.TOKEN_HEAD_RE.findall(text.lower()))
 
 
-_PHRASES = sorted({p for rule in reasons.RULES + reasons.LATE_RULES for p in rule.words}
-                  | {w for _, words in reasons.COMMAND_WORDS for w in words})
+_PHRASES = sorted(
+    {p for rule in reasons.RULES + reasons.LATE_RULES for p in rule.words}
+    | {w for _, words in reasons.COMMAND_WORDS for w in words}
+)
 
 
 @settings(max_examples=1500, deadline=None)
 @given(st.sampled_from(_PHRASES), _AROUND, _AROUND)
-def test_phrase_heads_are_in_every_text_holding_the_phrase(phrase: str, before: str,
-                                                           after: str) -> None:
+def test_phrase_heads_are_in_every_text_holding_the_phrase(
+    phrase: str, before: str, after: str
+) -> None:
     text = (before + phrase + after).lower()
     assert phrase in text
     assert phrase_heads(phrase) <= token_heads(text)
@@ -63,8 +88,9 @@ _PATTERNS = [p.hosts for p in PROVIDERS] + [
 @pytest.mark.parametrize("pattern", _PATTERNS, ids=lambda p: p.pattern[:40])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_pattern_heads_pass_every_text_the_pattern_matches(pattern: re.Pattern[str],
-                                                           data: st.DataObject) -> None:
+def test_pattern_heads_pass_every_text_the_pattern_matches(
+    pattern: re.Pattern[str], data: st.DataObject
+) -> None:
     match = data.draw(st.from_regex(pattern, fullmatch=True))
     text = data.draw(_AROUND) + match + data.draw(_AROUND)
     low = gate_text(text)

@@ -10,8 +10,11 @@ def test_kddi_full_mailbox() -> None:
     msg = load("kddi.eml")
     assert FAMILY.detect(msg)
     [f] = FAMILY.extract(msg)
-    assert (f.recipient, f.reason, f.kind.value) == ("phone-user@ezweb.ne.jp", "mailboxfull",
-                                                     "soft_bounce")
+    assert (f.recipient, f.reason, f.kind.value) == (
+        "phone-user@ezweb.ne.jp",
+        "mailboxfull",
+        "soft_bounce",
+    )
 
 
 def test_needs_its_marker() -> None:
@@ -43,5 +46,8 @@ def test_ezweb_transcript_decides_when_present() -> None:
         "    <<< 550 <gone@ezweb.ne.jp>: User unknown\n"
     )
     [f] = EZWEB.extract(msg)
-    assert (f.recipient, f.reason, f.kind.value) == ("gone@ezweb.ne.jp", "userunknown",
-                                                     "hard_bounce")
+    assert (f.recipient, f.reason, f.kind.value) == (
+        "gone@ezweb.ne.jp",
+        "userunknown",
+        "hard_bounce",
+    )

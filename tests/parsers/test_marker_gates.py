@@ -35,8 +35,11 @@ def test_every_marker_has_gates() -> None:
 
 
 @pytest.mark.parametrize("pattern", MARKERS, ids=lambda p: p.pattern[:30])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_matches_contain_a_gate(pattern: re.Pattern[str], data: st.DataObject) -> None:
     match = data.draw(st.from_regex(pattern, fullmatch=True).filter(str.isascii))
@@ -59,13 +62,16 @@ def test_gate_shapes(source: str, gates: tuple[str, ...] | None) -> None:
     assert literal_gates(re.compile(source, re.I)) == gates
 
 
-_WORDS = sorted({g for p in MARKERS for g in literal_gates(p) or ()} | {
-    "MSExch:", "ſecurity alert", "K", "İ", "Error message below:", "\n", " ", "x"})
+_WORDS = sorted(
+    {g for p in MARKERS for g in literal_gates(p) or ()}
+    | {"MSExch:", "ſecurity alert", "K", "İ", "Error message below:", "\n", " ", "x"}
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(parts=st.lists(st.sampled_from(_WORDS) | st.text(max_size=5), max_size=8),
-       upper=st.booleans())
+@given(
+    parts=st.lists(st.sampled_from(_WORDS) | st.text(max_size=5), max_size=8), upper=st.booleans()
+)
 def test_gated_detection_answers_as_the_regex(parts: list[str], upper: bool) -> None:
     text = "".join(parts)
     if upper:
@@ -91,15 +97,33 @@ def _other_gated() -> list[re.Pattern[str]]:
 
 
 OTHER = _other_gated()
-_OTHER_WORDS = sorted({g for p in OTHER for g in literal_gates(p) or ()} | {
-    '"notificationType": "Bounce"', '\\"eventType\\":\\"Complaint', "Final-Recipient: a@b\n",
-    "Action: failed", "Status:", "\n", " ", "x@y", "ſ", "K", "Message-ID: <a@b>", "OFR_416",
-    "LPN007_416", "AUP#CXBL", "550"})
+_OTHER_WORDS = sorted(
+    {g for p in OTHER for g in literal_gates(p) or ()}
+    | {
+        '"notificationType": "Bounce"',
+        '\\"eventType\\":\\"Complaint',
+        "Final-Recipient: a@b\n",
+        "Action: failed",
+        "Status:",
+        "\n",
+        " ",
+        "x@y",
+        "ſ",
+        "K",
+        "Message-ID: <a@b>",
+        "OFR_416",
+        "LPN007_416",
+        "AUP#CXBL",
+        "550",
+    }
+)
 
 
 @settings(max_examples=500, deadline=None)
-@given(parts=st.lists(st.sampled_from(_OTHER_WORDS) | st.text(max_size=5), max_size=10),
-       upper=st.booleans())
+@given(
+    parts=st.lists(st.sampled_from(_OTHER_WORDS) | st.text(max_size=5), max_size=10),
+    upper=st.booleans(),
+)
 def test_gated_search_answers_as_the_regex(parts: list[str], upper: bool) -> None:
     text = "".join(parts)
     if upper:
@@ -139,23 +163,35 @@ def test_only_four_non_ascii_characters_fold_to_ascii() -> None:
     from returnpath.parsers.gates import FOLDS_TO_ASCII
 
     everything = "".join(map(chr, range(0x80, 0x110000)))
-    folding = {m.group() for a in range(128)
-               for m in re.finditer(re.escape(chr(a)), everything, re.I)}
+    folding = {
+        m.group() for a in range(128) for m in re.finditer(re.escape(chr(a)), everything, re.I)
+    }
     assert folding == set(FOLDS_TO_ASCII)
     # str.lower() keeps every other character one character long (slices of the
     # lower-cased text line up with the text's)
     assert all(len(c.lower()) == 1 for c in everything if c not in FOLDS_TO_ASCII)
 
 
-_NON_ASCII = ["Сообщение", "не доставлено", "メール", "é", "\udce9", "İ", "ı", "ſ", "K",
-              "USER UNKNOWN", "Notification", "mailbox", "Delivery"]
+_NON_ASCII = [
+    "Сообщение",
+    "не доставлено",
+    "メール",
+    "é",
+    "\udce9",
+    "İ",
+    "ı",
+    "ſ",
+    "K",
+    "USER UNKNOWN",
+    "Notification",
+    "mailbox",
+    "Delivery",
+]
 
 
 @settings(max_examples=500, deadline=None)
-@given(parts=st.lists(st.sampled_from(_OTHER_WORDS + _NON_ASCII), max_size=10),
-       upper=st.booleans())
-def test_gated_search_answers_as_the_regex_on_non_ascii_text(parts: list[str],
-                                                             upper: bool) -> None:
+@given(parts=st.lists(st.sampled_from(_OTHER_WORDS + _NON_ASCII), max_size=10), upper=st.booleans())
+def test_gated_search_answers_as_the_regex_on_non_ascii_text(parts: list[str], upper: bool) -> None:
     from returnpath.parsers.gates import gate_text
 
     text = "".join(parts)

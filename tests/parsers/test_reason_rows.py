@@ -78,7 +78,8 @@ def _reference(
 _STATUSES = sorted({s for r in RULES + LATE_RULES for s in r.statuses} | set(STATUS_REASONS))
 _REPLIES = sorted({c for r in RULES + LATE_RULES for c in r.replycodes})
 _WORDS = [w for r in RULES + LATE_RULES for w in r.words] + [
-    w for r in RULES + LATE_RULES for w in r.unless]
+    w for r in RULES + LATE_RULES for w in r.unless
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -89,9 +90,11 @@ _WORDS = [w for r in RULES + LATE_RULES for w in r.words] + [
     reply=st.none() | st.sampled_from([*_REPLIES, "550", "451", "250"]),
     command=st.sampled_from([None, "RCPT", "DATA", "MAIL", "HELO", "CONN"]),
 )
-def test_candidate_rows_agree_with_every_row(words: list[str], filler: str, status: str | None,
-                                             reply: str | None, command: str | None) -> None:
+def test_candidate_rows_agree_with_every_row(
+    words: list[str], filler: str, status: str | None, reply: str | None, command: str | None
+) -> None:
     diagnostic = filler.join(words) or None
     for action in (None, "failed", "delayed"):
-        assert reason_for(diagnostic, status, reply, action, command) == \
-            _reference(diagnostic, status, reply, action, command)
+        assert reason_for(diagnostic, status, reply, action, command) == _reference(
+            diagnostic, status, reply, action, command
+        )

@@ -111,8 +111,9 @@ def test_detects_only_reports() -> None:
     import email
     from email import policy
 
-    msg = email.message_from_bytes((FIXTURES / "not-a-bounce.eml").read_bytes(),
-                                   policy=policy.compat32)
+    msg = email.message_from_bytes(
+        (FIXTURES / "not-a-bounce.eml").read_bytes(), policy=policy.compat32
+    )
     assert not FAMILY.detect(msg)
 
 
@@ -129,63 +130,75 @@ _NOTE_DSN = (
 
 def test_status_note_is_the_reporting_mta_verdict() -> None:
     # PowerMTA comments the code; the remote's "User Unknown" at 5.2.1 is a disabled box
-    raw = _NOTE_DSN.format(status="Status: 5.2.1 (mailbox disabled, not accepting messages)",
-                           diag="Diagnostic-Code: smtp;550 5.2.1 <a@example.org>... User Unknown")
+    raw = _NOTE_DSN.format(
+        status="Status: 5.2.1 (mailbox disabled, not accepting messages)",
+        diag="Diagnostic-Code: smtp;550 5.2.1 <a@example.org>... User Unknown",
+    )
     [f] = parse(raw.encode()).findings
     assert (f.status, f.reason, f.kind.value) == ("5.2.1", "suspend", "soft_bounce")
 
 
 def test_status_note_without_a_diagnostic() -> None:
-    raw = _NOTE_DSN.format(status="Action: delayed\nStatus: 4.0.0 (example.org: host name "
-                           "lookup failure)", diag="")
+    raw = _NOTE_DSN.format(
+        status="Action: delayed\nStatus: 4.0.0 (example.org: host name lookup failure)", diag=""
+    )
     [f] = parse(raw.replace("Action: failed\n", "").encode()).findings
     assert (f.status, f.reason) == ("4.0.0", "networkerror")
 
 
 def test_class_only_notes_are_ignored() -> None:
-    raw = _NOTE_DSN.format(status="Status: 5.1.1 (permanent failure)",
-                           diag="Diagnostic-Code: smtp; 550 5.1.1 unknown user")
+    raw = _NOTE_DSN.format(
+        status="Status: 5.1.1 (permanent failure)",
+        diag="Diagnostic-Code: smtp; 550 5.1.1 unknown user",
+    )
     [f] = parse(raw.encode()).findings
     assert f.diagnostic == "550 5.1.1 unknown user"
 
 
 def test_without_a_diagnostic_the_notice_explains() -> None:
     # au/EZweb: no Diagnostic-Code; the notice says why above the SMTP detail
-    raw = (_NOTE_DSN.format(status="Status: 5.0.0", diag="")
-           .replace("Delivery failed.", "The user(s) account is disabled.\n\n"
-                    "<a@example.org>: 550 user unknown (in reply to RCPT TO command)"))
+    raw = _NOTE_DSN.format(status="Status: 5.0.0", diag="").replace(
+        "Delivery failed.",
+        "The user(s) account is disabled.\n\n"
+        "<a@example.org>: 550 user unknown (in reply to RCPT TO command)",
+    )
     [f] = parse(raw.encode()).findings
     assert (f.reason, f.kind.value) == ("suspend", "soft_bounce")
 
 
 def test_powermta_category_when_the_reply_says_nothing() -> None:
-    raw = _NOTE_DSN.format(status="Status: 5.0.0",
-                           diag="Diagnostic-Code: smtp;550 sorry\nX-PowerMTA-BounceCategory: "
-                                "quota-issues")
+    raw = _NOTE_DSN.format(
+        status="Status: 5.0.0",
+        diag="Diagnostic-Code: smtp;550 sorry\nX-PowerMTA-BounceCategory: quota-issues",
+    )
     [f] = parse(raw.encode()).findings
     assert (f.reason, f.kind.value) == ("mailboxfull", "soft_bounce")
 
 
 def test_powermta_category_does_not_override_the_words() -> None:
-    raw = _NOTE_DSN.format(status="Status: 5.0.0",
-                           diag="Diagnostic-Code: smtp;550 5.7.1 blocked using zen.spamhaus.org\n"
-                                "X-PowerMTA-BounceCategory: bad-mailbox")
+    raw = _NOTE_DSN.format(
+        status="Status: 5.0.0",
+        diag="Diagnostic-Code: smtp;550 5.7.1 blocked using zen.spamhaus.org\n"
+        "X-PowerMTA-BounceCategory: bad-mailbox",
+    )
     [f] = parse(raw.encode()).findings
     assert f.reason == "blocked"
 
 
 def test_without_a_remote_host_the_reporting_providers_table_applies() -> None:
-    raw = (_NOTE_DSN.format(status="Status: 5.5.0",
-                            diag="Diagnostic-Code: smtp;550 Requested action not taken: "
-                                 "mailbox unavailable (-0000:2222:-0000)")
-           .replace("Reporting-MTA: dns; mta.example", "Reporting-MTA: dns;BAY004-MC1.hotmail.com"))
+    raw = _NOTE_DSN.format(
+        status="Status: 5.5.0",
+        diag="Diagnostic-Code: smtp;550 Requested action not taken: "
+        "mailbox unavailable (-0000:2222:-0000)",
+    ).replace("Reporting-MTA: dns; mta.example", "Reporting-MTA: dns;BAY004-MC1.hotmail.com")
     [f] = parse(raw.encode()).findings
     assert (f.reason, f.kind.value) == ("userunknown", "hard_bounce")
 
 
 def test_the_same_words_from_anyone_else_name_no_command() -> None:
-    raw = _NOTE_DSN.format(status="Status: 5.5.0",
-                           diag="Diagnostic-Code: smtp;550 Requested action not taken: "
-                                "mailbox unavailable")
+    raw = _NOTE_DSN.format(
+        status="Status: 5.5.0",
+        diag="Diagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable",
+    )
     [f] = parse(raw.encode()).findings
     assert (f.reason, f.kind.value) == ("filtered", "soft_bounce")

@@ -8,9 +8,11 @@ from returnpath.parsers import mime
 from returnpath.parsers.families import _hints
 from returnpath.parsers.fastparse import message_from_bytes
 
-_DSN = (b"From: MAILER-DAEMON@mx.example.net\nContent-Type: multipart/report; "
-        b"report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nfailed\n"
-        b"--B\nContent-Type: text/rfc822-headers\n%s\n%s\n--B--\n")
+_DSN = (
+    b"From: MAILER-DAEMON@mx.example.net\nContent-Type: multipart/report; "
+    b"report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nfailed\n"
+    b"--B\nContent-Type: text/rfc822-headers\n%s\n%s\n--B--\n"
+)
 _HEADERS = b"Message-ID: <m1@example.com>\nReturn-Path: <b+tok@example.com>\n"
 
 
@@ -23,8 +25,9 @@ def test_plain_headers_part_is_parsed_once() -> None:
 
 
 def test_encoded_headers_part_read_by_both() -> None:
-    msg = message_from_bytes(_DSN % (b"Content-Transfer-Encoding: base64\n",
-                                     base64.encodebytes(_HEADERS)))
+    msg = message_from_bytes(
+        _DSN % (b"Content-Transfer-Encoding: base64\n", base64.encodebytes(_HEADERS))
+    )
     original = mime.original_message(msg)
     found = _hints.attached_originals(msg)
     assert original is not None and original["Message-ID"] == "<m1@example.com>"

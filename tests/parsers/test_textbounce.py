@@ -16,7 +16,9 @@ PLAIN = TextFamily(name="plain", senders=re.compile("mailer-daemon", re.I))
 
 
 def test_section_stops_at_the_original_message() -> None:
-    text = "report\n<a@b.example>: 550 no\n\n------ This is a copy of the message\nTo: c@d.example\n"
+    text = (
+        "report\n<a@b.example>: 550 no\n\n------ This is a copy of the message\nTo: c@d.example\n"
+    )
     assert "c@d.example" not in section_of(PLAIN, text)
 
 

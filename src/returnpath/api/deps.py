@@ -84,9 +84,7 @@ async def get_admin(principal: Annotated[Principal, Depends(get_principal)]) -> 
     return principal
 
 
-async def get_policy(
-    request: Request, who: Annotated[Principal, Depends(get_principal)]
-) -> Policy:
+async def get_policy(request: Request, who: Annotated[Principal, Depends(get_principal)]) -> Policy:
     return await policies.get(request.app.state.returnpath.store, who.tenant_id)
 
 

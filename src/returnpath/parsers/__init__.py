@@ -151,8 +151,11 @@ FALLBACK = "fallback"
 _BOUNCE_KINDS = frozenset({Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE, Kind.DELAYED})
 #: report types that are not delivery reports (complaints, read receipts)
 _OTHER_REPORTS = frozenset(
-    {"message/feedback-report", "message/disposition-notification",
-     "message/global-disposition-notification"}
+    {
+        "message/feedback-report",
+        "message/disposition-notification",
+        "message/global-disposition-notification",
+    }
 )
 
 
@@ -170,8 +173,10 @@ def _recipientless_bounce(msg: Msg) -> list[Finding]:
         blocks = mime.field_blocks(fields)
         for block in blocks:
             reporting = reporting or block.get("reporting-mta")
-        about = next((b for b in blocks if "status" in b or "diagnostic-code" in b),
-                     next((b for b in blocks if "action" in b), {}))
+        about = next(
+            (b for b in blocks if "status" in b or "diagnostic-code" in b),
+            next((b for b in blocks if "action" in b), {}),
+        )
         status = (about.get("status") or "").strip().split(" ")[0] or None
         action = (about.get("action") or "").strip().lower() or None
         raw_diag = about.get("diagnostic-code") or ""
@@ -225,5 +230,6 @@ def _clearly_text_bounce(msg: Msg) -> bool:
     subject = _hints.header_text(msg, "Subject")
     if SYSTEM_NOTICES.search(subject) or not _hints.BOUNCE_SUBJECTS.search(subject):
         return False
-    return (_hints.sender_local(msg) in _hints.BOUNCE_SENDER_LOCALS
-            or bool(_hints.BOUNCE_SENDER_NAMES.search(_hints.header_text(msg, "From"))))
+    return _hints.sender_local(msg) in _hints.BOUNCE_SENDER_LOCALS or bool(
+        _hints.BOUNCE_SENDER_NAMES.search(_hints.header_text(msg, "From"))
+    )

@@ -158,9 +158,32 @@ def clean_address(addr: str) -> str:
 
 #: codecs that decode every ASCII byte string to the same text (stateless, ASCII-based)
 _ASCII_CODECS = frozenset(
-    {"ascii", "utf-8", "latin-1", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
-     "cp1256", "cp1257", "cp1258", "koi8-r", "koi8-u", "euc_jp", "euc_kr", "gb2312", "gbk",
-     "gb18030", "big5", "shift_jis", "cp932", "cp949", "cp950"}
+    {
+        "ascii",
+        "utf-8",
+        "latin-1",
+        "cp1250",
+        "cp1251",
+        "cp1252",
+        "cp1253",
+        "cp1254",
+        "cp1255",
+        "cp1256",
+        "cp1257",
+        "cp1258",
+        "koi8-r",
+        "koi8-u",
+        "euc_jp",
+        "euc_kr",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "shift_jis",
+        "cp932",
+        "cp949",
+        "cp950",
+    }
     | {f"iso8859-{n}" for n in range(1, 17)}
 )
 _ASCII_CHARSETS: dict[str, bool] = {}
@@ -267,8 +290,9 @@ def make_finding(
         text = reasons.reason_text(diagnostic, collapsed=True)
         if heads is None or text != low:
             heads = token_heads(text)
-        kind, reason = reasons.classify(diagnostic, status, smtp_code, action, command,
-                                        diagnostic_type, text, heads)
+        kind, reason = reasons.classify(
+            diagnostic, status, smtp_code, action, command, diagnostic_type, text, heads
+        )
     return Finding(
         kind=kind,
         reason=reason,

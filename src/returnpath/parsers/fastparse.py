@@ -233,8 +233,9 @@ class CachedMessage(Message):
             return super().__contains__(name)  # type: ignore[operator]
         return lower_name(name) in self._first()
 
-    def get_param(self, param: str, failobj: Any = None, header: str = "content-type",
-                  unquote: bool = True) -> Any:
+    def get_param(
+        self, param: str, failobj: Any = None, header: str = "content-type", unquote: bool = True
+    ) -> Any:
         memo = self._memo
         if memo is None:
             memo = self._memo = {}
@@ -429,6 +430,7 @@ _NOT_HEADER_LINE_RE = re.compile(r"\n(?![\t ]|From |[\041-\071\073-\176]*+:)")
 _FIELD_RE = re.compile(
     r"([^:\r\n]*+):[ \t]*+([^\r\n]*+(?:(?:\r\n?|\n)[ \t][^\r\n]*+)*+)(?:\r\n?|\n)?"
 )
+
 
 def header_block_end(text: str, p: int, lf_lines: bool | None = None) -> int:
     """``_HEADER_BLOCK_RE.match(text, p).end()``, several times faster.
@@ -709,8 +711,11 @@ class _Parser:
         cur = self.cur
         # ``if self.cur`` (the feed parser's test) is len(headers) > 0: a part without
         # headers has a default type, never multipart/digest
-        if (cur is not None and cur._headers  # type: ignore[attr-defined]
-                and cur.get_content_type() == "multipart/digest"):
+        if (
+            cur is not None
+            and cur._headers  # type: ignore[attr-defined]
+            and cur.get_content_type() == "multipart/digest"
+        ):
             msg.set_default_type("message/rfc822")
         if self.stack:
             self.stack[-1].attach(msg)
@@ -793,8 +798,7 @@ class _Parser:
             return
         self._parse_headers(msg, text[start:end].splitlines(True), blank_ended, end)
 
-    def _parse_headers(self, msg: Msg, lines: list[str], blank_ended: bool,
-                       end: int) -> None:
+    def _parse_headers(self, msg: Msg, lines: list[str], blank_ended: bool, end: int) -> None:
         """The feed parser's ``_parse_headers``, for header blocks with defects."""
         headers = msg._headers  # type: ignore[attr-defined]
         defects = msg.defects
@@ -852,7 +856,9 @@ class _Parser:
             self.pos = stop
             return
         if str(msg.get("content-transfer-encoding", "8bit")).lower() not in (
-            "7bit", "8bit", "binary"
+            "7bit",
+            "8bit",
+            "binary",
         ):
             msg.defects.append(errors.InvalidMultipartContentTransferEncodingDefect())
         sep = "--" + boundary

@@ -50,8 +50,9 @@ def may_match(pattern: re.Pattern[str], text: str, low: str | None = None) -> bo
     return any(gate in low for gate in gates)
 
 
-def gated_search(pattern: re.Pattern[str], text: str,
-                 low: str | None = None) -> re.Match[str] | None:
+def gated_search(
+    pattern: re.Pattern[str], text: str, low: str | None = None
+) -> re.Match[str] | None:
     """``pattern.search(text)``, skipped when ``may_match`` says it cannot match."""
     return pattern.search(text) if may_match(pattern, text, low) else None
 

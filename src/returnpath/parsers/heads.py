@@ -79,8 +79,9 @@ class PatternHeads:
 
     __slots__ = ("always", "by_head", "literals")
 
-    def __init__(self, by_head: dict[str, tuple[str, ...]], literals: tuple[str, ...],
-                 always: bool) -> None:
+    def __init__(
+        self, by_head: dict[str, tuple[str, ...]], literals: tuple[str, ...], always: bool
+    ) -> None:
         self.by_head = by_head
         self.literals = literals
         self.always = always
@@ -104,8 +105,7 @@ class HeadGates:
         self.literals = tuple(literals)
         self.always = tuple(gate.always for gate in gates)
 
-    def candidates(self, low: str, heads: set[str],
-                   more: set[str] | None = None) -> list[bool]:
+    def candidates(self, low: str, heads: set[str], more: set[str] | None = None) -> list[bool]:
         """Per pattern: False when it cannot match the text whose lower case is
         ``low`` and whose token heads are ``heads`` (and ``more``, when the text is
         two parts whose heads were taken apart). See ``pattern_heads`` for when
@@ -168,8 +168,7 @@ def pattern_heads(pattern: re.Pattern[str]) -> PatternHeads:
     the ASCII letters the heads are made of (see parsers/gates.py).
     """
     try:
-        paths = _paths(list(_sre_parser.parse(pattern.pattern, pattern.flags)),
-                       [(None, "", True)])
+        paths = _paths(list(_sre_parser.parse(pattern.pattern, pattern.flags)), [(None, "", True)])
     except Exception:  # a private module changed shape: no gate, same answers
         paths = None
     if paths is None:
@@ -191,9 +190,14 @@ def pattern_heads(pattern: re.Pattern[str]) -> PatternHeads:
             literals.add(prefix)
         else:
             always = True
-    return PatternHeads({head: () if found is None else _shortest(found)
-                         for head, found in sorted(by_head.items())},
-                        _shortest(literals), always)
+    return PatternHeads(
+        {
+            head: () if found is None else _shortest(found)
+            for head, found in sorted(by_head.items())
+        },
+        _shortest(literals),
+        always,
+    )
 
 
 def _confirm(by_head: dict[str, set[str] | None], head: str, prefix: str) -> None:

@@ -235,8 +235,10 @@ def _find_dsn_text(msg: Msg) -> str | None:
             continue
         payload = part.get_payload()
         if isinstance(payload, list):
-            if part.get("Content-Transfer-Encoding", "").lower().strip() in ("base64",
-                                                                              "quoted-printable"):
+            if part.get("Content-Transfer-Encoding", "").lower().strip() in (
+                "base64",
+                "quoted-printable",
+            ):
                 raw = part.as_string().split("\n\n", 1)
                 if len(raw) == 2:
                     return _decode_body(raw[1], part)
@@ -280,8 +282,7 @@ def split_field(line: str) -> tuple[str, str] | None:
     if not colon:
         return None
     name = head.rstrip(" \t")
-    if not (name and name.isascii() and name[0].isalpha()
-            and name.replace("-", "").isalnum()):
+    if not (name and name.isascii() and name[0].isalpha() and name.replace("-", "").isalnum()):
         return None
     return name.lower(), rest.strip()
 

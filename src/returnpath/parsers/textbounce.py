@@ -65,10 +65,15 @@ COMMON_RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
     # SMTP transcripts: sendmail ">>> RCPT To:<a>", Postfix " In:  RCPT TO:<a>"
     re.compile(rf"^\s*(?:>>>|In:)\s*RCPT TO:\s*<(?P<addr>{ADDR})>", re.I),
-    re.compile(rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$", re.I),
-    re.compile(rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
-               rf"(?: (?:your |the )?(?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
-               re.I),
+    re.compile(
+        rf"^\s*(?:Failed |Invalid |Unknown |Original )?(?:recipient|address|rcpt to|rcpt)s?\s*:\s*<?(?P<addr>{ADDR})>?\s*(?P<diag>.*)$",
+        re.I,
+    ),
+    re.compile(
+        rf"(?:deliver(?:ed|ing)?|undeliverable|sent|send|addressed|transmitted|reach)"
+        rf"(?: (?:your |the )?(?:mail|message|e-?mail))?\s+to:?\s*[<'\"]?(?P<addr>{ADDR})",
+        re.I,
+    ),
     re.compile(rf"^\s*(?:[*\u2022-]+)\s*<?(?P<addr>{ADDR})>?\s*$"),
     re.compile(rf"\baddressed,\s+<?(?P<addr>{ADDR})>?,", re.I),
     re.compile(rf":\s*<?(?P<addr>{ADDR})>?\s*$"),
@@ -83,9 +88,7 @@ _HEADER_LINE_RE = re.compile(
 )
 # reference form: (?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b, written to
 # start with the digit class (see parsers.reasons._STATUS_RE)
-_CODE_RE = re.compile(
-    r"[245](?:(?<![\d.][245])\d\d(?![\d.])|(?<=\b[245])\.\d{1,3}\.\d{1,3}\b)"
-)
+_CODE_RE = re.compile(r"[245](?:(?<![\d.][245])\d\d(?![\d.])|(?<=\b[245])\.\d{1,3}\.\d{1,3}\b)")
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 
 
@@ -144,11 +147,18 @@ class TextFamily:
         hit = False
         if self.senders is not None and self.senders.search(header_text(msg, "From")):
             hit = True
-        if not hit and self.subjects is not None and \
-                self.subjects.search(header_text(msg, "Subject")):
+        if (
+            not hit
+            and self.subjects is not None
+            and self.subjects.search(header_text(msg, "Subject"))
+        ):
             hit = True
         if self.markers is not None:
-            if self.require_marker and not hit and (self.senders is not None or self.subjects is not None):
+            if (
+                self.require_marker
+                and not hit
+                and (self.senders is not None or self.subjects is not None)
+            ):
                 return False  # the marker alone would not do: skip the text scan
             found = marker_found(msg, self.markers)
             if self.require_marker:
@@ -176,6 +186,8 @@ def section_of(family: TextFamily, text: str) -> str:
 
 
 _SECTION_SCAN = 65536
+
+
 def _excluded(msg: Msg) -> set[str]:
     """Addresses that are the bounce's own parties, never a failed recipient."""
     out: set[str] = set()
@@ -348,8 +360,11 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         blocks = [(a, []) for a in addrs]
     if not blocks:
         return []
-    action = "delayed" if family.delayed is not None and gated_search(
-        family.delayed, section, section_low) else None
+    action = (
+        "delayed"
+        if family.delayed is not None and gated_search(family.delayed, section, section_low)
+        else None
+    )
     orig_id = original_message_id(msg)
     findings = []
     named = {a.lower() for a, _ in blocks}
@@ -359,27 +374,45 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
-        forced = next((r for pat, r in family.section_reasons
-                       if gated_search(pat, section, section_low)), None)
+        forced = next(
+            (r for pat, r in family.section_reasons if gated_search(pat, section, section_low)),
+            None,
+        )
         if forced is None and family.reasons:
             diag_low = gate_text(diag)
-            forced = next((r for pat, r in family.reasons if gated_search(pat, diag, diag_low)),
-                          None)
-        command = family.command or _command(diag) or (
-            _command(section) if len(blocks) == 1 else None)
+            forced = next(
+                (r for pat, r in family.reasons if gated_search(pat, diag, diag_low)), None
+            )
+        command = (
+            family.command or _command(diag) or (_command(section) if len(blocks) == 1 else None)
+        )
         alias = _expanded_from(own, excluded | named)
         findings.append(
-            make_finding(family.name, addr, diag, action=action, reason=forced,
-                         command=command, original_message_id=orig_id,
-                         original_recipient=alias)
+            make_finding(
+                family.name,
+                addr,
+                diag,
+                action=action,
+                reason=forced,
+                command=command,
+                original_message_id=orig_id,
+                original_recipient=alias,
+            )
         )
         if alias:
             # the address the sender actually mailed, which an alias or forward expanded
             # to the failing one: the only one the sender's list knows
             named.add(alias.lower())
             findings.append(
-                make_finding(family.name, alias, diag, action=action, reason=forced,
-                             command=command, original_message_id=orig_id)
+                make_finding(
+                    family.name,
+                    alias,
+                    diag,
+                    action=action,
+                    reason=forced,
+                    command=command,
+                    original_message_id=orig_id,
+                )
             )
     return findings
 

@@ -155,7 +155,10 @@ class Store:
                         max_size=CHECK_POOL_SIZE,
                         connection_class=_CheckConnection,
                         # UTC: the bulk check's answers are written by the server (store.checks)
-                        server_settings={"plan_cache_mode": "force_generic_plan", "TimeZone": "UTC"},
+                        server_settings={
+                            "plan_cache_mode": "force_generic_plan",
+                            "TimeZone": "UTC",
+                        },
                     )
         return self._check_pool
 

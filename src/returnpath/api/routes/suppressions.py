@@ -150,7 +150,9 @@ def _answers(
     suppressed = 0
     for i, addr in enumerate(normal):
         if addr is None:
-            out[i] = f'{{"address":"{quoted[i]}","suppressed":false,"error":"not an email address"}}'
+            out[i] = (
+                f'{{"address":"{quoted[i]}","suppressed":false,"error":"not an email address"}}'
+            )
             continue
         members = found.get(addr)
         if members is not None:
@@ -160,9 +162,7 @@ def _answers(
     return suppressed
 
 
-@router.get(
-    "/{address}", response_model=list[SuppressionPublic], openapi_extra=BEARER_SECURITY
-)
+@router.get("/{address}", response_model=list[SuppressionPublic], openapi_extra=BEARER_SECURITY)
 async def get_suppression(address: str, call: ReadCallDep, stream: str | None = None) -> Response:
     """The suppressions that stop mail to this address (404 when it may be mailed)."""
     normal = _address(address, call.policy)

@@ -55,22 +55,27 @@ class AmazonSES:
     def detect(self, msg: Msg) -> bool:
         keys = msg.keys()
         # one substring test over all names before the per-name check
-        if "x-amz-sns-" in "\n".join(keys).lower() and \
-                any(k.lower().startswith("x-amz-sns-") for k in keys):
+        if "x-amz-sns-" in "\n".join(keys).lower() and any(
+            k.lower().startswith("x-amz-sns-") for k in keys
+        ):
             return True
         head, low = report_head(msg)
         head = head[:4096]
         # every mark names a *Type
-        return "Type" in head and gated_search(
-            _MARK_RE, head, None if low is None else low[:4096]) is not None
+        return (
+            "Type" in head
+            and gated_search(_MARK_RE, head, None if low is None else low[:4096]) is not None
+        )
 
     def extract(self, msg: Msg) -> list[Finding]:
         text = report_text(msg)
         event = _load(text)
         if event is None:
             # undecodable JSON: still name who bounced, judged by the words around
-            return [make_finding(NAME, a, text[:2000]) for a in dict.fromkeys(
-                _EMAIL_RE.findall(_FOLD_RE.sub("", text)))]
+            return [
+                make_finding(NAME, a, text[:2000])
+                for a in dict.fromkeys(_EMAIL_RE.findall(_FOLD_RE.sub("", text)))
+            ]
         kind = str(event.get("notificationType") or event.get("eventType") or "")
         mail = event.get("mail") or {}
         message_id = None
@@ -83,18 +88,29 @@ class AmazonSES:
             complaint = event.get("complaint") or {}
             ftype = complaint.get("complaintFeedbackType") or "abuse"
             return [
-                Finding(kind=Kind.COMPLAINT, reason="feedback",
-                        recipient=first_address(str(r.get("emailAddress", ""))),
-                        feedback_type=str(ftype).lower(), family=NAME,
-                        original_message_id=message_id)
-                for r in complaint.get("complainedRecipients") or [] if isinstance(r, dict)
+                Finding(
+                    kind=Kind.COMPLAINT,
+                    reason="feedback",
+                    recipient=first_address(str(r.get("emailAddress", ""))),
+                    feedback_type=str(ftype).lower(),
+                    family=NAME,
+                    original_message_id=message_id,
+                )
+                for r in complaint.get("complainedRecipients") or []
+                if isinstance(r, dict)
             ]
         if kind == "Delivery":
             delivery = event.get("delivery") or {}
             return [
-                make_finding(NAME, first_address(str(r)), delivery.get("smtpResponse"),
-                             status="2.0.0", action="delivered", original_message_id=message_id,
-                             remote_mta=delivery.get("remoteMtaIp"))
+                make_finding(
+                    NAME,
+                    first_address(str(r)),
+                    delivery.get("smtpResponse"),
+                    status="2.0.0",
+                    action="delivered",
+                    original_message_id=message_id,
+                    remote_mta=delivery.get("remoteMtaIp"),
+                )
                 for r in delivery.get("recipients") or []
             ]
         return []
@@ -110,10 +126,16 @@ class AmazonSES:
             status = r.get("status")
             if not status and transient:
                 status = "4.0.0"
-            out.append(make_finding(
-                NAME, first_address(str(r.get("emailAddress", ""))), diag or None,
-                status=status, action=r.get("action"), original_message_id=message_id,
-            ))
+            out.append(
+                make_finding(
+                    NAME,
+                    first_address(str(r.get("emailAddress", ""))),
+                    diag or None,
+                    status=status,
+                    action=r.get("action"),
+                    original_message_id=message_id,
+                )
+            )
         return out
 
 

@@ -32,8 +32,9 @@ from returnpath.parsers.textbounce import ADDR, TextFamily, extract_text_bounce
 DOMINO = TextFamily(
     name="domino",
     subjects=re.compile(r"^DELIVERY (?:FAILURE|REPORT):", re.I),
-    markers=re.compile(r"was not delivered to:|not listed in (?:Domino|public Name & Address)",
-                       re.I),
+    markers=re.compile(
+        r"was not delivered to:|not listed in (?:Domino|public Name & Address)", re.I
+    ),
     require_marker=True,
     start=re.compile(r"was not delivered to:", re.I),
     command="RCPT",
@@ -71,19 +72,33 @@ class Fml:
     name = "fml"
     _text = TextFamily(
         name="fml",
-        markers=re.compile(r"Duplicated Message-ID|loop condition|Loop Back Warning|"
-                           r"NOT MEMBER article|not a member of this mailing list|"
-                           r"reject mail from|reject spammers|Security alert", re.I),
+        markers=re.compile(
+            r"Duplicated Message-ID|loop condition|Loop Back Warning|"
+            r"NOT MEMBER article|not a member of this mailing list|"
+            r"reject mail from|reject spammers|Security alert",
+            re.I,
+        ),
         require_marker=True,
         end=re.compile(r"^\s*Original mail as follows", re.I | re.M),
         recipients=(re.compile(rf"<(?P<addr>{ADDR})>"),),
         use_common_recipients=False,
         section_reasons=(
-            (re.compile(r"Duplicated Message-ID|loop condition|Loop Back Warning|"
-                        r"UNIX FROM Loop", re.I), "systemerror"),
-            (re.compile(r"NOT MEMBER article|not a member of this mailing list|"
-                        r"reject mail from|reject spammers|header may cause mail loop", re.I),
-             "rejected"),
+            (
+                re.compile(
+                    r"Duplicated Message-ID|loop condition|Loop Back Warning|"
+                    r"UNIX FROM Loop",
+                    re.I,
+                ),
+                "systemerror",
+            ),
+            (
+                re.compile(
+                    r"NOT MEMBER article|not a member of this mailing list|"
+                    r"reject mail from|reject spammers|header may cause mail loop",
+                    re.I,
+                ),
+                "rejected",
+            ),
             (re.compile(r"Security alert", re.I), "securityerror"),
         ),
     )

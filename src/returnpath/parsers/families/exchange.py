@@ -19,11 +19,17 @@ from returnpath.parsers.textbounce import ADDR, TextFamily
 
 FAMILY: TextFamily = TextFamily(
     name="exchange",
-    markers=re.compile(r"did not reach the following recipient|"
-                       r"following recipient\(s\) could not be reached|MSEXCH:", re.I),
+    markers=re.compile(
+        r"did not reach the following recipient|"
+        r"following recipient\(s\) could not be reached|MSEXCH:",
+        re.I,
+    ),
     require_marker=True,
-    start=re.compile(r"did not reach the following recipient|"
-                     r"following recipient\(s\) could not be reached", re.I),
+    start=re.compile(
+        r"did not reach the following recipient|"
+        r"following recipient\(s\) could not be reached",
+        re.I,
+    ),
     recipients=(
         re.compile(rf"^\s*(?P<addr>{ADDR})\s+on\s+\S"),
         re.compile(rf"\bSMTP=(?P<addr>{ADDR})", re.I),
@@ -31,11 +37,11 @@ FAMILY: TextFamily = TextFamily(
     # Exchange's own error numbers (Microsoft KB "NDR codes in Exchange 5.5/2000/2003"):
     # when present they name the cause; without one the words are judged as usual
     reasons=(
-        (re.compile(r"\(000C05A6\)", re.I), "userunknown"),    # unknown recipient
-        (re.compile(r"\(000C0595\)", re.I), "filtered"),       # ambiguous recipient
+        (re.compile(r"\(000C05A6\)", re.I), "userunknown"),  # unknown recipient
+        (re.compile(r"\(000C0595\)", re.I), "filtered"),  # ambiguous recipient
         (re.compile(r"\((?:00010256|000D06B5)\)", re.I), "systemerror"),  # too many rcpts,
         # no proxy for the recipient
-        (re.compile(r"\(00120270\)", re.I), "networkerror"),   # too many hops
+        (re.compile(r"\(00120270\)", re.I), "networkerror"),  # too many hops
         (re.compile(r"\((?:00050311|000502CC)\)", re.I), "contenterror"),  # conversion failed
         (re.compile(r"\(000B0981\)", re.I), "securityerror"),  # AUTH not supported
         (re.compile(r"\((?:000B099C|000B09AA|000B09B6)\)", re.I), "onhold"),  # remote said

@@ -26,25 +26,41 @@ _GOOGLE_DAEMON = re.compile(r"mailer-daemon@(?:googlemail|google)\.com", re.I)
 #: what went wrong at each "(state N)" Gmail's old notices name (the session step
 #: that failed): TLS (6, 9), AUTH (8), relaying (12), EHLO (13), DATA (15, 17, 18);
 #: state 14 is RCPT, which ``parsers.reasons`` reads as a command, not a verdict
-_GMAIL_STATES = (("(?:6|9)", "failedstarttls"), ("8", "systemerror"), ("12", "norelaying"),
-                 ("13", "blocked"), ("1[578]", "filtered"))
+_GMAIL_STATES = (
+    ("(?:6|9)", "failedstarttls"),
+    ("8", "systemerror"),
+    ("12", "norelaying"),
+    ("13", "blocked"),
+    ("1[578]", "filtered"),
+)
 _NO_SPECIFIC_STATUS = r"^(?:(?!\b[45]\.\d{1,3}\.[1-9]).)*"
 
 GMAIL: Family = TextFamily(
     name="gmail",
     senders=_GOOGLE_DAEMON,
-    markers=re.compile(r"Technical details of (?:permanent|temporary) failure|"
-                       r"Delivery to the following recipient", re.I),
+    markers=re.compile(
+        r"Technical details of (?:permanent|temporary) failure|"
+        r"Delivery to the following recipient",
+        re.I,
+    ),
     require_marker=True,
     start=re.compile(r"^Delivery to the following recipient", re.I | re.M),
     delayed=re.compile(r"Message will be retried|has been delayed|temporary failure", re.I),
     reasons=(
-        (re.compile(r"did not accept our requests to connect|"
-                    r"could not be reached|timed out", re.I), "expired"),
+        (
+            re.compile(
+                r"did not accept our requests to connect|"
+                r"could not be reached|timed out",
+                re.I,
+            ),
+            "expired",
+        ),
         # Gmail's own "(state N)" of the SMTP session that failed; a specific status
         # code in the remote's reply ("5.2.2 Mailbox Full (state 17)") still decides
-        *((re.compile(_NO_SPECIFIC_STATUS + rf"\(state {states}\)", re.S), reason)
-          for states, reason in _GMAIL_STATES),
+        *(
+            (re.compile(_NO_SPECIFIC_STATUS + rf"\(state {states}\)", re.S), reason)
+            for states, reason in _GMAIL_STATES
+        ),
     ),
 )
 

@@ -18,11 +18,8 @@ KDDI = TextFamily(
     name="kddi",
     markers=re.compile(r"Could not be delivered to:\s*<", re.I),
     require_marker=True,
-    senders=re.compile(r"@(?:[\w.-]+\.)?(?:dion|ezweb|au)\.ne\.jp|mailer-daemon|postmaster",
-                       re.I),
-    reasons=(
-        (re.compile(r"mailbox is full", re.I), "mailboxfull"),
-    ),
+    senders=re.compile(r"@(?:[\w.-]+\.)?(?:dion|ezweb|au)\.ne\.jp|mailer-daemon|postmaster", re.I),
+    reasons=((re.compile(r"mailbox is full", re.I), "mailboxfull"),),
 )
 
 #: au's EZweb gateway: "Each of the following recipients was rejected by a
@@ -32,8 +29,9 @@ KDDI = TextFamily(
 EZWEB = TextFamily(
     name="ezweb",
     senders=re.compile(r"@ezweb\.ne\.jp", re.I),
-    markers=re.compile(r"rejected by a remote\s+mail server|The user\(s\) account is disabled",
-                       re.I),
+    markers=re.compile(
+        r"rejected by a remote\s+mail server|The user\(s\) account is disabled", re.I
+    ),
     require_marker=True,
     section_reasons=((re.compile(r"The user\(s\) account is disabled", re.I), "suspend"),),
     reasons=((re.compile(r"rejected by a remote\s+mail server", re.I), "filtered"),),

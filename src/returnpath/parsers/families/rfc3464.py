@@ -69,8 +69,12 @@ def _forwarded_dsn(msg: Msg) -> Msg | None:
     for part, ctype in typed_parts(msg):
         if ctype in ORIGINAL_TYPES:
             inner = part.get_payload()
-            if (isinstance(inner, list) and inner and isinstance(inner[0], Message)
-                    and _has_dsn_part(inner[0])):
+            if (
+                isinstance(inner, list)
+                and inner
+                and isinstance(inner[0], Message)
+                and _has_dsn_part(inner[0])
+            ):
                 return inner[0]
     return None
 
@@ -164,8 +168,9 @@ def _complete_reply(human: str, diagnostic: str | None) -> str | None:
     return " ".join(lines) if lines else diagnostic
 
 
-def _command_context(human: str, address: str, has_diagnostic: bool, single: bool,
-                     about: str | None) -> str | None:
+def _command_context(
+    human: str, address: str, has_diagnostic: bool, single: bool, about: str | None
+) -> str | None:
     """Human-part text that may name the SMTP command the remote host refused.
 
     With a Diagnostic-Code, only the human part's words about this address
@@ -193,22 +198,37 @@ def _command_context(human: str, address: str, has_diagnostic: bool, single: boo
 #: PowerMTA's per-recipient ``X-PowerMTA-BounceCategory`` (its documented bounce
 #: classes); consulted only when the reply itself names no cause
 _CATEGORIES: dict[str, str] = {
-    "bad-domain": "hostunknown", "bad-mailbox": "userunknown",
-    "inactive-mailbox": "suspend", "message-expired": "expired",
-    "no-answer-from-host": "networkerror", "bad-connection": "networkerror",
-    "policy-related": "policyviolation", "quota-issues": "mailboxfull",
-    "routing-errors": "systemerror", "bad-configuration": "systemerror",
-    "protocol-errors": "systemerror", "spam-related": "spamdetected",
-    "virus-related": "virusdetected", "content-related": "contenterror",
-    "relaying-issues": "norelaying", "invalid-sender": "rejected",
+    "bad-domain": "hostunknown",
+    "bad-mailbox": "userunknown",
+    "inactive-mailbox": "suspend",
+    "message-expired": "expired",
+    "no-answer-from-host": "networkerror",
+    "bad-connection": "networkerror",
+    "policy-related": "policyviolation",
+    "quota-issues": "mailboxfull",
+    "routing-errors": "systemerror",
+    "bad-configuration": "systemerror",
+    "protocol-errors": "systemerror",
+    "spam-related": "spamdetected",
+    "virus-related": "virusdetected",
+    "content-related": "contenterror",
+    "relaying-issues": "norelaying",
+    "invalid-sender": "rejected",
 }
 
 _DELIVERED = frozenset({"delivered", "relayed", "expanded"})
 
 _STATUS_NOTE_RE = re.compile(r"^\s*(\S+)\s*\((.*?)\)?\s*$", re.S)
 #: notes that only restate the class of the code
-_EMPTY_NOTES = frozenset({"permanent failure", "temporary failure", "undefined status",
-                          "persistent transient failure", "other undefined status"})
+_EMPTY_NOTES = frozenset(
+    {
+        "permanent failure",
+        "temporary failure",
+        "undefined status",
+        "persistent transient failure",
+        "other undefined status",
+    }
+)
 
 
 def _status_and_note(value: str | None) -> tuple[str | None, str | None]:
@@ -275,8 +295,12 @@ class RFC3464:
         if _has_dsn_part(msg) or _forwarded_dsn(msg) is not None:
             return True
         low = report_low(msg)
-        return gated_search(_INLINE_FIELDS_RE, report_text(msg)[:65536],
-                            None if low is None else low[:65536]) is not None
+        return (
+            gated_search(
+                _INLINE_FIELDS_RE, report_text(msg)[:65536], None if low is None else low[:65536]
+            )
+            is not None
+        )
 
     def extract(self, msg: Msg) -> list[Finding]:
         fields = delivery_status_text(msg)
@@ -350,17 +374,21 @@ class RFC3464:
                 remote_mta=remote_mta,
                 reporting_mta=reporting_mta,
                 original_message_id=orig_id,
-                original_recipient=original if original and original.lower() != recipient.lower()
+                original_recipient=original
+                if original and original.lower() != recipient.lower()
                 else None,
                 last_attempt=block.get("last-attempt-date"),
             )
             category = _CATEGORIES.get(
-                (block.get("x-powermta-bouncecategory") or "").strip().lower())
+                (block.get("x-powermta-bouncecategory") or "").strip().lower()
+            )
             if category and finding.reason in ("onhold", "undefined"):
                 # the reporting MTA's own classification, when the words say nothing
-                finding = replace(finding, reason=category,
-                                  kind=kind_for(category, finding.status, action,
-                                                finding.smtp_code))
+                finding = replace(
+                    finding,
+                    reason=category,
+                    kind=kind_for(category, finding.status, action, finding.smtp_code),
+                )
             findings.append(finding)
         return findings
 

@@ -49,8 +49,12 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
         sa.Column("soft_bounces", sa.Integer(), nullable=False),
-        sa.Column("soft_reset_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_event_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "soft_reset_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "last_event_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenant.id"],
@@ -94,7 +98,9 @@ def upgrade() -> None:
         sa.Column("uid", sa.String(length=32), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("dedup_key", sa.String(length=64), nullable=False),
-        sa.Column("received_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "received_at", returnpath.store.models.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("peer", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("mail_from", sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=True),
         sa.Column("rcpt_tos", sa.Text(), nullable=False),
