@@ -20,6 +20,7 @@ from returnpath.api.routes import (
     health,
     metrics,
     policy,
+    reasons,
     return_paths,
     stats,
     suppressions,
@@ -48,6 +49,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(events.router)
     app.include_router(policy.router)
+    app.include_router(reasons.router)
     app.include_router(stats.router)
     app.include_router(return_paths.router)
     app.include_router(unsubscribe.router)
