@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from returnpath.parsers.families.appliances import DOMINO, FML, IMAIL, INTERSCAN, VERIZON
+from returnpath.parsers.families.domino import FAMILY as DOMINO
+from returnpath.parsers.families.fml import FAMILY as FML
+from returnpath.parsers.families.imail import FAMILY as IMAIL
+from returnpath.parsers.families.interscan import FAMILY as INTERSCAN
+from returnpath.parsers.families.verizon import FAMILY as VERIZON
 from returnpath.parsers.textbounce import TextFamily
 from tests.parsers.bounce_helpers import load, message
 

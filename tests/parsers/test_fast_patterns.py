@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers import base, providers, reasons, textbounce
+from returnpath.parsers import mime, providers, reasons, textbounce
 from returnpath.parsers.heads import token_heads
 
 # text made of what the patterns look at: digits, dots, dashes, blanks, words
@@ -210,7 +210,7 @@ def test_payload_text_fast_path_matches_decode(body: str, cte: str, charset: str
         expected = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
     except LookupError:
         expected = payload.decode("utf-8", errors="replace")
-    assert base.payload_text(part) == expected
+    assert mime.payload_text(part) == expected
 
 
 @settings(max_examples=400, deadline=None)

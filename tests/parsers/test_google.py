@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from returnpath.parsers.families.google import GMAIL, GROUPS
+from returnpath.parsers.families.gmail import FAMILY as GMAIL
+from returnpath.parsers.families.googlegroups import FAMILY as GROUPS
 from tests.parsers.bounce_helpers import load, message
 
 

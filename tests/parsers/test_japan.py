@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from returnpath.parsers.families.japan import FAMILY
+from returnpath.parsers.families.kddi import FAMILY
 from tests.parsers.bounce_helpers import load
 
 
@@ -22,7 +22,7 @@ def test_needs_its_marker() -> None:
 
 
 def test_ezweb_domain_filter_without_transcript_is_filtered() -> None:
-    from returnpath.parsers.families.japan import EZWEB
+    from returnpath.parsers.families.ezweb import FAMILY as EZWEB
     from tests.parsers.bounce_helpers import message
 
     msg = message(
@@ -36,7 +36,7 @@ def test_ezweb_domain_filter_without_transcript_is_filtered() -> None:
 
 
 def test_ezweb_transcript_decides_when_present() -> None:
-    from returnpath.parsers.families.japan import EZWEB
+    from returnpath.parsers.families.ezweb import FAMILY as EZWEB
     from tests.parsers.bounce_helpers import message
 
     msg = message(

@@ -60,7 +60,7 @@ def test_in_reply_to_names_the_original() -> None:
 @pytest.mark.parametrize("name", NOT_AUTOREPLIES)
 def test_delivery_reports_are_refused(name: str) -> None:
     raw = (FIXTURES / name).read_bytes()
-    assert not rfc3834.detect(_msg(raw))
+    assert not rfc3834.FAMILY.detect(_msg(raw))
     assert Kind.AUTO_REPLY not in {f.kind for f in parse(raw).findings}
 
 
@@ -138,34 +138,34 @@ def test_auto_reply_headers_alone_suffice(headers: dict[str, str]) -> None:
     ],
 )
 def test_ordinary_replies_are_not_auto_replies(headers: dict[str, str]) -> None:
-    assert not rfc3834.detect(_msg(_plain("Re: Spring sale", **headers)))
+    assert not rfc3834.FAMILY.detect(_msg(_plain("Re: Spring sale", **headers)))
 
 
 def test_system_notices_are_not_replies() -> None:
     raw = _plain("*** SECURITY information for host ***", Auto_Submitted="auto-generated")
-    assert not rfc3834.detect(_msg(raw))
+    assert not rfc3834.FAMILY.detect(_msg(raw))
 
 
 def test_vacation_phrase_mid_subject_needs_a_header() -> None:
     subject = "Question about the office party"  # "office" alone is nothing
-    assert not rfc3834.detect(_msg(_plain(subject)))
+    assert not rfc3834.FAMILY.detect(_msg(_plain(subject)))
     lotus = "Carol is out of the office."
-    assert not rfc3834.detect(_msg(_plain(lotus)))
-    assert rfc3834.detect(_msg(_plain(lotus, X_Auto_Response_Suppress="OOF")))
+    assert not rfc3834.FAMILY.detect(_msg(_plain(lotus)))
+    assert rfc3834.FAMILY.detect(_msg(_plain(lotus, X_Auto_Response_Suppress="OOF")))
 
 
 def test_our_subject_quoted_back_does_not_make_a_bounce() -> None:
     raw = _plain("Automatic reply: Your delivery status update", Auto_Submitted="auto-replied")
     assert [f.kind for f in parse(raw).findings] == [Kind.AUTO_REPLY]
     ndr = _plain("Undeliverable: Automatic reply: Spring sale", Auto_Submitted="auto-replied")
-    assert not rfc3834.detect(_msg(ndr))
+    assert not rfc3834.FAMILY.detect(_msg(ndr))
 
 
 def test_mailer_daemon_with_vacation_subject_is_a_bounce() -> None:
     raw = _plain("Automatic reply: x", Auto_Submitted="auto-replied").replace(
         b"someone@example.org", b"MAILER-DAEMON@example.org"
     )
-    assert not rfc3834.detect(_msg(raw))
+    assert not rfc3834.FAMILY.detect(_msg(raw))
 
 
 @pytest.mark.corpus

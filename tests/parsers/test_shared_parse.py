@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 from returnpath.parsers import mime
-from returnpath.parsers.families import _hints
 from returnpath.parsers.fastparse import message_from_bytes
 
 _DSN = (
@@ -20,8 +19,8 @@ def test_plain_headers_part_is_parsed_once() -> None:
     msg = message_from_bytes(_DSN % (b"", _HEADERS))
     original = mime.original_message(msg)
     assert original is not None and original["Message-ID"] == "<m1@example.com>"
-    assert _hints.attached_originals(msg) == [original]
-    assert _hints.attached_originals(msg)[0] is original
+    assert mime.attached_originals(msg) == [original]
+    assert mime.attached_originals(msg)[0] is original
 
 
 def test_encoded_headers_part_read_by_both() -> None:
@@ -29,6 +28,6 @@ def test_encoded_headers_part_read_by_both() -> None:
         _DSN % (b"Content-Transfer-Encoding: base64\n", base64.encodebytes(_HEADERS))
     )
     original = mime.original_message(msg)
-    found = _hints.attached_originals(msg)
+    found = mime.attached_originals(msg)
     assert original is not None and original["Message-ID"] == "<m1@example.com>"
     assert found and found[0]["Return-Path"] == "<b+tok@example.com>"

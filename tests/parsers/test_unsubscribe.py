@@ -42,13 +42,13 @@ def test_fixture_findings(name: str) -> None:
 
 def test_auto_reply_to_the_unsubscribe_mailbox_is_an_auto_reply() -> None:
     raw = (FIXTURES / "not-unsubscribe-autoreply.eml").read_bytes()
-    assert not unsubscribe.detect(email.message_from_bytes(raw, policy=policy.compat32))
+    assert not unsubscribe.FAMILY.detect(email.message_from_bytes(raw, policy=policy.compat32))
     assert [f.kind for f in parse(raw).findings] == [Kind.AUTO_REPLY]
 
 
 def test_talking_about_unsubscribing_is_not_a_request() -> None:
     raw = (FIXTURES / "not-unsubscribe-conversation.eml").read_bytes()
-    assert not unsubscribe.detect(email.message_from_bytes(raw, policy=policy.compat32))
+    assert not unsubscribe.FAMILY.detect(email.message_from_bytes(raw, policy=policy.compat32))
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,9 @@ def test_talking_about_unsubscribing_is_not_a_request() -> None:
 )
 def test_detection_rule(subject: str, to: str, expected: bool) -> None:
     raw = f"From: a@example.org\nTo: {to}\nSubject: {subject}\n\nbody\n".encode()
-    assert unsubscribe.detect(email.message_from_bytes(raw, policy=policy.compat32)) is expected
+    assert (
+        unsubscribe.FAMILY.detect(email.message_from_bytes(raw, policy=policy.compat32)) is expected
+    )
 
 
 def test_bounce_to_the_unsubscribe_mailbox_is_not_an_unsubscribe() -> None:
@@ -76,7 +78,7 @@ def test_bounce_to_the_unsubscribe_mailbox_is_not_an_unsubscribe() -> None:
         b"From: MAILER-DAEMON@mx.example.net\nTo: unsubscribe@lists.example.com\n"
         b"Subject: Undelivered Mail Returned to Sender\n\nUser unknown\n"
     )
-    assert not unsubscribe.detect(email.message_from_bytes(raw, policy=policy.compat32))
+    assert not unsubscribe.FAMILY.detect(email.message_from_bytes(raw, policy=policy.compat32))
 
 
 def test_apple_mail_unsubscribe_is_read_as_arf_opt_out() -> None:

@@ -1,23 +1,36 @@
-"""MIME helpers shared by the bounce families: where the report text, the
-delivery-status fields and the original message live in a bounce.
+"""The one home of what the parsers ask of a MIME message: its headers as text,
+the addresses in them, its parts, where the report text, the delivery-status
+fields and the returned original live.
 
 Why these exist instead of ``msg.walk()`` everywhere: a bounce carries the
 *original* message as an attachment, and that message has its own headers,
 addresses and text. Every family must read the bounce's own parts and never
-mistake the returned message for the report, so the walk here stops at
-``message/rfc822`` boundaries. Texts are capped: a 50 MB bounce whose report
-is in the first kilobytes must not cost a 50 MB decode.
+mistake the returned message for the report, so ``typed_parts`` stops at
+``message/rfc822`` boundaries (``all_parts`` walks into them, for the families
+that look for the original). Texts are capped: a 50 MB bounce whose report is
+in the first kilobytes must not cost a 50 MB decode.
+
+Every family asks the same questions of the same message, so each answer is
+memoised, in one dict per message (``_cache``), dropped by ``parsers.parse``
+when it is done with the tree.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import Message
+from itertools import islice
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.base import payload_text
-from returnpath.parsers.fastparse import message_from_string, parsed_text
+from returnpath.parsers.fastparse import (
+    DECODED_CTES,
+    lower_name,
+    message_from_string,
+    parsed_text,
+)
 from returnpath.parsers.gates import gate_text
 
 #: the largest amount of one text part we ever look at
@@ -31,7 +44,300 @@ DSN_TYPES = frozenset(
     }
 )
 ORIGINAL_TYPES = frozenset({"message/rfc822", "message/global", "message/partial"})
+#: parts that carry only the original's header block: RFC 3462's text/rfc822-headers,
+#: RFC 6533's message/global-headers, and "text/rfc822-header", a misspelling some
+#: feedback loops write
 HEADER_TYPES = frozenset({"text/rfc822-headers", "message/global-headers", "text/rfc822-header"})
+
+#: How many MIME parts ``all_parts`` looks at: reports put their structure in the
+#: first few parts; a hostile message with thousands must not slow us down.
+MAX_PARTS = 64
+
+#: the one memo per message (``parsers.parse`` drops it when done)
+MEMO = "_returnpath_cache"
+
+
+def _cache(msg: Msg) -> dict[str, object]:
+    """Per-message memo: every family asks the same questions of the same message.
+
+    Stored on the Message object itself so that it lives exactly as long as
+    the message; keys are the helper names below.
+    """
+    memo = msg.__dict__.get(MEMO)
+    if memo is None:
+        memo = {}
+        msg.__dict__[MEMO] = memo
+    return memo
+
+
+def _headers(msg: Msg) -> dict[str, str]:
+    """The memo's header texts, by lower-case name."""
+    memo = _cache(msg)
+    found = memo.get("headers")
+    if found is None:
+        found = memo["headers"] = {}
+    return found  # type: ignore[return-value]
+
+
+# -- headers -------------------------------------------------------------------
+
+#: Charsets tried, in order, for raw 8-bit header bytes (RFC 6532 says UTF-8;
+#: older MUAs wrote their local charset unannounced; latin-1 never fails).
+RAW_HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
+
+
+def header_text(msg: Msg, name: str) -> str:
+    """A header as readable text: RFC 2047 decoded, never raising on junk.
+
+    Folded lines are kept as written (the Report's ``subject`` shows them so).
+    Memoised on the message: every family asks for From: and Subject:, and
+    ``Message.get`` scans all headers each time.
+    """
+    headers = _headers(msg)
+    key = lower_name(name)
+    found = headers.get(key)
+    if found is None:
+        found = headers[key] = _header_text(msg, name)
+    return found
+
+
+def _header_text(msg: Msg, name: str) -> str:
+    raw = raw_header(msg, name)
+    if raw is None:
+        return ""
+    raw = decode_8bit(raw)
+    if "=?" not in raw:
+        return raw.strip()
+    try:
+        return str(make_header(decode_header(raw))).strip()
+    except Exception:  # malformed encoded-words are common in bounces
+        return raw.strip()
+
+
+def raw_header(msg: Msg, name: str) -> str | None:
+    """The first ``name`` header exactly as parsed (8-bit bytes as surrogates), or None.
+
+    ``Message.get`` would wrap a value holding 8-bit bytes in a ``Header`` of
+    charset unknown-8bit, whose text has U+FFFD for every such byte.
+    """
+    raw_get = getattr(msg, "raw_get", None)  # parsers.fastparse.CachedMessage: indexed
+    if raw_get is not None:
+        value = raw_get(name)
+        return value if value is None or isinstance(value, str) else str(value)
+    key = lower_name(name)
+    for field, value in msg.raw_items():
+        if field.lower() == key:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+def decode_8bit(raw: str) -> str:
+    """Raw 8-bit bytes in a header value (surrogate escapes) decoded as text."""
+    if raw.isascii():
+        return raw
+    data = raw.encode("utf-8", "surrogateescape")
+    for charset in RAW_HEADER_CHARSETS:
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return raw  # not reached: latin-1 decodes anything
+
+
+def clean_address(addr: str) -> str:
+    """Strip the wrapping that MTAs put around addresses (<>, quotes, rfc822;)."""
+    addr = addr.strip().strip("<>\"'").strip()
+    if addr.lower().startswith("rfc822;"):
+        addr = addr[7:].strip().strip("<>")
+    return addr.rstrip(".")
+
+
+# -- addresses -----------------------------------------------------------------
+
+#: the characters no address spans (besides any whitespace): an address is a
+#: run of other characters holding exactly one '@'
+_NOT_IN_ADDRESS = frozenset("<>()\"',;:[]")
+_DOMAIN_RUN_RE = re.compile(r"[A-Za-z0-9.-]*")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _splits(char: str) -> bool:
+    return char in _NOT_IN_ADDRESS or char.isspace()
+
+
+def _address_at(text: str, at: int) -> tuple[str | None, int]:
+    """The address around the '@' at ``at``, if any, and where its piece ends.
+
+    A piece is a run of characters no address excludes; it is an address when
+    it holds exactly one '@' with a local part before it and a domain after it
+    that starts with an ASCII letter or digit (the domain is the run of domain
+    characters, trimmed of trailing dots and hyphens). ``foo@@bar.com`` and
+    ``a@b@c.org`` are no addresses: an unquoted '@' cannot be in a local part.
+    """
+    n = len(text)
+    start = at
+    while start > 0 and not _splits(text[start - 1]):
+        start -= 1
+    end = at + 1
+    while end < n and not _splits(text[end]):
+        end += 1
+    if start < at and text.find("@", at + 1, end) < 0 and text[at + 1 : at + 2] in _ALNUM:
+        domain = _DOMAIN_RUN_RE.match(text, at + 1, end).group(0)  # type: ignore[union-attr]
+        return text[start : at + 1] + domain.rstrip(".-"), end
+    return None, end
+
+
+def first_address(text: str | None) -> str | None:
+    """The first address in ``text`` (see ``_address_at``), or None.
+
+    Linear: pieces are found from each '@' outwards, never by a regex such as
+    ``[^\\s<>]+@[a-z0-9.-]+``, which backtracks over every start position of a
+    long run of address characters without a usable '@' (a 40 kB From: took
+    seconds). The search starts at the first '@' of each piece: a piece holds
+    at most one address.
+    """
+    if not text or "@" not in text:
+        return None
+    at = text.find("@")
+    while at >= 0:
+        found, end = _address_at(text, at)
+        if found is not None:
+            return found
+        at = text.find("@", end)
+    return None
+
+
+def addresses_in(text: str | None) -> list[str]:
+    """Every address in ``text``, in order (the first is ``first_address``'s)."""
+    if not text or "@" not in text:
+        return []
+    out: list[str] = []
+    at = text.find("@")
+    while at >= 0:
+        found, end = _address_at(text, at)
+        if found is not None:
+            out.append(found)
+        at = text.find("@", end)
+    return out
+
+
+# -- parts and their text ------------------------------------------------------
+
+#: codecs that decode every ASCII byte string to the same text (stateless, ASCII-based)
+_ASCII_CODECS = frozenset(
+    {
+        "ascii",
+        "utf-8",
+        "latin-1",
+        "cp1250",
+        "cp1251",
+        "cp1252",
+        "cp1253",
+        "cp1254",
+        "cp1255",
+        "cp1256",
+        "cp1257",
+        "cp1258",
+        "koi8-r",
+        "koi8-u",
+        "euc_jp",
+        "euc_kr",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "shift_jis",
+        "cp932",
+        "cp949",
+        "cp950",
+    }
+    | {f"iso8859-{n}" for n in range(1, 17)}
+)
+_ASCII_CHARSETS: dict[str, bool] = {}
+
+
+def _ascii_charset(charset: str) -> bool:
+    """Whether ``charset`` decodes ASCII bytes to themselves (memoised by name)."""
+    known = _ASCII_CHARSETS.get(charset)
+    if known is None:
+        try:
+            known = codecs.lookup(charset).name in _ASCII_CODECS
+        except (LookupError, ValueError, TypeError):
+            known = False
+        if len(_ASCII_CHARSETS) < 1024:
+            _ASCII_CHARSETS[charset] = known
+    return known
+
+
+def payload_text(part: Msg) -> str:
+    """A leaf part's body as text, decoding transfer encoding and charset leniently."""
+    raw = part.__dict__.get("_payload")
+    if type(raw) is str and raw.isascii():
+        # what get_payload(decode=True) and .decode(charset) give for ASCII text that
+        # needs no transfer decoding in an ASCII-based charset: the text itself
+        cte = str(part.get("content-transfer-encoding", "")).lower()
+        if cte not in DECODED_CTES and _ascii_charset(part.get_content_charset() or "utf-8"):
+            return raw
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        inner = part.get_payload()
+        return inner if isinstance(inner, str) else ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # unknown charset names are common in the wild
+        return payload.decode("utf-8", errors="replace")
+
+
+def leaf_text(part: Msg, limit: int) -> str:
+    """The first ``limit`` characters (about) of a leaf part, decoded leniently.
+
+    Slices the bytes before decoding the charset so that a 50 MB attachment
+    costs one transfer decoding, not a 50 MB string as well.
+    """
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        inner = part.get_payload()
+        return inner[:limit] if isinstance(inner, str) else ""
+    charset = str(part.get_content_charset() or "utf-8")
+    try:
+        return payload[: limit * 4].decode(charset, errors="replace")[:limit]
+    except (LookupError, ValueError):  # unknown charset names are common in the wild
+        return payload[: limit * 4].decode("utf-8", errors="replace")[:limit]
+
+
+def all_parts(msg: Msg, limit: int = MAX_PARTS) -> list[Msg]:
+    """The message and its sub-parts, breadth unlimited but count capped.
+
+    ``msg.walk()`` order (depth first, into attached messages too); the walk
+    is done once per message, as every family asks for it.
+    """
+    if limit > MAX_PARTS:
+        return _walk(msg, limit)
+    memo = _cache(msg)
+    walked = memo.get("walk")
+    if walked is None:
+        walked = memo["walk"] = _walk(msg, MAX_PARTS)
+    return walked[:limit] if limit < MAX_PARTS else walked  # type: ignore[index,return-value]
+
+
+def _walk(msg: Msg, limit: int) -> list[Msg]:
+    """``list(islice(msg.walk(), limit))`` without a generator per part."""
+    out: list[Msg] = []
+    stack = [msg]
+    while stack and len(out) < limit:
+        part = stack.pop()
+        out.append(part)
+        if part.is_multipart():
+            payload = part.get_payload()
+            subparts = [p for p in payload if isinstance(p, Message)]
+            if len(subparts) != len(payload):
+                return list(islice(msg.walk(), limit))  # let the stdlib walk (and fail) its way
+            stack.extend(reversed(subparts))
+    return out
+
 
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
 _WS_RE = re.compile(r"[ \t]+")  # what collapse_blanks does (tests compare)
@@ -69,22 +375,6 @@ def collapse_blanks(text: str) -> str:
     while "  " in text:
         text = text.replace("  ", " ")
     return text
-
-
-_CACHE = "_returnpath_cache"
-
-
-def _cache(msg: Msg) -> dict[str, object]:
-    """Per-message memo: every family asks the same questions of the same message.
-
-    Stored on the Message object itself so that it lives exactly as long as
-    the message; keys are the helper names below.
-    """
-    memo = msg.__dict__.get(_CACHE)
-    if memo is None:
-        memo = {}
-        msg.__dict__[_CACHE] = memo
-    return memo
 
 
 def typed_parts(msg: Msg) -> list[tuple[Msg, str]]:
@@ -326,7 +616,8 @@ def field_blocks(text: str) -> list[dict[str, str]]:
 
 
 def original_message(msg: Msg) -> Msg | None:
-    """The returned original (message/rfc822) or its headers (text/rfc822-headers)."""
+    """The returned original (message/rfc822) or its headers (a header part), the first
+    of the bounce's own parts; ``attached_originals`` lists every one, anywhere."""
     memo = _cache(msg)
     if "original" in memo:
         return memo["original"]  # type: ignore[return-value]
@@ -344,6 +635,9 @@ def _find_original(msg: Msg) -> Msg | None:
             if isinstance(payload, str):
                 return message_from_string(payload.lstrip())
         elif ctype in HEADER_TYPES:
+            block = _parsed_block(part)
+            if block is not None:
+                return block
             text = part_text(part)
             return parsed_text(part, text.lstrip())
     return None
@@ -380,3 +674,56 @@ def original_message_id(msg: Msg) -> str | None:
                 return found.group(1)
             at = low.find("message-id:", at + 1)
     return None
+
+
+def attached_originals(msg: Msg, limit: int = MAX_PARTS) -> list[Msg]:
+    """The messages a report carries (``message/rfc822``, or a header part).
+
+    Returned in document order. A ``message/rfc822`` part that was wrongly
+    transfer-encoded (base64 happens) is decoded and parsed; a headers-only
+    part becomes a Message with an empty body.
+    """
+    if limit > MAX_PARTS:
+        return [o for _, o in _originals(all_parts(msg, limit))]
+    memo = _cache(msg)
+    found = memo.get("originals")
+    if found is None:
+        found = memo["originals"] = _originals(all_parts(msg))
+    return [o for n, o in found if n < limit]  # type: ignore[attr-defined]
+
+
+def _originals(walked: list[Msg]) -> list[tuple[int, Msg]]:
+    """``(index in the walk, original)`` for the parts that carry one."""
+    found: list[tuple[int, Msg]] = []
+    for n, part in enumerate(walked):
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found.append((n, inner[0]))
+            else:
+                parsed = _parse_text(part)
+                if parsed is not None:
+                    found.append((n, parsed))
+        elif ctype in HEADER_TYPES:
+            parsed = _parsed_block(part) or _parse_text(part)
+            if parsed is not None:
+                found.append((n, parsed))
+    return found
+
+
+def _parsed_block(part: Msg) -> Msg | None:
+    """The header block of a ``message/global-headers`` part (RFC 6533), which the
+    stdlib parses like any ``message/*`` part: into a Message, not text."""
+    inner = part.get_payload()
+    if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+        return inner[0]
+    return None
+
+
+def _parse_text(part: Msg) -> Msg | None:
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes) or not raw.strip():
+        return None
+    # message_from_bytes(raw.lstrip()), shared with mime.original_message when the texts agree
+    return parsed_text(part, raw.lstrip().decode("ascii", "surrogateescape"))

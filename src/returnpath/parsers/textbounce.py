@@ -26,9 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.base import clean_address, first_address, header_text, make_finding
+from returnpath.parsers.base import make_finding
 from returnpath.parsers.gates import gate_text, gated_search, may_match
-from returnpath.parsers.mime import original_message, original_message_id, report_head, report_text
+from returnpath.parsers.mime import (
+    clean_address,
+    first_address,
+    header_text,
+    original_message,
+    original_message_id,
+    report_head,
+    report_text,
+)
 from returnpath.parsers.model import Finding
 from returnpath.parsers.reasons import find_command as _command
 
@@ -138,8 +146,14 @@ class TextFamily:
     #: the same, matched against the whole report (a notice stating the cause
     #: once, above the per-recipient SMTP detail)
     section_reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
+    #: words only one MTA's bounce template writes, required on top of every
+    #: other sign: they name who wrote a report that is otherwise read like any
+    #: other (``families/postfix.py`` and its neighbours)
+    signature: re.Pattern[str] | None = None
 
     def detect(self, msg: Msg) -> bool:
+        if self.signature is not None and not marker_found(msg, self.signature):
+            return False
         if self.headers and any(h in msg for h in self.headers):
             return True
         if self.content_types and msg.get_content_type() in self.content_types:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.families._hints import addresses_in, attached_originals
+from returnpath.parsers.mime import addresses_in, attached_originals
 
 __all__ = [
     "Token",

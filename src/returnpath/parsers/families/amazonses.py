@@ -15,10 +15,11 @@ import re
 from typing import Any
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.base import Family, first_address, make_finding
+from returnpath.parsers.base import Family, make_finding
 from returnpath.parsers.gates import gated_search
-from returnpath.parsers.mime import report_head, report_text
+from returnpath.parsers.mime import first_address, report_head, report_text
 from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.vocabulary import Reason
 
 NAME = "amazonses"
 
@@ -90,7 +91,7 @@ class AmazonSES:
             return [
                 Finding(
                     kind=Kind.COMPLAINT,
-                    reason="feedback",
+                    reason=Reason.FEEDBACK,
                     recipient=first_address(str(r.get("emailAddress", ""))),
                     feedback_type=str(ftype).lower(),
                     family=NAME,

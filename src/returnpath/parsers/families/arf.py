@@ -39,19 +39,20 @@ from email.utils import collapse_rfc2231_value
 
 from returnpath.parsers._types import Msg
 from returnpath.parsers.base import Family
-from returnpath.parsers.families._hints import (
+from returnpath.parsers.families._signals import sender_local
+from returnpath.parsers.fastparse import message_from_bytes
+from returnpath.parsers.mime import (
+    all_parts,
     attached_originals,
     first_address,
     header_text,
     leaf_text,
-    parts,
-    sender_local,
 )
-from returnpath.parsers.fastparse import message_from_bytes
 from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.vocabulary import Reason
 
 NAME = "arf"
-REASON = "feedback"
+REASON = Reason.FEEDBACK
 
 # Feedback-Type (RFC 5965 §7.3 registry, RFC 6591, RFC 6650) -> kind.
 # All map to complaint, following the corpus; the table exists so that a
@@ -131,70 +132,6 @@ DIAGNOSTIC_CHARS = 300
 MAX_TOP_PARTS = 8
 
 
-def detect(msg: Msg) -> bool:
-    """ARF by structure; forwarded originals by sender or subject plus an attachment."""
-    if msg.get_content_type() == "multipart/report":
-        param = msg.get_param("report-type")
-        report_type = collapse_rfc2231_value(param).lower() if param else ""
-        if report_type == "feedback-report":
-            return True
-        if report_type and report_type != "feedback-report":
-            return False  # a DSN or MDN: never a complaint
-    if any(p.get_content_type() == "message/feedback-report" for p in parts(msg)):
-        return True
-    return _is_apple_unsubscribe(msg) or _is_forwarded_complaint(msg)
-
-
-def extract(msg: Msg) -> list[Finding]:
-    """One finding per complained-about recipient (one with recipient None if unnamed)."""
-    msg = _report_container(msg)
-    fields = _feedback_fields(msg)
-    originals = attached_originals(msg)
-    if fields is None and _is_apple_unsubscribe(msg):
-        return [
-            Finding(
-                kind=FEEDBACK_KINDS[APPLE_FEEDBACK_TYPE],
-                reason=REASON,
-                recipient=first_address(header_text(msg, "From")),
-                feedback_type=APPLE_FEEDBACK_TYPE,
-                diagnostic=header_text(msg, "Subject") or None,
-                family=NAME,
-            )
-        ]
-    if fields is None and not originals:
-        return []
-    feedback_type = _feedback_type(fields)
-    original = originals[0] if originals else None
-    source_ip = _field(fields, "Source-IP")
-    reporting = _field(fields, "Reporting-MTA")
-    template = Finding(
-        kind=FEEDBACK_KINDS.get(feedback_type, Kind.COMPLAINT),
-        reason=REASON,
-        feedback_type=feedback_type,
-        remote_mta=source_ip,
-        reporting_mta=_strip_type(reporting),
-        diagnostic=_diagnostic(msg),
-        family=NAME,
-    )
-    if fields is None and len(originals) > 1:
-        # A forwarded report with several originals: one complaint each.
-        return [
-            replace(
-                template, recipient=_recipient_of_original(o), original_message_id=_message_id(o)
-            )
-            for o in originals
-        ]
-    recipients = _report_recipients(fields)
-    if not recipients:
-        recipients = [_recipient_of_original(original) if original is not None else None]
-    message_id = _message_id(original) if original is not None else None
-    if message_id is None and fields is not None:
-        message_id = _field(fields, "Message-ID")
-    return [
-        replace(template, recipient=r, original_message_id=message_id) for r in _unique(recipients)
-    ]
-
-
 def _is_apple_unsubscribe(msg: Msg) -> bool:
     return header_text(msg, APPLE_UNSUBSCRIBE_HEADER).lower() == "true"
 
@@ -225,7 +162,7 @@ def _report_container(msg: Msg) -> Msg:
     from the container keeps the original, the text and the fields together
     instead of picking up the wrapper's own attachments.
     """
-    for part in parts(msg):
+    for part in all_parts(msg):
         children = part.get_payload() if part.is_multipart() else None
         if isinstance(children, list) and any(
             isinstance(c, Message) and c.get_content_type() == "message/feedback-report"
@@ -237,7 +174,7 @@ def _report_container(msg: Msg) -> Msg:
 
 def _feedback_fields(msg: Msg) -> Msg | None:
     """The ``message/feedback-report`` part's fields, parsed as a header block."""
-    for part in parts(msg):
+    for part in all_parts(msg):
         if part.get_content_type() != "message/feedback-report":
             continue
         payload = part.get_payload()
@@ -337,16 +274,75 @@ def _unique(items: list[str | None]) -> list[str | None]:
     return out
 
 
-class _Arf:
-    """The family object the registry lists."""
+class Arf:
+    """ARF reports and forwarded complaints."""
 
     name = NAME
 
     def detect(self, msg: Msg) -> bool:
-        return detect(msg)
+        """ARF by structure; forwarded originals by sender or subject plus an attachment."""
+        if msg.get_content_type() == "multipart/report":
+            param = msg.get_param("report-type")
+            report_type = collapse_rfc2231_value(param).lower() if param else ""
+            if report_type == "feedback-report":
+                return True
+            if report_type and report_type != "feedback-report":
+                return False  # a DSN or MDN: never a complaint
+        if any(p.get_content_type() == "message/feedback-report" for p in all_parts(msg)):
+            return True
+        return _is_apple_unsubscribe(msg) or _is_forwarded_complaint(msg)
 
     def extract(self, msg: Msg) -> list[Finding]:
-        return extract(msg)
+        """One finding per complained-about recipient (one with recipient None if unnamed)."""
+        msg = _report_container(msg)
+        fields = _feedback_fields(msg)
+        originals = attached_originals(msg)
+        if fields is None and _is_apple_unsubscribe(msg):
+            return [
+                Finding(
+                    kind=FEEDBACK_KINDS[APPLE_FEEDBACK_TYPE],
+                    reason=REASON,
+                    recipient=first_address(header_text(msg, "From")),
+                    feedback_type=APPLE_FEEDBACK_TYPE,
+                    diagnostic=header_text(msg, "Subject") or None,
+                    family=NAME,
+                )
+            ]
+        if fields is None and not originals:
+            return []
+        feedback_type = _feedback_type(fields)
+        original = originals[0] if originals else None
+        source_ip = _field(fields, "Source-IP")
+        reporting = _field(fields, "Reporting-MTA")
+        template = Finding(
+            kind=FEEDBACK_KINDS.get(feedback_type, Kind.COMPLAINT),
+            reason=REASON,
+            feedback_type=feedback_type,
+            remote_mta=source_ip,
+            reporting_mta=_strip_type(reporting),
+            diagnostic=_diagnostic(msg),
+            family=NAME,
+        )
+        if fields is None and len(originals) > 1:
+            # A forwarded report with several originals: one complaint each.
+            return [
+                replace(
+                    template,
+                    recipient=_recipient_of_original(o),
+                    original_message_id=_message_id(o),
+                )
+                for o in originals
+            ]
+        recipients = _report_recipients(fields)
+        if not recipients:
+            recipients = [_recipient_of_original(original) if original is not None else None]
+        message_id = _message_id(original) if original is not None else None
+        if message_id is None and fields is not None:
+            message_id = _field(fields, "Message-ID")
+        return [
+            replace(template, recipient=r, original_message_id=message_id)
+            for r in _unique(recipients)
+        ]
 
 
-FAMILY: Family = _Arf()
+FAMILY: Family = Arf()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from returnpath.parsers.textbounce import ADDR, TextFamily
+from returnpath.parsers.vocabulary import Reason
 
 FAMILY: TextFamily = TextFamily(
     name="exchange",
@@ -37,13 +38,13 @@ FAMILY: TextFamily = TextFamily(
     # Exchange's own error numbers (Microsoft KB "NDR codes in Exchange 5.5/2000/2003"):
     # when present they name the cause; without one the words are judged as usual
     reasons=(
-        (re.compile(r"\(000C05A6\)", re.I), "userunknown"),  # unknown recipient
-        (re.compile(r"\(000C0595\)", re.I), "filtered"),  # ambiguous recipient
-        (re.compile(r"\((?:00010256|000D06B5)\)", re.I), "systemerror"),  # too many rcpts,
+        (re.compile(r"\(000C05A6\)", re.I), Reason.USERUNKNOWN),  # unknown recipient
+        (re.compile(r"\(000C0595\)", re.I), Reason.FILTERED),  # ambiguous recipient
+        (re.compile(r"\((?:00010256|000D06B5)\)", re.I), Reason.SYSTEMERROR),  # too many rcpts,
         # no proxy for the recipient
-        (re.compile(r"\(00120270\)", re.I), "networkerror"),  # too many hops
-        (re.compile(r"\((?:00050311|000502CC)\)", re.I), "contenterror"),  # conversion failed
-        (re.compile(r"\(000B0981\)", re.I), "securityerror"),  # AUTH not supported
-        (re.compile(r"\((?:000B099C|000B09AA|000B09B6)\)", re.I), "onhold"),  # remote said
+        (re.compile(r"\(00120270\)", re.I), Reason.NETWORKERROR),  # too many hops
+        (re.compile(r"\((?:00050311|000502CC)\)", re.I), Reason.CONTENTERROR),  # conversion failed
+        (re.compile(r"\(000B0981\)", re.I), Reason.SECURITYERROR),  # AUTH not supported
+        (re.compile(r"\((?:000B099C|000B09AA|000B09B6)\)", re.I), Reason.ONHOLD),  # remote said
     ),
 )

@@ -23,19 +23,15 @@ from dataclasses import replace
 from email.message import Message
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.base import (
-    Family,
-    clean_address,
-    first_address,
-    make_finding,
-    strip_diagnostic_type,
-)
+from returnpath.parsers.base import Family, make_finding, strip_diagnostic_type
 from returnpath.parsers.gates import gated_search
 from returnpath.parsers.mime import (
     DSN_TYPES,
     ORIGINAL_TYPES,
+    clean_address,
     delivery_status_text,
     field_blocks,
+    first_address,
     original_message_id,
     report_low,
     report_text,
@@ -44,6 +40,7 @@ from returnpath.parsers.mime import (
 from returnpath.parsers.model import Finding
 from returnpath.parsers.providers import provider_reason
 from returnpath.parsers.reasons import kind_for
+from returnpath.parsers.vocabulary import Reason
 
 NAME = "rfc3464"
 
@@ -197,23 +194,23 @@ def _command_context(
 
 #: PowerMTA's per-recipient ``X-PowerMTA-BounceCategory`` (its documented bounce
 #: classes); consulted only when the reply itself names no cause
-_CATEGORIES: dict[str, str] = {
-    "bad-domain": "hostunknown",
-    "bad-mailbox": "userunknown",
-    "inactive-mailbox": "suspend",
-    "message-expired": "expired",
-    "no-answer-from-host": "networkerror",
-    "bad-connection": "networkerror",
-    "policy-related": "policyviolation",
-    "quota-issues": "mailboxfull",
-    "routing-errors": "systemerror",
-    "bad-configuration": "systemerror",
-    "protocol-errors": "systemerror",
-    "spam-related": "spamdetected",
-    "virus-related": "virusdetected",
-    "content-related": "contenterror",
-    "relaying-issues": "norelaying",
-    "invalid-sender": "rejected",
+_CATEGORIES: dict[str, Reason] = {
+    "bad-domain": Reason.HOSTUNKNOWN,
+    "bad-mailbox": Reason.USERUNKNOWN,
+    "inactive-mailbox": Reason.SUSPEND,
+    "message-expired": Reason.EXPIRED,
+    "no-answer-from-host": Reason.NETWORKERROR,
+    "bad-connection": Reason.NETWORKERROR,
+    "policy-related": Reason.POLICYVIOLATION,
+    "quota-issues": Reason.MAILBOXFULL,
+    "routing-errors": Reason.SYSTEMERROR,
+    "bad-configuration": Reason.SYSTEMERROR,
+    "protocol-errors": Reason.SYSTEMERROR,
+    "spam-related": Reason.SPAMDETECTED,
+    "virus-related": Reason.VIRUSDETECTED,
+    "content-related": Reason.CONTENTERROR,
+    "relaying-issues": Reason.NORELAYING,
+    "invalid-sender": Reason.REJECTED,
 }
 
 _DELIVERED = frozenset({"delivered", "relayed", "expanded"})
@@ -382,7 +379,7 @@ class RFC3464:
             category = _CATEGORIES.get(
                 (block.get("x-powermta-bouncecategory") or "").strip().lower()
             )
-            if category and finding.reason in ("onhold", "undefined"):
+            if category and finding.reason in (Reason.ONHOLD, Reason.UNDEFINED):
                 # the reporting MTA's own classification, when the words say nothing
                 finding = replace(
                     finding,

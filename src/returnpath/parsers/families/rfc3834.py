@@ -30,14 +30,10 @@ import re
 
 from returnpath.parsers._types import Msg
 from returnpath.parsers.base import Family
-from returnpath.parsers.families._hints import (
-    first_address,
-    header_text,
-    is_delivery_report,
-    leaf_text,
-    parts,
-)
+from returnpath.parsers.families._signals import is_delivery_report
+from returnpath.parsers.mime import all_parts, first_address, header_text, leaf_text
 from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.vocabulary import Reason
 
 NAME = "rfc3834"
 
@@ -135,7 +131,7 @@ SYSTEM_NOTICES: re.Pattern[str] = re.compile(
 
 # Body phrases of an auto-reply that announces a retired mailbox, with the
 # verdict they give. Checked in order; the first hit wins.
-RETIRED_MAILBOX: tuple[tuple[re.Pattern[str], Kind, str], ...] = (
+RETIRED_MAILBOX: tuple[tuple[re.Pattern[str], Kind, Reason], ...] = (
     (
         re.compile(
             r"no\s+longer\s+(?:in\s+use|active|monitored|being\s+monitored|accepts?\s+mail)|"
@@ -147,35 +143,13 @@ RETIRED_MAILBOX: tuple[tuple[re.Pattern[str], Kind, str], ...] = (
             re.IGNORECASE,
         ),
         Kind.SOFT_BOUNCE,
-        "suspend",
+        Reason.SUSPEND,
     ),
 )
 
 # How much of the body is read for the diagnostic and the retired-mailbox check.
 BODY_CHARS = 4000
 DIAGNOSTIC_CHARS = 300
-
-
-def detect(msg: Msg) -> bool:
-    """An automatic reply that is not a delivery report.
-
-    Proof is a strong header, or a vacation subject that either leads the
-    subject line or comes with a weak header ("Kijitora is out of the office"
-    with ``X-Auto-Response-Suppress``).
-    """
-    subject = header_text(msg, "Subject")
-    if SYSTEM_NOTICES.search(subject):
-        return False
-    leads = bool(VACATION_SUBJECT_START.search(subject))
-    if not (
-        leads
-        or _has_any(msg, STRONG_HEADERS)
-        or (_has_any(msg, WEAK_HEADERS) and VACATION_SUBJECT.search(subject))
-    ):
-        return False
-    # After a leading "Automatic reply:" the rest is our own subject quoted
-    # back, whatever words it holds; bounce subjects lead with their own.
-    return not is_delivery_report(msg, by_subject=not leads)
 
 
 def _has_any(msg: Msg, table: dict[str, re.Pattern[str]]) -> bool:
@@ -185,34 +159,10 @@ def _has_any(msg: Msg, table: dict[str, re.Pattern[str]]) -> bool:
     )
 
 
-def extract(msg: Msg) -> list[Finding]:
-    """One finding: the mailbox that answered."""
-    recipient = first_address(header_text(msg, "From")) or first_address(
-        header_text(msg, "Return-Path")
-    )
-    body = _body_text(msg)
-    kind, reason = Kind.AUTO_REPLY, "vacation"
-    for pattern, verdict_kind, verdict_reason in RETIRED_MAILBOX:
-        if pattern.search(body):
-            kind, reason = verdict_kind, verdict_reason
-            break
-    diagnostic = " ".join(body.split())[:DIAGNOSTIC_CHARS] or None
-    return [
-        Finding(
-            kind=kind,
-            reason=reason,
-            recipient=recipient,
-            diagnostic=diagnostic,
-            original_message_id=_in_reply_to(msg),
-            family=NAME,
-        )
-    ]
-
-
 def _body_text(msg: Msg) -> str:
     """The first text/plain part (or the first text part at all), truncated."""
     fallback = ""
-    for part in parts(msg):
+    for part in all_parts(msg):
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
@@ -229,16 +179,54 @@ def _in_reply_to(msg: Msg) -> str | None:
     return value[0] if value else None
 
 
-class _Rfc3834:
-    """The family object the registry lists."""
+class Rfc3834:
+    """Automatic replies that are not delivery reports."""
 
     name = NAME
 
     def detect(self, msg: Msg) -> bool:
-        return detect(msg)
+        """An automatic reply that is not a delivery report.
+
+        Proof is a strong header, or a vacation subject that either leads the
+        subject line or comes with a weak header ("Kijitora is out of the office"
+        with ``X-Auto-Response-Suppress``).
+        """
+        subject = header_text(msg, "Subject")
+        if SYSTEM_NOTICES.search(subject):
+            return False
+        leads = bool(VACATION_SUBJECT_START.search(subject))
+        if not (
+            leads
+            or _has_any(msg, STRONG_HEADERS)
+            or (_has_any(msg, WEAK_HEADERS) and VACATION_SUBJECT.search(subject))
+        ):
+            return False
+        # After a leading "Automatic reply:" the rest is our own subject quoted
+        # back, whatever words it holds; bounce subjects lead with their own.
+        return not is_delivery_report(msg, by_subject=not leads)
 
     def extract(self, msg: Msg) -> list[Finding]:
-        return extract(msg)
+        """One finding: the mailbox that answered."""
+        recipient = first_address(header_text(msg, "From")) or first_address(
+            header_text(msg, "Return-Path")
+        )
+        body = _body_text(msg)
+        kind, reason = Kind.AUTO_REPLY, Reason.VACATION
+        for pattern, verdict_kind, verdict_reason in RETIRED_MAILBOX:
+            if pattern.search(body):
+                kind, reason = verdict_kind, verdict_reason
+                break
+        diagnostic = " ".join(body.split())[:DIAGNOSTIC_CHARS] or None
+        return [
+            Finding(
+                kind=kind,
+                reason=reason,
+                recipient=recipient,
+                diagnostic=diagnostic,
+                original_message_id=_in_reply_to(msg),
+                family=NAME,
+            )
+        ]
 
 
-FAMILY: Family = _Rfc3834()
+FAMILY: Family = Rfc3834()

@@ -33,11 +33,13 @@ import re
 
 from returnpath.parsers._types import Msg
 from returnpath.parsers.base import Family
-from returnpath.parsers.families._hints import first_address, header_text, is_delivery_report
+from returnpath.parsers.families._signals import is_delivery_report
+from returnpath.parsers.mime import first_address, header_text
 from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.vocabulary import Reason
 
 NAME = "unsubscribe"
-REASON = "mailto"
+REASON = Reason.MAILTO
 
 # Headers that carry the envelope recipient or the address written by the user.
 RECIPIENT_HEADERS: tuple[str, ...] = (
@@ -69,36 +71,6 @@ UNSUBSCRIBE_SUBJECT: re.Pattern[str] = re.compile(
 _AUTOMATED = re.compile(r"^\s*auto-", re.IGNORECASE)
 
 
-def detect(msg: Msg) -> bool:
-    """Addressed to an unsubscribe mailbox, or an unsubscribe subject; never a report."""
-    if _AUTOMATED.search(header_text(msg, "Auto-Submitted")):
-        return False
-    if not (_to_unsubscribe_mailbox(msg) or UNSUBSCRIBE_SUBJECT.search(_subject(msg))):
-        return False
-    return not is_delivery_report(msg)
-
-
-def extract(msg: Msg) -> list[Finding]:
-    """One finding naming the person who asked to leave."""
-    recipient = None
-    for name in ("From", "Sender", "Return-Path"):
-        recipient = first_address(header_text(msg, name))
-        if recipient:
-            break
-    match = UNSUBSCRIBE_SUBJECT.search(_subject(msg))
-    token = match.group("token") if match else None
-    return [
-        Finding(
-            kind=Kind.UNSUBSCRIBE,
-            reason=REASON,
-            recipient=recipient,
-            token=token,
-            diagnostic=header_text(msg, "Subject") or None,
-            family=NAME,
-        )
-    ]
-
-
 def _subject(msg: Msg) -> str:
     return header_text(msg, "Subject")
 
@@ -112,16 +84,38 @@ def _to_unsubscribe_mailbox(msg: Msg) -> bool:
     return False
 
 
-class _Unsubscribe:
-    """The family object the registry lists."""
+class Unsubscribe:
+    """Requests to leave, sent to a mailto: List-Unsubscribe address."""
 
     name = NAME
 
     def detect(self, msg: Msg) -> bool:
-        return detect(msg)
+        """Addressed to an unsubscribe mailbox, or an unsubscribe subject; never a report."""
+        if _AUTOMATED.search(header_text(msg, "Auto-Submitted")):
+            return False
+        if not (_to_unsubscribe_mailbox(msg) or UNSUBSCRIBE_SUBJECT.search(_subject(msg))):
+            return False
+        return not is_delivery_report(msg)
 
     def extract(self, msg: Msg) -> list[Finding]:
-        return extract(msg)
+        """One finding naming the person who asked to leave."""
+        recipient = None
+        for name in ("From", "Sender", "Return-Path"):
+            recipient = first_address(header_text(msg, name))
+            if recipient:
+                break
+        match = UNSUBSCRIBE_SUBJECT.search(_subject(msg))
+        token = match.group("token") if match else None
+        return [
+            Finding(
+                kind=Kind.UNSUBSCRIBE,
+                reason=REASON,
+                recipient=recipient,
+                token=token,
+                diagnostic=header_text(msg, "Subject") or None,
+                family=NAME,
+            )
+        ]
 
 
-FAMILY: Family = _Unsubscribe()
+FAMILY: Family = Unsubscribe()
