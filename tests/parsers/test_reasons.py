@@ -6,13 +6,8 @@ import pytest
 
 from returnpath.parsers.base import make_finding
 from returnpath.parsers.model import Kind
-from returnpath.parsers.reasons import (
-    classify,
-    find_command,
-    find_reply_code,
-    find_status,
-    kind_for,
-)
+from returnpath.parsers.reasons import classify, kind_for
+from returnpath.parsers.smtp_codes import find_command, find_reply_code, find_status
 
 # diagnostic, status, action, expected kind, expected reason
 CASES: list[tuple[str, str | None, str | None, Kind, str]] = [

@@ -30,7 +30,7 @@ from returnpath.parsers.base import clean_address, first_address, header_text, m
 from returnpath.parsers.gates import gate_text, gated_search, may_match
 from returnpath.parsers.mime import original_message, original_message_id, report_head, report_text
 from returnpath.parsers.model import Finding
-from returnpath.parsers.reasons import find_command as _command
+from returnpath.parsers.smtp_codes import find_command as _command
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
 
