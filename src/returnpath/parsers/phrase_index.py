@@ -33,12 +33,12 @@ def _key(phrase: str) -> str:
     return m.group(0)[:4] if m else phrase[:4]
 
 
-# reference form: (?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?  (see _STATUS_RE)
+# reference form: (?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?  (see smtp_codes._STATUS_RE)
 _REPLY_PREFIX_RE = re.compile(r"[245](?<!\S[245])\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?")
 
 
 def _collapse(text: str) -> str:
-    """``_COLLAPSE_RE.sub(" ", text)`` by ``str.split`` (which splits on exactly the
+    """``re.sub(r"\\s+", " ", text)`` by ``str.split`` (which splits on exactly the
     characters ``\\s`` matches): runs of whitespace become one space, ends included."""
     words = text.split()
     if not words:
@@ -78,7 +78,6 @@ def _build_index(rules: tuple[Rule, ...]) -> dict[str, list[tuple[int, str]]]:
 
 ALL_RULES = RULES + LATE_RULES
 _INDEX = _build_index(ALL_RULES)
-_INDEX_KEYS = frozenset(_INDEX)
 #: the phrases filed under each key (each once), and the rows each phrase belongs to
 _KEY_PHRASES: dict[str, tuple[str, ...]] = {
     key: tuple(dict.fromkeys(phrase for _, phrase in rows)) for key, rows in _INDEX.items()

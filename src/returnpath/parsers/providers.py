@@ -2,7 +2,7 @@
 
 Large mailbox providers answer with house codes and phrases whose meaning
 they document (Orange's ``LPN007_416``, Cox's ``AUP#CXBL``, docomo's
-"Unknown user" after DATA). The generic tables in ``parsers.reasons`` would
+"Unknown user" after DATA). The generic tables in ``parsers.reason_rules`` would
 read them by their SMTP shape and often guess wrong; these rows, keyed by
 who the remote host is, say what the provider means. A row applies when the
 provider's domain appears in the remote MTA, the recipient's domain or the

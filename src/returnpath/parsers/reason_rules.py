@@ -8,12 +8,14 @@ anything, comes late. ``STATUS_REASONS`` (the enhanced code alone) is read
 only when no row of ``RULES`` matched, ``LATE_RULES`` after it, and
 ``SUBJECT_REASONS`` (the code's subject) last.
 
-Sources: the reason names are Sisimai's (``vocabulary.Reason``); the status
-codes are RFC 3463's and the IANA registry of RFC 5248; the phrases are the
-remote hosts' own words as they occur in the shared corpus and the fixtures
-(``tests/parsers/test_reason_rows.py`` and ``test_corpus.py`` hold each row
-to them). A row whose words come from one MTA or provider names it in a
-comment.
+Sources: the reason names are Sisimai's (``vocabulary.Reason``). Each row of
+``RULES`` and ``LATE_RULES`` names, in a comment, the Sisimai module whose
+patterns its phrases follow (``lib/Sisimai/Reason/<Name>.pm``) and, where the
+shared corpus or the fixtures hold its words, "the corpus": the remote hosts'
+own words, added as they were met (``tests/parsers/test_corpus.py`` holds the
+rows to the corpus labels). A row or phrase that comes from one MTA or
+provider names it too. The status codes are RFC 3463's and the IANA registry
+of RFC 5248.
 """
 
 from __future__ import annotations
@@ -221,6 +223,7 @@ _USER_UNKNOWN_REGEXES: tuple[tuple[str | tuple[str, ...], str], ...] = (
 # collapsed. Keep rows ordered: specific causes first.
 RULES: tuple[Rule, ...] = (
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Suppressed.pm
         # the sending side's own (or its ESP's) list said no: nothing was attempted
         Reason.SUPPRESSED,
         words=(
@@ -232,6 +235,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/MailboxFull.pm, and the corpus
         Reason.MAILBOXFULL,
         words=(
             "mailbox full",
@@ -282,6 +286,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("4.2.2", "5.2.2"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/EmailTooLarge.pm, and the corpus
         Reason.EMAILTOOLARGE,
         words=(
             "message too large",
@@ -312,6 +317,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("5.3.4", "4.3.4", "5.2.3", "4.2.3", "5.7.16", "4.7.16"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Suspend.pm, and the corpus
         Reason.SUSPEND,
         words=(
             "is currently suspended",
@@ -351,6 +357,7 @@ RULES: tuple[Rule, ...] = (
         replycodes=("525",),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/HasMoved.pm, and the corpus
         Reason.HASMOVED,
         words=(
             "has been moved",
@@ -363,6 +370,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("5.1.6", "4.1.6", "5.7.17", "5.7.18"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/NoRelaying.pm, and the corpus
         Reason.NORELAYING,
         words=(
             "relay access denied",
@@ -397,6 +405,7 @@ RULES: tuple[Rule, ...] = (
         regexes=(("relay", r"relay(?:ing)? (?:is )?(?:not |denied|prohibited)"),),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/AuthFailure.pm, and the corpus
         Reason.AUTHFAILURE,
         words=(
             "spf check",
@@ -445,11 +454,13 @@ RULES: tuple[Rule, ...] = (
         unless=("blocked using", "spamhaus"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Rejected.pm, and the corpus
         Reason.REJECTED,
         words=("temporarily deferred due to unexpected volume", "access denied"),
         commands=("MAIL",),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/BadReputation.pm, and the corpus
         Reason.BADREPUTATION,
         words=(
             "low reputation",
@@ -466,6 +477,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/HostUnknown.pm
         # the domain part, not the mailbox, is what the host could not find
         Reason.HOSTUNKNOWN,
         words=(
@@ -476,6 +488,7 @@ RULES: tuple[Rule, ...] = (
         permanent=True,
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/UserUnknown.pm, and the corpus
         # what a provider says only of an address it looked up and did not find
         Reason.USERUNKNOWN,
         words=(
@@ -489,6 +502,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/UserUnknown.pm, and the corpus
         Reason.USERUNKNOWN,
         words=_USER_UNKNOWN_WORDS,
         regexes=_USER_UNKNOWN_REGEXES,
@@ -514,6 +528,7 @@ RULES: tuple[Rule, ...] = (
         commands=("RCPT",),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Filtered.pm, and the corpus
         Reason.FILTERED,
         words=(
             "message filtered",
@@ -541,6 +556,7 @@ RULES: tuple[Rule, ...] = (
         not_commands=("CONN", "HELO", "MAIL", "RCPT"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/PolicyViolation.pm
         # a list or mailbox that takes only some mail: the address itself is alive
         Reason.POLICYVIOLATION,
         words=(
@@ -551,6 +567,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/NotAccept.pm, and the corpus
         Reason.NOTACCEPT,
         words=(
             "does not accept mail",
@@ -575,6 +592,7 @@ RULES: tuple[Rule, ...] = (
         unless=("rate", "too many", "recipient not found", "recipientnotfound"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/RequirePTR.pm, and the corpus
         Reason.REQUIREPTR,
         words=(
             "no ptr record",
@@ -606,6 +624,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("5.7.25", "4.7.25"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/NotCompliantRFC.pm, and the corpus
         Reason.NOTCOMPLIANTRFC,
         words=(
             "not rfc 5322 compliant",
@@ -625,6 +644,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/ContentError.pm, and the corpus
         Reason.CONTENTERROR,
         words=(
             "improper use of 8-bit data",
@@ -645,6 +665,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Rejected.pm, and the corpus
         Reason.REJECTED,
         words=(
             "sender rejected",
@@ -706,6 +727,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("5.1.7", "5.1.8", "4.1.7", "4.1.8"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/HostUnknown.pm, and the corpus
         Reason.HOSTUNKNOWN,
         words=(
             "host unknown",
@@ -744,6 +766,7 @@ RULES: tuple[Rule, ...] = (
         permanent=True,
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/VirusDetected.pm, and the corpus
         Reason.VIRUSDETECTED,
         words=(
             "virus",
@@ -757,6 +780,7 @@ RULES: tuple[Rule, ...] = (
         regexes=(("trojan", r"\btrojan\b"),),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Blocked.pm
         # spam said of the sending host, not of this message: a block of the client
         Reason.BLOCKED,
         words=(
@@ -770,6 +794,7 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/SpamDetected.pm, and the corpus
         Reason.SPAMDETECTED,
         words=(
             "spam message",
@@ -841,6 +866,7 @@ RULES: tuple[Rule, ...] = (
         unless=("blocked using", "listed in", "blacklist", "blocklist", "rbl"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/RateLimited.pm, and the corpus
         Reason.RATELIMITED,
         words=(
             "too many connections",
@@ -874,6 +900,7 @@ RULES: tuple[Rule, ...] = (
         statuses=("5.5.3", "4.5.3"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Blocked.pm, and the corpus
         Reason.BLOCKED,
         words=(
             "blocked using",
@@ -1080,6 +1107,7 @@ WEAK_STATUS_REASONS: frozenset[Reason] = frozenset(
 #: not beat a row above, and that only refine a weak status code.
 LATE_RULES: tuple[Rule, ...] = (
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/PolicyViolation.pm, and the corpus
         Reason.POLICYVIOLATION,
         words=(
             "policy violation",
@@ -1112,6 +1140,7 @@ LATE_RULES: tuple[Rule, ...] = (
         regexes=(("policy", r"\bpolicy\b"),),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/SystemFull.pm, and the corpus
         Reason.SYSTEMFULL,
         words=(
             "mail system full",
@@ -1124,6 +1153,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Expired.pm, and the corpus
         # a connection that timed out is a failure of time (Sisimai "expired"), even
         # when the same words also say the connection could not be made
         Reason.EXPIRED,
@@ -1135,6 +1165,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/NetworkError.pm, and the corpus
         Reason.NETWORKERROR,
         words=(
             "network error",
@@ -1171,6 +1202,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/SystemError.pm, and the corpus
         Reason.SYSTEMERROR,
         words=(
             "system error",
@@ -1213,6 +1245,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/Expired.pm, and the corpus
         Reason.EXPIRED,
         words=(
             "delivery time expired",
@@ -1247,10 +1280,12 @@ LATE_RULES: tuple[Rule, ...] = (
         regexes=(("attempts", r"failed \d+ attempts"),),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/FailedSTARTTLS.pm, and the corpus
         Reason.FAILEDSTARTTLS,
         words=("starttls", "tls required", "tls handshake", "encryption required"),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/MailerError.pm, and the corpus
         Reason.MAILERERROR,
         words=(
             "mailer error",
@@ -1264,6 +1299,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/SecurityError.pm, and the corpus
         Reason.SECURITYERROR,
         words=(
             "authentication required",
@@ -1284,6 +1320,7 @@ LATE_RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: Sisimai lib/Sisimai/Reason/SyntaxError.pm, and the corpus
         Reason.SYNTAXERROR,
         words=(
             "syntax error",
