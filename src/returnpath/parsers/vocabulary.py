@@ -90,6 +90,9 @@ REASONS: dict[Reason, ReasonInfo] = {
     _R.SYSTEMERROR: ReasonInfo("the receiving system failed (a local error, a loop, a crash)"),
     _R.SYSTEMFULL: ReasonInfo("the receiving system is out of disk or resources"),
     _R.MAILERERROR: ReasonInfo("a program the receiver delivers to (a pipe, a mailer) failed"),
+    _R.FAILEDSTARTTLS: ReasonInfo(
+        "the receiver requires STARTTLS and the TLS session could not be set up (RFC 3207)"
+    ),
     _R.ONHOLD: ReasonInfo("a failure whose cause the report does not say"),
     _R.SUPPRESSED: ReasonInfo(
         "a suppression list (ours or our ESP's) held the message back; nothing was sent"
@@ -109,9 +112,6 @@ REASONS: dict[Reason, ReasonInfo] = {
     _R.CONTENTERROR: ReasonInfo("our message's content or format was refused", sender_side=True),
     _R.SECURITYERROR: ReasonInfo(
         "TLS or other security requirements not met by our MTA", sender_side=True
-    ),
-    _R.FAILEDSTARTTLS: ReasonInfo(
-        "the receiver requires STARTTLS and the TLS session could not be set up (RFC 3207)"
     ),
     _R.POLICYVIOLATION: ReasonInfo("our message broke the receiver's policy", sender_side=True),
     _R.NOTCOMPLIANTRFC: ReasonInfo("our message is not RFC-compliant", sender_side=True),
