@@ -132,14 +132,9 @@ REPLY_ROWS = _rows_by("replycodes")
 
 
 def phrase_hits(text: str, heads: set[str] | None = None) -> set[int]:
-    """Indexes of the rows whose words occur in ``text``.
+    """Indexes of the rows whose words occur in ``text`` (see the module docstring).
 
-    Why not one regex per row: an alternation of hundreds of phrases costs
-    the regex engine every phrase at every position (about 0.4 ms per
-    diagnostic, the whole parsing budget). Instead each phrase is filed
-    under the start of its first word; the text's token heads (``heads``,
-    ``token_heads(text)`` when not given) pick the few candidates, and a plain
-    substring test confirms them.
+    ``heads``: the text's token heads, ``token_heads(text)`` when not given.
     """
     hits: set[int] = set()
     if not text:
