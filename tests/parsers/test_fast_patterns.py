@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers import mime, providers, reasons, textbounce
+from returnpath.parsers import mime, phrase_index, providers, smtp_codes, textbounce
 from returnpath.parsers.heads import token_heads
 
 # text made of what the patterns look at: digits, dots, dashes, blanks, words
@@ -60,18 +60,21 @@ TEXT = st.lists(_PIECES, max_size=40).map("".join)
 SETTINGS = settings(max_examples=400, deadline=None)
 
 REFERENCE = {
-    "_STATUS_RE": (reasons._STATUS_RE, re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")),
-    "_FAIL_STATUS_RE": (reasons._FAIL_STATUS_RE, re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b")),
+    "_STATUS_RE": (smtp_codes._STATUS_RE, re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")),
+    "_FAIL_STATUS_RE": (
+        smtp_codes._FAIL_STATUS_RE,
+        re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b"),
+    ),
     "_REPLY_RE": (
-        reasons._REPLY_RE,
+        smtp_codes._REPLY_RE,
         re.compile(r"(?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M),
     ),
     "_FAIL_REPLY_RE": (
-        reasons._FAIL_REPLY_RE,
+        smtp_codes._FAIL_REPLY_RE,
         re.compile(r"(?<![\d.])([45][0-5]\d)(?=[ \-]|$)(?![\d.])", re.M),
     ),
     "_REPLY_PREFIX_RE": (
-        reasons._REPLY_PREFIX_RE,
+        phrase_index._REPLY_PREFIX_RE,
         re.compile(r"(?<!\S)[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}(?!\S))?"),
     ),
     "_CODE_RE": (
@@ -98,12 +101,12 @@ def _find_command_reference(text: str | None) -> str | None:
         return None
     low = text.lower()
     best, where = None, len(low)
-    for command, words in reasons.COMMAND_WORDS:
+    for command, words in smtp_codes.COMMAND_WORDS:
         for word in words:
             at = low.find(word, 0, where)
             if at >= 0:
                 best, where = command, at
-    for gate, command, pattern in reasons.COMMAND_PATTERNS:
+    for gate, command, pattern in smtp_codes.COMMAND_PATTERNS:
         if gate in low:
             m = pattern.search(low, 0, where)
             if m is not None:
@@ -114,7 +117,7 @@ def _find_command_reference(text: str | None) -> str | None:
 _COMMAND_TEXT = st.lists(
     st.sampled_from(
         [
-            *(w for _, words in reasons.COMMAND_WORDS for w in words),
+            *(w for _, words in smtp_codes.COMMAND_WORDS for w in words),
             "x",
             " ",
             "\n",
@@ -134,18 +137,20 @@ _COMMAND_TEXT = st.lists(
 @given(st.one_of(TEXT, _COMMAND_TEXT))
 def test_find_command_matches_reference(text: str) -> None:
     expected = _find_command_reference(text)
-    assert reasons.find_command(text) == expected
+    assert smtp_codes.find_command(text) == expected
     # with the token heads make_finding shares: set lookups instead of literal gates
-    assert reasons.find_command(text, token_heads(text.lower())) == expected
+    assert smtp_codes.find_command(text, token_heads(text.lower())) == expected
 
 
 def _text_hits(text: str, heads: set[str] | None = None) -> set[int]:
     """Every row's text hit at once: the phrase rows and every regex row that matches
     (``reason_for`` asks the regex rows one by one, only until a row decides)."""
-    hits = reasons._phrase_hits(text, heads)
+    hits = phrase_index.phrase_hits(text, heads)
     if text:
         hits.update(
-            n for n, _ in reasons._REGEX_RULES if n not in hits and reasons._regex_hit(n, text)
+            n
+            for n, _ in phrase_index._REGEX_RULES
+            if n not in hits and phrase_index.regex_hit(n, text)
         )
     return hits
 
@@ -155,11 +160,11 @@ def _text_hits_reference(text: str) -> set[int]:
     hits: set[int] = set()
     if not text:
         return hits
-    for key in {t[:4] for t in reasons._TOKEN_RE.findall(text)}:
-        for n, phrase in reasons._INDEX.get(key, ()):
+    for key in {t[:4] for t in phrase_index._TOKEN_RE.findall(text)}:
+        for n, phrase in phrase_index._INDEX.get(key, ()):
             if n not in hits and phrase in text:
                 hits.add(n)
-    for n, regexes in reasons._REGEX_RULES:
+    for n, regexes in phrase_index._REGEX_RULES:
         if n in hits:
             continue
         for gate, regex in regexes:
@@ -221,15 +226,15 @@ def test_payload_text_fast_path_matches_decode(body: str, cte: str, charset: str
     )
 )
 def test_collapse_is_the_whitespace_regex(text: str) -> None:
-    assert reasons._collapse(text) == re.sub(r"\s+", " ", text)
+    assert phrase_index._collapse(text) == re.sub(r"\s+", " ", text)
 
 
 def _join_reply_lines_reference(text: str) -> str:
-    first = reasons._REPLY_PREFIX_RE.search(text)
+    first = phrase_index._REPLY_PREFIX_RE.search(text)
     if first is None:
         return text
     head, tail = text[: first.end()], text[first.end() :]
-    return head + reasons._collapse(reasons._REPLY_PREFIX_RE.sub("", tail))
+    return head + phrase_index._collapse(phrase_index._REPLY_PREFIX_RE.sub("", tail))
 
 
 @SETTINGS
@@ -237,11 +242,11 @@ def _join_reply_lines_reference(text: str) -> str:
 def test_reason_text_of_a_collapsed_diagnostic(text: str) -> None:
     # make_finding collapses the diagnostic first; the shortcuts must not change the text
     collapsed = " ".join(text.split())
-    expected = _join_reply_lines_reference(reasons._collapse(collapsed[:4000].lower()))
-    assert reasons.reason_text(collapsed, collapsed=True) == expected
-    assert reasons.reason_text(collapsed) == expected
-    low = reasons._collapse(text.lower())
-    assert reasons._join_reply_lines(low) == _join_reply_lines_reference(low)
+    expected = _join_reply_lines_reference(phrase_index._collapse(collapsed[:4000].lower()))
+    assert phrase_index.reason_text(collapsed, collapsed=True) == expected
+    assert phrase_index.reason_text(collapsed) == expected
+    low = phrase_index._collapse(text.lower())
+    assert phrase_index._join_reply_lines(low) == _join_reply_lines_reference(low)
 
 
 def _provider_reason_reference(diagnostic: str | None, *where: str | None) -> str | None:
@@ -318,6 +323,6 @@ def test_provider_reason_matches_reference(diag: str, remote: str | None, rcpt: 
 def test_text_hits_on_every_phrase(affix: tuple[str, str]) -> None:
     """Each phrase of the tables, alone and glued to other words, as the reference reads it."""
     before, after = affix
-    for phrase in reasons._PHRASE_ROWS:
+    for phrase in phrase_index._PHRASE_ROWS:
         text = before + phrase + after
         assert _text_hits(text) == _text_hits_reference(text), text

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers import fastparse
+from returnpath.parsers import cached_message, fastparse
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 MANY = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -260,9 +260,9 @@ def test_cached_lookups_follow_header_changes() -> None:
 def test_simple_content_type_params_match_the_stdlib(value: str) -> None:
     reference = Message()
     reference["Content-Type"] = value
-    fast = fastparse._simple_params(value)
+    fast = cached_message._simple_params(value)
     if fast is not None:
-        assert fast == reference._get_params_preserve(None, "content-type")
+        assert fast == reference.get_params(None, "content-type", unquote=False)
     msg = fastparse.message_from_string(f"Content-Type: {value}\n\nbody")
     plain = stdlib(f"Content-Type: {value}\n\nbody")
     for name in ("charset", "boundary", "x"):
@@ -275,9 +275,9 @@ def test_simple_content_type_params_match_the_stdlib(value: str) -> None:
 
 
 def test_cached_message_is_initialised_as_the_stdlib_does() -> None:
-    assert list(vars(fastparse.CachedMessage()).items()) == list(vars(Message()).items())
+    assert list(vars(cached_message.CachedMessage()).items()) == list(vars(Message()).items())
     policy = compat32.clone(linesep="\r\n")
-    mine, theirs = fastparse.CachedMessage(policy=policy), Message(policy)
+    mine, theirs = cached_message.CachedMessage(policy=policy), Message(policy)
     assert list(vars(mine).items()) == list(vars(theirs).items())
 
 
@@ -319,13 +319,13 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
         "x-unknown",
     ):
         for body in ("text\n", "aGk=\n", "caf=C3=A9\n", "", "caf\u00e9\n", "\udce9\n"):
-            part = fastparse.CachedMessage()
+            part = cached_message.CachedMessage()
             if cte:
                 part["Content-Transfer-Encoding"] = cte
             part.set_payload(body)
             assert part.get_payload(decode=True) == Message.get_payload(part, decode=True)
             assert part.get_payload() == Message.get_payload(part)
-    leaf, multi = fastparse.CachedMessage(), fastparse.CachedMessage()
+    leaf, multi = cached_message.CachedMessage(), cached_message.CachedMessage()
     leaf.set_payload("text")
     with pytest.raises(TypeError):
         leaf.attach(Message())
@@ -339,9 +339,26 @@ def test_copied_methods_answer_as_the_stdlibs(path: Path | None) -> None:
 def test_unquote_is_the_stdlibs(value: str) -> None:
     from email.utils import unquote
 
-    assert fastparse._unquote(value) == unquote(value)
+    assert cached_message._unquote(value) == unquote(value)
     # get_param and get_boundary apply it as Message does
     msg = fastparse.message_from_string(f"Content-Type: multipart/mixed; boundary={value!r}\n\nx")
     plain = email.message_from_string(f"Content-Type: multipart/mixed; boundary={value!r}\n\nx")
     assert msg.get_param("boundary") == plain.get_param("boundary")
     assert msg.get_boundary() == plain.get_boundary()
+
+
+def test_an_rfc2231_parameter_comes_back_as_the_stdlibs_triple() -> None:
+    """``get_param`` unquotes the value of an RFC 2231 (charset, language, value)
+    triple itself, as ``Message.get_param`` does: pinned against the stdlib."""
+    text = (
+        "Content-Type: text/plain; name*=utf-8'en'%22caf%C3%A9%22;"
+        " title*0*=us-ascii''a%20; title*1=\"<b>\"\n\nx"
+    )
+    fast = fastparse.message_from_string(text)
+    plain = email.message_from_string(text)
+    for name in ("name", "title"):
+        assert fast.get_param(name) == plain.get_param(name)
+        assert isinstance(fast.get_param(name), tuple)
+        assert fast.get_param(name, unquote=False) == plain.get_param(name, unquote=False)
+    assert fast.get_params() == plain.get_params()
+    assert fast.get_params(unquote=False) == plain.get_params(unquote=False)

@@ -1,4 +1,4 @@
-"""The line scanners of ``parsers.fastparse`` agree with the regexes they replace.
+"""The line scanners of ``parsers.header_lines`` agree with the regexes they replace.
 
 ``header_block_end`` and ``header_fields`` avoid walking every character of
 every header value through a regex character class (the header block and its
@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers import fastparse
+from returnpath.parsers import fastparse, header_lines
 
 PIECES = [
     "a",
@@ -62,38 +62,38 @@ def _clean(block: str) -> bool:
 @given(texts, st.integers(min_value=0, max_value=5))
 def test_header_block_end_is_the_regex(text: str, start: int) -> None:
     start = min(start, len(text))
-    expected = fastparse._HEADER_BLOCK_RE.match(text, start).end()  # type: ignore[union-attr]
-    assert fastparse.header_block_end(text, start) == expected
-    assert fastparse.header_block_end(text, start, lf_lines=False) == expected  # by line
+    expected = header_lines._HEADER_BLOCK_RE.match(text, start).end()  # type: ignore[union-attr]
+    assert header_lines.header_block_end(text, start) == expected
+    assert header_lines.header_block_end(text, start, lf_lines=False) == expected  # by line
 
 
 @settings(max_examples=3000, deadline=None)
 @given(texts)
 def test_lf_lines_is_the_counts(text: str) -> None:
-    assert fastparse._lf_lines(text) == (text.count("\r") == text.count("\r\n"))
+    assert header_lines.lf_or_crlf_only(text) == (text.count("\r") == text.count("\r\n"))
 
 
 @settings(max_examples=3000, deadline=None)
 @given(texts)
 def test_header_fields_is_the_regex(text: str) -> None:
-    block = text[: fastparse.header_block_end(text, 0)]
-    expected = fastparse._FIELD_RE.findall(block) if _clean(block) else None
-    assert fastparse.header_fields(block) == expected
+    block = text[: header_lines.header_block_end(text, 0)]
+    expected = header_lines._FIELD_RE.findall(block) if _clean(block) else None
+    assert header_lines.header_fields(block) == expected
 
 
 def test_examples() -> None:
     text = "Subject: a\r\n b\rTo:\n\tx\nFrom: y\n\nbody: no\n"
-    end = fastparse.header_block_end(text, 0)
+    end = header_lines.header_block_end(text, 0)
     assert text[end:] == "\nbody: no\n"
-    assert fastparse.header_fields(text[:end]) == [
+    assert header_lines.header_fields(text[:end]) == [
         ("Subject", "a\r\n b"),
         ("To", "\n\tx"),
         ("From", "y"),
     ]
     crlf = "Subject: a\r\n b\r\nTo:\r\n\tx\r\n"
-    assert fastparse.header_fields(crlf) == [("Subject", "a\r\n b"), ("To", "\r\n\tx")]
-    assert fastparse.header_block_end("Bad name: x\n", 0) == 0
-    assert fastparse.header_block_end("From someone\nA: b", 0) == len("From someone\nA: b")
+    assert header_lines.header_fields(crlf) == [("Subject", "a\r\n b"), ("To", "\r\n\tx")]
+    assert header_lines.header_block_end("Bad name: x\n", 0) == 0
+    assert header_lines.header_block_end("From someone\nA: b", 0) == len("From someone\nA: b")
 
 
 @settings(max_examples=2000, deadline=None)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers import heads, reasons
+from returnpath.parsers import heads, reason_rules, smtp_codes
 from returnpath.parsers.gates import gate_text
 from returnpath.parsers.heads import HeadGates, pattern_heads, phrase_heads, token_heads
 from returnpath.parsers.providers import PROVIDERS
@@ -54,8 +54,8 @@ def test_token_heads_are_the_regex(text: str) -> None:
 
 
 _PHRASES = sorted(
-    {p for rule in reasons.RULES + reasons.LATE_RULES for p in rule.words}
-    | {w for _, words in reasons.COMMAND_WORDS for w in words}
+    {p for rule in reason_rules.RULES + reason_rules.LATE_RULES for p in rule.words}
+    | {w for _, words in smtp_codes.COMMAND_WORDS for w in words}
 )
 
 
@@ -113,3 +113,19 @@ def test_pattern_heads_of_provider_hosts() -> None:
 def test_pattern_heads_give_up_on_what_they_cannot_read() -> None:
     assert pattern_heads(re.compile(r"\w+@example\.com", re.I)).always
     assert pattern_heads(re.compile(r"\bx\d", re.I)).always
+
+
+def test_the_regex_syntax_tree_has_the_shape_the_gates_read() -> None:
+    """``pattern_heads`` reads the private ``re._parser`` tree (no public API gives it):
+    besides literals, branches and groups (tests/parsers/test_marker_gates.py), a
+    ``\\b`` is (AT, AT_BOUNDARY). A Python release that changes this fails here."""
+    import re._constants as sre_constants
+    import re._parser as sre_parser
+
+    assert next(iter(sre_parser.parse(r"\bx", re.I))) == (
+        sre_constants.AT,
+        sre_constants.AT_BOUNDARY,
+    )
+    gate = pattern_heads(re.compile(r"\bgmail\.com|\b(?:hotmail|outlook)\.", re.I))
+    assert gate.by_head == {"gmai": ("gmail.com",), "hotm": ("hotmail.",), "outl": ("outlook.",)}
+    assert (gate.literals, gate.always) == ((), False)

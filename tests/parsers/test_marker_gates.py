@@ -202,3 +202,26 @@ def test_gated_search_answers_as_the_regex_on_non_ascii_text(parts: list[str], u
         expected = pattern.search(text)
         for got in (gated_search(pattern, text), gated_search(pattern, text, low)):
             assert (got and got.span()) == (expected and expected.span())
+
+
+def test_the_regex_syntax_tree_has_the_shape_the_gates_read() -> None:
+    """``literal_gates`` reads the private ``re._parser`` tree (no public API gives it):
+    a literal is (LITERAL, code point), an alternation (BRANCH, (_, branches)), a
+    group (SUBPATTERN, (..., items)). A Python release that changes this fails here."""
+    import re._constants as sre_constants
+    import re._parser as sre_parser
+
+    tree = list(sre_parser.parse(r"ab(c|de)", re.I))
+    assert tree[0] == (sre_constants.LITERAL, ord("a"))
+    op, arg = tree[2]
+    assert op is sre_constants.SUBPATTERN
+    ((branch_op, (_, branches)),) = list(arg[-1])
+    assert branch_op is sre_constants.BRANCH
+    assert [list(b) for b in branches] == [
+        [(sre_constants.LITERAL, ord("c"))],
+        [(sre_constants.LITERAL, ord("d")), (sre_constants.LITERAL, ord("e"))],
+    ]
+    assert literal_gates(re.compile(r"user unknown|no such (?:user|mailbox)", re.I)) == (
+        "user unknown",
+        "no such ",
+    )

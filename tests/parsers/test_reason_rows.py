@@ -6,26 +6,24 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from returnpath.parsers.reasons import (
-    _DELIVERED_ACTIONS,
-    _LATE_OFFSET,
+from returnpath.parsers.phrase_index import (
     _REGEX_RULES,
-    _TEXT_CAP,
+    LATE_OFFSET,
+    TEXT_CAP,
+    _collapse,
+    _join_reply_lines,
+    phrase_hits,
+    regex_hit,
+)
+from returnpath.parsers.reason_rules import (
     LATE_RULES,
     RULES,
     STATUS_REASONS,
     SUBJECT_REASONS,
-    UNDEFINED,
     WEAK_STATUS_REASONS,
-    _collapse,
-    _join_reply_lines,
-    _match,
-    _phrase_hits,
-    _regex_hit,
-    find_command,
-    is_vague,
-    reason_for,
 )
+from returnpath.parsers.reasons import _DELIVERED_ACTIONS, _match, reason_for
+from returnpath.parsers.smtp_codes import find_command, is_vague
 
 
 def _reference(
@@ -40,22 +38,22 @@ def _reference(
     action = (action or "").lower()
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
         return "delivered"
-    text = _join_reply_lines(_collapse(diagnostic[:_TEXT_CAP].lower())) if diagnostic else ""
+    text = _join_reply_lines(_collapse(diagnostic[:TEXT_CAP].lower())) if diagnostic else ""
     temporary = (status or reply_code or "").startswith("4")
     if is_vague(status):
         status = None
     if command is None:
         command = find_command(text)
-    hits = _phrase_hits(text)  # and every regex row that matches
+    hits = phrase_hits(text)  # and every regex row that matches
     if text:
-        hits.update(n for n, _ in _REGEX_RULES if n not in hits and _regex_hit(n, text))
+        hits.update(n for n, _ in _REGEX_RULES if n not in hits and regex_hit(n, text))
     for n, rule in enumerate(RULES):
         if _match(n, rule, hits, text, status, reply_code, command, temporary):
             return rule.reason
     by_status = STATUS_REASONS.get(status or "")
     if by_status and by_status not in WEAK_STATUS_REASONS:
         return by_status
-    for n, rule in enumerate(LATE_RULES, _LATE_OFFSET):
+    for n, rule in enumerate(LATE_RULES, LATE_OFFSET):
         if _match(n, rule, hits, text, None, reply_code, command, temporary):
             return rule.reason
     if by_status:
@@ -72,7 +70,7 @@ def _reference(
         return "expired"
     if command in ("HELO", "CONN"):
         return "blocked"
-    return "onhold" if text else UNDEFINED
+    return "onhold" if text else "undefined"
 
 
 _STATUSES = sorted({s for r in RULES + LATE_RULES for s in r.statuses} | set(STATUS_REASONS))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from returnpath.parsers.base import make_finding
 from returnpath.parsers.model import Kind
-from returnpath.parsers.reasons import (
-    classify,
-    find_command,
-    find_reply_code,
-    find_status,
-    kind_for,
-)
+from returnpath.parsers.reasons import classify, kind_for, reason_for
+from returnpath.parsers.smtp_codes import find_command, find_reply_code, find_status
+from returnpath.parsers.vocabulary import Reason
 
 # diagnostic, status, action, expected kind, expected reason
 CASES: list[tuple[str, str | None, str | None, Kind, str]] = [
@@ -318,3 +316,18 @@ def test_continuation_lines_of_a_multiline_reply_are_joined() -> None:
 )
 def test_more_provider_wordings(diagnostic: str, reason: str) -> None:
     assert classify(diagnostic, find_status(diagnostic), find_reply_code(diagnostic))[1] == reason
+
+
+def test_a_reason_from_the_tables_is_the_plain_string_it_names() -> None:
+    """The tables hold ``Reason`` members; compiled or not, each compares, hashes and
+    serialises exactly as its string, so a family's plain ``"userunknown"`` and the
+    table's member are one reason everywhere (sets, dict keys, JSON, the store)."""
+    reason = reason_for("550 5.1.1 <a@b.example>: user unknown", "5.1.1", "550")
+    assert type(reason) is Reason
+    assert reason == "userunknown" and hash(reason) == hash("userunknown")
+    assert reason in {"userunknown"} and "userunknown" in {reason}
+    assert json.dumps({"reason": reason}) == '{"reason": "userunknown"}'
+    assert f"{reason}" == str(reason) == "userunknown"
+    # a family's plain string meets the vocabulary's members in HARD_REASONS
+    assert kind_for("userunknown") is Kind.HARD_BOUNCE
+    assert kind_for(Reason.NOTACCEPT, "4.3.2") is Kind.SOFT_BOUNCE

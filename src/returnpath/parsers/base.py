@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from returnpath.parsers import reasons  # imports only heads and model: no cycle through base
+from returnpath.parsers import (  # none imports base: no cycle
+    phrase_index,
+    reasons,
+    smtp_codes,
+)
 from returnpath.parsers._types import Msg
 from returnpath.parsers.heads import token_heads
 from returnpath.parsers.model import Finding
@@ -83,11 +87,11 @@ def make_finding(
     # same text as _SPACE_RE.sub(" ", ...).strip(), without the regex engine
     diagnostic = " ".join(diagnostic.split()) if diagnostic else None
     # "Status: 5.1.1 (user unknown)", "Status: 550", junk: keep only a real code
-    status = reasons.find_status(status)
-    if reasons.is_vague(status):
-        status = reasons.find_status(diagnostic) or status
+    status = smtp_codes.find_status(status)
+    if smtp_codes.is_vague(status):
+        status = smtp_codes.find_status(diagnostic) or status
     if not smtp_code:
-        smtp_code = reasons.find_reply_code(diagnostic)
+        smtp_code = smtp_codes.find_reply_code(diagnostic)
     # one scan of the diagnostic's words (parsers/heads.py) serves the command, the
     # provider and the phrase lookups, which would otherwise search it literal by literal
     # (computed when first needed: a family that knows the command and the reason
@@ -96,7 +100,7 @@ def make_finding(
     heads: set[str] | None = None
     if command is None:
         heads = token_heads(low)
-        command = reasons.find_command(diagnostic, heads) or reasons.find_command(context)
+        command = smtp_codes.find_command(diagnostic, heads) or smtp_codes.find_command(context)
     if not reason and (action or "").lower() not in ("delivered", "relayed", "expanded"):
         if heads is None:
             heads = token_heads(low)
@@ -106,7 +110,7 @@ def make_finding(
     else:
         # the phrase text is the lower-case diagnostic unless a reply's continuation
         # codes were dropped or it was cut (make_finding collapsed its whitespace)
-        text = reasons.reason_text(diagnostic, collapsed=True)
+        text = phrase_index.reason_text(diagnostic, collapsed=True)
         if heads is None or text != low:
             heads = token_heads(text)
         kind, reason = reasons.classify(

@@ -16,6 +16,14 @@ holds (Cyrillic, Japanese, surrogate escapes); one holding any is not gated.
 from __future__ import annotations
 
 import re
+
+# The regex syntax tree has no public API: ``re._parser`` (``sre_parse`` before
+# 3.11, now a deprecated alias) is the only way to read a compiled pattern's
+# literals, branches and groups. Used read-only, at import time, and any
+# exception means "no gate" (the pattern then always runs). A release that
+# changes the tree's shape fails test_marker_gates.py
+# (test_the_regex_syntax_tree_has_the_shape_the_gates_read) before it can
+# change an answer.
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 

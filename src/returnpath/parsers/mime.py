@@ -25,12 +25,8 @@ from email.message import Message
 from itertools import islice
 
 from returnpath.parsers._types import Msg
-from returnpath.parsers.fastparse import (
-    DECODED_CTES,
-    lower_name,
-    message_from_string,
-    parsed_text,
-)
+from returnpath.parsers.cached_message import DECODED_CTES, lower_name
+from returnpath.parsers.fastparse import message_from_string, parsed_text
 from returnpath.parsers.gates import gate_text
 
 #: the largest amount of one text part we ever look at

@@ -38,7 +38,7 @@ from returnpath.parsers.mime import (
     report_text,
 )
 from returnpath.parsers.model import Finding
-from returnpath.parsers.reasons import find_command as _command
+from returnpath.parsers.smtp_codes import find_command as _command
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
 
@@ -95,7 +95,7 @@ _HEADER_LINE_RE = re.compile(
     re.I,
 )
 # reference form: (?<![\d.])[245]\d\d(?![\d.])|\b[245]\.\d{1,3}\.\d{1,3}\b, written to
-# start with the digit class (see parsers.reasons._STATUS_RE)
+# start with the digit class (see parsers.smtp_codes._STATUS_RE)
 _CODE_RE = re.compile(r"[245](?:(?<![\d.][245])\d\d(?![\d.])|(?<=\b[245])\.\d{1,3}\.\d{1,3}\b)")
 _POSTMASTER_RE = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|root|daemon)@", re.I)
 

@@ -38,7 +38,9 @@ class Reason(StrEnum):
     SYSTEMERROR = "systemerror"
     SYSTEMFULL = "systemfull"
     MAILERERROR = "mailererror"
+    FAILEDSTARTTLS = "failedstarttls"
     ONHOLD = "onhold"
+    SUPPRESSED = "suppressed"
     UNDEFINED = "undefined"
     # our side: how we sent, and what
     BLOCKED = "blocked"
@@ -88,7 +90,13 @@ REASONS: dict[Reason, ReasonInfo] = {
     _R.SYSTEMERROR: ReasonInfo("the receiving system failed (a local error, a loop, a crash)"),
     _R.SYSTEMFULL: ReasonInfo("the receiving system is out of disk or resources"),
     _R.MAILERERROR: ReasonInfo("a program the receiver delivers to (a pipe, a mailer) failed"),
+    _R.FAILEDSTARTTLS: ReasonInfo(
+        "the receiver requires STARTTLS and the TLS session could not be set up (RFC 3207)"
+    ),
     _R.ONHOLD: ReasonInfo("a failure whose cause the report does not say"),
+    _R.SUPPRESSED: ReasonInfo(
+        "a suppression list (ours or our ESP's) held the message back; nothing was sent"
+    ),
     _R.UNDEFINED: ReasonInfo("nothing in the message says why, or it is not a report"),
     _R.BLOCKED: ReasonInfo(
         "our IP or domain is blocked or listed by the receiver", sender_side=True

@@ -20,10 +20,8 @@ GOOGLE_DAEMON = re.compile(r"mailer-daemon@(?:googlemail|google)\.com", re.I)
 #: what went wrong at each "(state N)" Gmail's old notices name (the session step
 #: that failed): TLS (6, 9), AUTH (8), relaying (12), EHLO (13), DATA (15, 17, 18);
 #: state 14 is RCPT, which ``parsers.reasons`` reads as a command, not a verdict.
-#: "failedstarttls" (Sisimai's) is not in ``parsers.vocabulary`` yet, though the
-#: reason tables give it too: a string until the vocabulary has a row for it
-_GMAIL_STATES: tuple[tuple[str, str], ...] = (
-    ("(?:6|9)", "failedstarttls"),
+_GMAIL_STATES: tuple[tuple[str, Reason], ...] = (
+    ("(?:6|9)", Reason.FAILEDSTARTTLS),
     ("8", Reason.SYSTEMERROR),
     ("12", Reason.NORELAYING),
     ("13", Reason.BLOCKED),
