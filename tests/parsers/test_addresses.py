@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from returnpath.parsers.addresses import (
     InvalidAddress,
@@ -55,6 +57,9 @@ DISPUTED = [
     ("a\x01b@x.org", None),  # control characters, anywhere
     ("ann@x\x00y.org", None),
     ("ann@x.org\x7f", None),
+    ("ann@x<y.org", None),  # specials in a domain
+    ("ann@x(y).org", None),
+    ("mailto:mailto:ann@x.org", "ann@x.org"),
 ]
 
 
@@ -189,3 +194,19 @@ def test_a_domain_lengthened_past_253_octets_by_idna_is_refused() -> None:
     assert len(f"ann@{labels}.de") < 253
     with pytest.raises(InvalidAddress, match="bad domain"):
         normalise_address(f"ann@{labels}.de")
+
+
+# Pieces that address-like junk is made of: brackets, quotes, specials, schemes, Unicode
+# that IDNA maps or refuses.
+_PIECES = st.sampled_from(
+    [*'aB."@<> :,;\\\t[]()_-x', "mailto:", "MAILTO:", "ü", "ß", "ẞ", "Σ", "。", ZWJ, "xn--"]
+)
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.lists(_PIECES, max_size=16).map("".join), fold=st.booleans())
+def test_a_key_is_its_own_key(raw: str, fold: bool) -> None:
+    # A stored suppression must be found again by the text it is stored under.
+    key = try_normalise(raw, fold_local=fold)
+    if key is not None:
+        assert normalise_address(key, fold_local=fold) == key

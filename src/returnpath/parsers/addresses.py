@@ -19,8 +19,9 @@ Local parts are compared case-insensitively by default (``fold_local``),
 because virtually every mailbox provider treats them so and a sender who mails
 ``Alice@`` after ``alice@`` bounced must be stopped.
 
-Inputs on which two earlier normalisers disagreed, and the answer kept (the
-suppression list's, which is what a check is answered from):
+Inputs on which two earlier normalisers disagreed (the store's and the
+signer's), and the answer kept, mostly the suppression list's, which is what
+a check is answered from:
 
 ========================  =====================  ====================================
 input                     answer                 why
@@ -40,7 +41,13 @@ input                     answer                 why
 control characters,       refused                RFC 5321 allows none in a path, and
 NUL, lone surrogates                             PostgreSQL cannot store NUL, nor
 (local part or domain)                           UTF-8 a lone surrogate
+``ann@x<y.org``,          refused                no domain holds an RFC 5322 special
+``ann@x(y).org``                                 (an address literal has its brackets)
 ========================  =====================  ====================================
+
+The last row, and stripping every ``mailto:`` in front (not only the first),
+are new: with them every key is its own key, so that a stored suppression is
+found again by the text it is stored under.
 """
 
 from __future__ import annotations
@@ -65,6 +72,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _PLAIN_LINES = re.compile(rf"(?:{_PLAIN_TEXT}\n)*")
 # Characters that a quoted local part needs its quotes for (RFC 5322 3.2.3 specials and space).
 _NEEDS_QUOTES = ' "\\(),:;<>@[]'
+# What no domain holds: an empty label (the trailing dot is gone by then), whitespace, a
+# control character, an RFC 5322 special (an address literal has its brackets). One scan.
+_BAD_DOMAIN = re.compile(r'^\.|\.\.|[\s\x00-\x1f\x7f\ud800-\udfff()<>\[\]:;@\\,"]')
+_BAD_LITERAL = re.compile(r"[\s\x00-\x1f\x7f\ud800-\udfff]")
+_SPACE = re.compile(r"\s")  # str.isspace, as one scan
 _MAILTO = "mailto:"
 
 # RFC 5321 allows 254 octets in a path; the column is 320 (64 + 1 + 255) for safety.
@@ -78,7 +90,7 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
     if _PLAIN.fullmatch(address):  # already in normal form: the common case of a bulk check
         return address
     addr = address.strip().strip("<>").strip()
-    if addr[: len(_MAILTO)].lower() == _MAILTO:
+    while addr[: len(_MAILTO)].lower() == _MAILTO:  # so that no key starts with one either
         addr = addr[len(_MAILTO) :]
     if "@" not in addr:
         raise InvalidAddress(f"not an email address: {address!r}")
@@ -91,11 +103,9 @@ def normalise_address(address: str, *, fold_local: bool = True) -> str:
         not local
         or not domain
         or (not quoted and "@" in local)  # an unquoted local part holds no @ (RFC 5322)
-        or (not domain.startswith("[") and "" in domain.split("."))  # an empty label: a..b
+        or (_BAD_LITERAL if domain.startswith("[") else _BAD_DOMAIN).search(domain) is not None
         or _CONTROL.search(local) is not None
-        or _CONTROL.search(domain) is not None
-        or any(c.isspace() for c in domain)
-        or (not quoted and any(c.isspace() for c in local))
+        or (not quoted and _SPACE.search(local) is not None)
     ):
         raise InvalidAddress(f"not an email address: {address!r}")
     ascii_domain = domain.lower() if domain.isascii() else _a_labels(domain)
