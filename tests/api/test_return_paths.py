@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.conftest import DOMAIN, StartService
 from tests.integration.test_smtp_loop import send
 from tests.messages import arf, dsn
@@ -79,8 +81,6 @@ async def test_tokens_of_another_tenant_are_foreign(
     svc = await start_service(sqlite_url)
     await svc.api.post("/v1/tenants", json={"name": "other", "domains": ["bounces.other.test"]})
     other_key = (await svc.api.post("/v1/keys", json={"tenant": "other"})).json()["key"]
-    import httpx
-
     async with httpx.AsyncClient(
         base_url=str(svc.api.base_url), headers={"Authorization": f"Bearer {other_key}"}
     ) as other:
@@ -144,8 +144,6 @@ async def test_bad_return_path_requests(sqlite_url: str, start_service: StartSer
 
 async def test_one_click_unsubscribe(sqlite_url: str, start_service: StartService) -> None:
     """RFC 8058: the mailbox provider POSTs without credentials; the signed token is the key."""
-    import httpx
-
     svc = await start_service(sqlite_url)
     rp = await mint(svc, "leaver@example.org", stream="marketing")
     async with httpx.AsyncClient(base_url=str(svc.api.base_url)) as anonymous:
@@ -195,3 +193,24 @@ async def test_a_bounce_naming_nobody_is_attributed_through_the_token(
     [event] = (await svc.api.get("/v1/events")).json()["items"]
     assert (event["recipient"], event["verified"]) == ("silent@example.org", True)
     assert event["kind"] == "hard_bounce"
+
+
+async def test_a_token_names_an_internationalised_recipient_as_a_check_does(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """IDNA 2008: the token carries ann@xn--strae-oqa.de (not IDNA 2003's ann@strasse.de),
+    the bounce it attributes suppresses that key, and a check naming Straße.de finds it."""
+    svc = await start_service(sqlite_url)
+    rp = await mint(svc, "Ann@Straße.de")
+    assert rp.startswith("b+ann=xn--strae-oqa.de=")
+    verdict = (await svc.api.post("/v1/return-paths/verify", json={"return_path": rp})).json()
+    assert (verdict["verified"], verdict["recipient"]) == (True, "ann@xn--strae-oqa.de")
+    await send(svc.smtp_port, NO_RECIPIENT_BOUNCE, rcpt=rp)
+    [event] = (await svc.api.get("/v1/events")).json()["items"]
+    assert (event["recipient"], event["verified"]) == ("ann@xn--strae-oqa.de", True)
+    asked = ["ann@straße.de", "ANN@XN--STRAE-OQA.DE", "ann@strasse.de"]
+    check = (await svc.api.post("/v1/suppressions/check", json={"addresses": asked})).json()
+    assert [r["suppressed"] for r in check["results"]] == [True, True, False]
+    assert (await svc.api.get("/v1/suppressions/ann@Straße.de")).status_code == 200
+    refused = await svc.api.post("/v1/return-paths", json={"recipient": "ann@💩.la"})
+    assert refused.status_code == 422

@@ -128,6 +128,32 @@ async def test_revoked_keys_are_refused_and_conflicts_are_409(
         assert (await bad.get("/v1/suppressions")).status_code == 401
 
 
+async def test_an_internationalised_bounce_domain_is_kept_as_mail_servers_write_it(
+    sqlite_url: str, start_service: StartService
+) -> None:
+    """IDNA 2008 A-labels: bounces.xn--strae-oqa.test, the name an MTA delivers to, not
+    IDNA 2003's bounces.strasse.test (another domain); what IDNA 2008 refuses is a 422."""
+    svc = await start_service(sqlite_url)
+    r = await svc.api.post("/v1/tenants", json={"name": "ss", "domains": ["Bounces.Straße.test."]})
+    assert r.status_code == 201, r.text
+    assert r.json()["domains"] == ["bounces.xn--strae-oqa.test"]
+    key = (await svc.api.post("/v1/keys", json={"tenant": "ss"})).json()["key"]
+    await send(svc.smtp_port, dsn("lost@example.org"), rcpt="b@bounces.xn--strae-oqa.test")
+    async with client_for(svc, key) as ss:
+        assert (await ss.get("/v1/suppressions/lost@example.org")).status_code == 200
+        minted = await ss.post(
+            "/v1/return-paths", json={"recipient": "a@example.org", "domain": "bounces.straße.test"}
+        )
+        assert minted.json()["domain"] == "bounces.xn--strae-oqa.test"
+        assert minted.json()["return_path"].endswith("@bounces.xn--strae-oqa.test")
+        emoji = await ss.post(
+            "/v1/return-paths", json={"recipient": "a@example.org", "domain": "💩.test"}
+        )
+        assert emoji.status_code == 422
+    r = await svc.api.post("/v1/tenants", json={"name": "emoji", "domains": ["bounces.💩.test"]})
+    assert r.status_code == 422 and "IDNA 2008" in r.json()["detail"]
+
+
 def _cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
     env["RETURNPATH_DATABASE_URL"] = db

@@ -30,8 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from returnpath.api import problems
 from returnpath.api.deps import AppState, authenticate
 from returnpath.api.routes.suppressions import NOT_SUPPRESSED, single_answer
+from returnpath.parsers.addresses import InvalidAddress, normalise_address
 from returnpath.store import policies, suppressions
-from returnpath.store.addresses import InvalidAddress, normalise_address
 
 PREFIX = "/v1/suppressions/"
 _NOT_FOUND = problems.problem(404, NOT_SUPPRESSED)

@@ -9,12 +9,13 @@ of the original message the bounce quotes (its ``Return-Path``, an
 ``X-Envelope-From``, or ``envelope-from <…>`` in its ``Received`` lines) — that
 address is exactly the one we put on the message.
 
-Decoding is about *what*: a chain of decoders, tried in order. The signed
-token format (HMAC, designed elsewhere) will register itself with
-``register_decoder``; classic VERP (``user=example.com``, as Postfix, Exim
-and Mailman write it) is always the last resort. Parsers only decode (pure,
-no secret): verification of a signature happens in the store with the
-tenant's secret.
+Decoding is about *what*: a chain of decoders, tried in order. Our signed
+tokens (``parsers.signing``) are read first, by ``signed_decoder``; other
+formats can be added with ``register_decoder``; classic VERP
+(``user=example.com``, as Postfix, Exim and Mailman write it) is always the
+last resort. Parsers only decode (pure, no secret): verification of a
+signature happens in the store with the tenant's secret, so a recipient read
+here from a signed token is *unverified* until then.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 from returnpath.parsers._types import Msg
 from returnpath.parsers.mime import addresses_in, attached_originals
+from returnpath.parsers.signing import Status, decode_unverified
 
 __all__ = [
     "Token",
@@ -32,6 +34,7 @@ __all__ = [
     "decode_verp",
     "find_token",
     "register_decoder",
+    "signed_decoder",
     "token_of_address",
     "unregister_decoder",
 ]
@@ -166,8 +169,12 @@ def _addresses(text: str) -> list[str]:
     return addresses_in(text)
 
 
-# Signed tokens (parsers.signing) are read before classic VERP. Imported here,
-# at the end, because signing builds on this module's Token.
-from returnpath.parsers import signing as _signing  # noqa: E402
+def signed_decoder(token: str) -> Token | None:
+    """Our signed tokens, read *unverified* (``signing.decode_unverified``): no secret here."""
+    result = decode_unverified(token)
+    if result.status is Status.NOT_SIGNED:
+        return None
+    return Token(recipient=result.recipient, message_id=result.message_id, scheme="signed-v1")
 
-register_decoder("signed-v1", _signing.verp_decoder)
+
+register_decoder("signed-v1", signed_decoder)

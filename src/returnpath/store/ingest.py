@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.store import metrics
-from returnpath.store.addresses import try_normalise
 from returnpath.store.db import Store
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (

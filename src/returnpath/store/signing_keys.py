@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from returnpath.parsers.signing import new_secret
+from returnpath.parsers.signing import MAX_TOKEN_AGE, new_secret
 from returnpath.store.db import Store
 from returnpath.store.models import SigningKey, utcnow
-from returnpath.store.verification import MAX_TOKEN_AGE
 
 
 async def ensure_key(session: AsyncSession, tenant_id: int) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from returnpath.parsers.addresses import normalise_domain, try_normalise_domain
 from returnpath.store.db import Store
 from returnpath.store.errors import Conflict
 from returnpath.store.models import Domain, SigningKey, Tenant, utcnow
@@ -65,16 +66,13 @@ async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
     return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
 
 
-def normalise_domain(domain: str) -> str:
-    domain = domain.strip().rstrip(".").lower()
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
-
-
 async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
-    """Create the tenant if missing and give it these domains (idempotent)."""
+    """Create the tenant if missing and give it these domains (idempotent).
+
+    A domain is kept as ``parsers.addresses`` writes it (lower case, IDNA 2008
+    A-labels), the form the listener looks up; one that IDNA 2008 refuses
+    raises InvalidAddress (a ValueError), as no mail can arrive for it.
+    """
     async with store.write() as session:
         tenant = (
             await session.execute(select(Tenant).where(col(Tenant.name) == name))
@@ -144,14 +142,17 @@ class DomainDirectory:
         self._loaded_at = time.monotonic()
 
     async def tenant_for(self, domain: str) -> TenantRef | None:
-        domain = normalise_domain(domain)
-        if self._stale(domain):
+        """The tenant owning a bounce domain; None for no tenant's (or no domain at all)."""
+        key = try_normalise_domain(domain)
+        if key is None:  # IDNA 2008 refuses it: nobody's bounce domain
+            return None
+        if self._stale(key):
             # One reload at a time: the sessions that queued behind it find the map fresh
             # (a burst of RCPTs must not become a burst of queries; see store.cache).
             async with self._reloading:
-                if self._stale(domain):
+                if self._stale(key):
                     await self.reload()
-        return self._map.get(domain)
+        return self._map.get(key)
 
     def _stale(self, domain: str) -> bool:
         age = time.monotonic() - self._loaded_at

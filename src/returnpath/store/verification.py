@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 
 from returnpath.parsers import signing
 from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.signing import MAX_TOKEN_AGE
 from returnpath.parsers.verp import decode_token
 from returnpath.store.db import Store
 from returnpath.store.models import utcnow
-
-# Bounces arrive within days; a token older than this is not evidence any more.
-MAX_TOKEN_AGE = timedelta(days=45)
+from returnpath.store.tenants import load_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +79,6 @@ async def attribute_address(
     store: Store, tenant_id: int, address: str, *, max_age_days: int | None = None
 ) -> Attribution:
     """Verify a whole return-path address with the tenant's keys (the API's /verify, one-click)."""
-    from returnpath.store.tenants import load_context
-
     local, _, domain = address.strip().strip("<>").rpartition("@")
     token = local.split("+", 1)[1] if "+" in local else ""
     async with store.read() as session:

@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from returnpath.api import cursor
 from returnpath.api.deps import Reader, StoreDep, Writer
 from returnpath.api.schemas import EventPage, EventPublic
+from returnpath.parsers.addresses import try_normalise
 from returnpath.store import events
-from returnpath.store.addresses import try_normalise
 from returnpath.store.models import Event
 
 router = APIRouter(prefix="/v1/events", tags=["events"])

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 
 from returnpath.api.deps import Reader, StoreDep, Writer
 from returnpath.parsers import signing
+from returnpath.parsers.addresses import try_normalise_domain
+from returnpath.parsers.signing import MAX_TOKEN_AGE
 from returnpath.store import signing_keys, tenants
 from returnpath.store.models import utcnow
-from returnpath.store.tenants import normalise_domain
-from returnpath.store.verification import MAX_TOKEN_AGE, attribute_address
+from returnpath.store.verification import attribute_address
 
 router = APIRouter(prefix="/v1/return-paths", tags=["return paths"])
 
@@ -63,7 +64,7 @@ async def _domains(store: StoreDep, tenant: str) -> list[str]:
 async def make(body: ReturnPathRequest, store: StoreDep, who: Writer) -> ReturnPath:
     """A signed return path for one message (write keys: a token vouches for bounces)."""
     domains = await _domains(store, who.tenant)
-    domain = normalise_domain(body.domain) if body.domain else (domains[0] if domains else None)
+    domain = try_normalise_domain(body.domain) if body.domain else (domains[0] if domains else None)
     if domain is None or domain not in domains:
         raise HTTPException(422, "domain is not one of this tenant's bounce domains")
     key = await signing_keys.current_key(store, who.tenant_id)

@@ -22,8 +22,8 @@ from returnpath.api.schemas import (
     SuppressionPublic,
     SuppressionPut,
 )
+from returnpath.parsers.addresses import InvalidAddress, normalise_address, normalise_many
 from returnpath.store import checks, suppressions
-from returnpath.store.addresses import InvalidAddress, normalise_address, normalise_many
 from returnpath.store.models import utcnow
 from returnpath.store.policy import Policy
 

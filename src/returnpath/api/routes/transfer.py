@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from returnpath.api.deps import PolicyDep, Reader, StoreDep, Writer
-from returnpath.store.addresses import InvalidAddress, normalise_address
+from returnpath.parsers.addresses import InvalidAddress, normalise_address
 from returnpath.store.policy import Policy
 from returnpath.store.transfer import (
     ImportCounts,
