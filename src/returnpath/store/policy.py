@@ -92,9 +92,6 @@ class Policy(BaseModel):
         return now - timedelta(days=self.soft_bounce_window_days)
 
 
-DEFAULT_POLICY = Policy()
-
-
 @dataclass(frozen=True, slots=True)
 class Seen:
     """A finding as the store recorded it: what ``decide`` judges.
@@ -194,12 +191,6 @@ def effect_of(kind: str, reason: str) -> Effect:
     if effect is Effect.COUNT_SOFT and reason in SENDER_SIDE_REASONS:
         return Effect.RECORD
     return effect
-
-
-def is_sender_side(kind: str, reason: str) -> bool:
-    return (
-        kind in (Kind.SOFT_BOUNCE, Kind.HARD_BOUNCE, Kind.DELAYED) and reason in SENDER_SIDE_REASONS
-    )
 
 
 def trusted(
