@@ -1,4 +1,5 @@
-"""The pre-send check's own read path (store.checks) gives what the ORM's rows say."""
+"""The pre-send check's backends (store.checks_sqlite, store.checks_postgres) give what
+the ORM's rows say, each on its real database."""
 
 from __future__ import annotations
 
@@ -7,35 +8,51 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
 from returnpath.store import checks, suppressions
+from returnpath.store.checks_postgres import PostgresChecks
+from returnpath.store.checks_sqlite import SqliteChecks
 from returnpath.store.db import Store
+from returnpath.store.models import Suppression
 from returnpath.store.tenants import DEFAULT_TENANT, ensure_tenant
 
+SUPPRESSION: sa.Table = Suppression.__table__  # type: ignore[attr-defined]
 
-@pytest.fixture(params=["file", "memory", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """A SQLite file (aiosqlite readers), SQLite in memory (SQLAlchemy Core), PostgreSQL (asyncpg)."""
-    if request.param == "postgres":
-        from tests.conftest import fresh_postgres_database
 
-        async with fresh_postgres_database() as url:
-            s = Store(url)
-            await s.create_schema()
-            yield s
-            await s.close()
-        return
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path / 'rp.db'}"
-        if request.param == "file"
-        else "sqlite+aiosqlite:///:memory:"
-    )
-    s = Store(url)
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A SQLite file (aiosqlite readers), PostgreSQL (asyncpg)."""
+    s = Store(database_url)
     await s.create_schema()
     yield s
     await s.close()
+
+
+def answer_members(hit: checks.Hit) -> str:
+    """What a bulk answer must say of a suppression: orjson's JSON of its members."""
+    return orjson.dumps(
+        {
+            "kind": hit.kind,
+            "reason": hit.reason,
+            "stream": hit.stream or None,
+            "since": hit.created_at,
+            "until": hit.expires_at,
+        }
+    ).decode()[1:-1]
+
+
+def test_the_backend_is_chosen_by_the_database_url(tmp_path: Path) -> None:
+    assert isinstance(Store(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}").checks, SqliteChecks)
+    assert isinstance(Store("postgresql+asyncpg://u@127.0.0.1:1/x").checks, PostgresChecks)
+
+
+def test_sqlite_in_memory_is_refused_at_start() -> None:
+    """The check's own connections could not see an in-memory database: a file it must be."""
+    with pytest.raises(ValueError, match="database file"):
+        Store("sqlite+aiosqlite:///:memory:")
 
 
 async def test_active_rows_match_the_orm(store: Store) -> None:
@@ -78,7 +95,7 @@ async def test_active_rows_match_the_orm(store: Store) -> None:
         f"x{i}@example.com"
         for i in range(3000)  # more than one slice
     ]
-    found = await checks.active(store, tenant.id, addresses, None)
+    found = await store.checks.active(tenant.id, addresses, None)
     assert set(found) == {"a@example.com"}
     by_stream = {h.stream: h for h in found["a@example.com"]}
     assert set(by_stream) == {"", "marketing"}
@@ -94,16 +111,16 @@ async def test_active_rows_match_the_orm(store: Store) -> None:
     assert hit.expires_at == later
     # The permanent one is reported first; a stream narrows what counts.
     assert checks.first(found["a@example.com"]).kind == "complaint"
-    narrowed = await checks.active(store, tenant.id, addresses, "transactional")
+    narrowed = await store.checks.active(tenant.id, addresses, "transactional")
     assert [h.stream for h in narrowed["a@example.com"]] == [""]
-    answers = await checks.answers(store, tenant.id, addresses, None)
+    answers = await store.checks.answers(tenant.id, addresses, None)
     assert set(answers) == {"a@example.com"}
     assert json.loads("{" + answers["a@example.com"] + "}")["kind"] == "complaint"
-    narrowed_answers = await checks.answers(store, tenant.id, addresses, "transactional")
+    narrowed_answers = await store.checks.answers(tenant.id, addresses, "transactional")
     assert json.loads("{" + narrowed_answers["a@example.com"] + "}")["kind"] == "manual"
     # Another tenant sees none of it.
     other = await ensure_tenant(store, "other", ["other.example.com"])
-    assert await checks.active(store, other.id, addresses, None) == {}
+    assert await store.checks.active(other.id, addresses, None) == {}
 
 
 # Timestamps whose text differs between encoders: no microseconds, trailing zeros,
@@ -137,8 +154,8 @@ _AWKWARD = [
 
 
 async def test_answers_are_the_json_of_the_orm_rows(store: Store) -> None:
-    """PostgreSQL writes the bulk answers itself; they must be, to the character,
-    what ``answer_members`` writes from the rows the ORM sees."""
+    """The database writes the bulk answers itself; they must be, to the character,
+    what orjson writes of the rows the ORM sees."""
     tenant = await ensure_tenant(store, DEFAULT_TENANT, ["bounces.example.com"])
     for address, stream, kind, reason, created, expires in _AWKWARD:
         await suppressions.put(
@@ -154,19 +171,14 @@ async def test_answers_are_the_json_of_the_orm_rows(store: Store) -> None:
         )
         async with store.write_core() as conn:
             await conn.execute(
-                sa.update(checks.SUPPRESSION)
-                .where(checks.SUPPRESSION.c.address == address)
+                sa.update(SUPPRESSION)
+                .where(SUPPRESSION.c.address == address)
                 .values(created_at=created)
             )
     asked = [a for a, *_ in _AWKWARD]
-    got = await checks.answers(store, tenant.id, asked, None)
-    hits = await checks.active(store, tenant.id, asked, None)
-    expected = {
-        a: checks.answer_members(
-            (h.address, h.stream, h.kind, h.reason, h.created_at, h.expires_at)
-        )
-        for a, (h,) in hits.items()
-    }
+    got = await store.checks.answers(tenant.id, asked, None)
+    hits = await store.checks.active(tenant.id, asked, None)
+    expected = {a: answer_members(h) for a, (h,) in hits.items()}
     assert got == expected and len(got) == len(_AWKWARD)
     # and the text is the JSON of the values put
     for address, stream, kind, reason, created, expires in _AWKWARD:

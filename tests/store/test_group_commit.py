@@ -1,25 +1,26 @@
-"""Group commit on a real SQLite file: many concurrent messages, one transaction, no cross-talk."""
+"""Group commit (store.group_commit) on a real SQLite file and on PostgreSQL: many concurrent
+messages, one transaction, no cross-talk."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from returnpath.parsers import parse
 from returnpath.store.db import Store
-from returnpath.store.ingest import GroupCommit, Received
+from returnpath.store.group_commit import GroupCommit
+from returnpath.store.ingest import Received
 from returnpath.store.models import Event, Message
 from returnpath.store.tenants import TenantRef, ensure_tenant
 from tests.messages import dsn
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = Store(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}")
+async def store(database_url: str) -> AsyncIterator[Store]:
+    s = Store(database_url)
     await s.create_schema()
     yield s
     await s.close()
@@ -69,3 +70,26 @@ async def test_a_message_that_cannot_be_stored_fails_alone(store: Store) -> None
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(failures) == 1 and isinstance(outcomes[2], BaseException)
     assert await count(store, Message) == 5
+
+
+async def test_a_burst_larger_than_a_group_is_split_and_each_caller_gets_its_own_answer(
+    store: Store,
+) -> None:
+    tenant = await ensure_tenant(store, "default", ["bounces.example.com"])
+    group = GroupCommit(store, publish=False, max_group=4)
+    raws = [dsn(f"s{i}@example.org", message_id=f"<s{i}@x>") for i in range(10)]
+    results = await asyncio.gather(
+        *(group.record(received(tenant, raw), parse(raw)) for raw in raws)
+    )
+    assert [r.suppressed for r in results] == [(f"s{i}@example.org",) for i in range(10)]
+    assert len({r.message_uid for r in results}) == 10
+    assert await count(store, Message) == 10
+
+
+async def test_a_lone_message_is_committed_without_waiting_for_company(store: Store) -> None:
+    tenant = await ensure_tenant(store, "default", ["bounces.example.com"])
+    group = GroupCommit(store, publish=False)
+    raw = dsn("alone@example.org", message_id="<alone@x>")
+    result = await group.record(received(tenant, raw), parse(raw))
+    assert result.suppressed == ("alone@example.org",) and not result.duplicate
+    assert await count(store, Message) == 1

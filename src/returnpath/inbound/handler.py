@@ -22,7 +22,8 @@ from returnpath.parsers import parse
 from returnpath.parsers.model import Report
 from returnpath.store import metrics
 from returnpath.store.db import Store
-from returnpath.store.ingest import GroupCommit, Received, Recorded
+from returnpath.store.group_commit import GroupCommit
+from returnpath.store.ingest import Received, Recorded
 from returnpath.store.tenants import DomainDirectory, TenantRef
 
 log = structlog.get_logger("returnpath.inbound")

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -29,6 +28,9 @@ from sqlalchemy.ext.asyncio import (
 
 from returnpath.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from returnpath.store.cache import TtlCache
+from returnpath.store.checks import SuppressionChecks
+from returnpath.store.checks_postgres import PostgresChecks
+from returnpath.store.checks_sqlite import SqliteChecks
 
 
 def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
@@ -39,14 +41,23 @@ def make_engine(url: str, busy_timeout: float = 30.0) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-CHECK_POOL_SIZE = 8  # concurrent pre-send check statements per process
+def make_checks(url: sa.URL, busy_timeout: float = 30.0) -> SuppressionChecks:
+    """The pre-send check's backend for this database, chosen once (see store.checks)."""
+    if url.get_backend_name() == "postgresql":
+        return PostgresChecks(
+            url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+    path = sqlite_file(url)
+    if path is None:
+        # Each of the check's own connections would open its own, empty database.
+        raise ValueError(f"SQLite needs a database file, not {url.database!r}")
+    return SqliteChecks(path, busy_timeout=busy_timeout)
 
 
-class _CheckConnection(asyncpg.Connection):
-    def get_reset_query(self) -> str:
-        # Only single SELECTs run on the check pool, leaving no session state: skip
-        # the reset round trip asyncpg makes on every release (as costly as the lookup).
-        return ""
+def sqlite_file(url: sa.URL) -> str | None:
+    """The database file of a SQLite URL (None: in memory, or a URI)."""
+    name = url.database
+    return name if name and name != ":memory:" and not name.startswith("file:") else None
 
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -83,10 +94,8 @@ class Store:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Short-lived cache of per-tenant settings (policy, signing keys); see store.tenants.
         self.cache: TtlCache[tuple[str, int], Any] = TtlCache(ttl=2.0)
-        self._check_pool: Any = None  # asyncpg.Pool for store.checks, made on first use
-        self._check_pool_lock = asyncio.Lock()
-        self._sqlite_readers: asyncio.Queue[Any] | None = None  # aiosqlite, for store.checks
-        self._sqlite_opened: list[Any] = []
+        # The pre-send check's own read path: its connections open on first use.
+        self.checks = make_checks(self.engine.url, busy_timeout)
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe with several replicas)."""
@@ -135,68 +144,6 @@ class Store:
         except Exception:
             return False
 
-    async def check_pool(self) -> Any:
-        """PostgreSQL only: the asyncpg pool of the pre-send check (see store.checks).
-
-        Apart from the engine's pool because its sessions plan differently
-        (generic plans); asyncpg's pool replaces broken connections itself.
-        """
-        if self._check_pool is None:
-            async with self._check_pool_lock:
-                if self._check_pool is None:
-                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(
-                        hide_password=False
-                    )
-                    self._check_pool = await asyncpg.create_pool(
-                        dsn,
-                        # Opened together: a connection made while requests wait costs them
-                        # its handshake (tens of ms in the open-loop p99).
-                        min_size=CHECK_POOL_SIZE // 2,
-                        max_size=CHECK_POOL_SIZE,
-                        connection_class=_CheckConnection,
-                        # UTC: the bulk check's answers are written by the server (store.checks)
-                        server_settings={
-                            "plan_cache_mode": "force_generic_plan",
-                            "TimeZone": "UTC",
-                        },
-                    )
-        return self._check_pool
-
-    @property
-    def sqlite_file(self) -> str | None:
-        """The database file, when this is a SQLite store on a file (not in memory)."""
-        name = self.engine.url.database if self.is_sqlite else None
-        return name if name and name != ":memory:" and not name.startswith("file:") else None
-
-    @contextlib.asynccontextmanager
-    async def sqlite_reader(self) -> AsyncIterator[Any]:
-        """SQLite only: a read-only aiosqlite connection of the pre-send check (store.checks).
-
-        Up to ``CHECK_POOL_SIZE`` of them, opened on demand and kept: in WAL mode
-        readers never wait for the writer, and each has its own thread.
-        """
-        import aiosqlite
-
-        if self._sqlite_readers is None:
-            self._sqlite_readers = asyncio.Queue()
-        readers = self._sqlite_readers
-        if readers.empty() and len(self._sqlite_opened) < CHECK_POOL_SIZE:
-            conn = await aiosqlite.connect(self.sqlite_file or "", timeout=self.busy_timeout)
-            await conn.execute("PRAGMA query_only = ON")
-            self._sqlite_opened.append(conn)
-            readers.put_nowait(conn)
-        conn = await readers.get()
-        try:
-            yield conn
-        finally:
-            readers.put_nowait(conn)
-
     async def close(self) -> None:
-        for conn in self._sqlite_opened:
-            await conn.close()
-        self._sqlite_opened.clear()
-        self._sqlite_readers = None
-        if self._check_pool is not None:
-            await self._check_pool.close()
-            self._check_pool = None
+        await self.checks.close()
         await self.engine.dispose()

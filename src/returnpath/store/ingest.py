@@ -3,6 +3,11 @@
 This is where a row is written. The SMTP listener answers ``250`` only after
 ``record`` returned, so whatever it says was accepted is on disk.
 
+Mechanism only: for each finding that names an address, this module reads
+what the store knows of the address (``_history``), asks the policy once
+(``policy.decide``) and writes what it decided (``_apply``). Batching several
+messages into one commit is ``group_commit``'s.
+
 Written with SQLAlchemy Core and statements built once at import: this runs
 for every message, and the ORM's unit of work and per-call statement
 construction cost more CPU than the SQL itself (measured: ~9 ms → see
@@ -11,7 +16,6 @@ bench/results/smtp_throughput.txt for the figures after).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -25,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Finding, Kind, Report
+from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
 from returnpath.store.db import Store
 from returnpath.store.event_body import event_body, routing_key
@@ -38,15 +43,7 @@ from returnpath.store.models import (
     new_uid,
     utcnow,
 )
-from returnpath.store.policy import (
-    Effect,
-    Policy,
-    effect_of,
-    soft_suppression_until,
-    soft_window_start,
-    suppression_stream,
-    trusted,
-)
+from returnpath.store.policy import NO_HISTORY, Decision, Effect, History, Policy, Seen, decide
 from returnpath.store.tenants import TenantContext, TenantRef, cached_context
 from returnpath.store.verification import Attribution, attribute
 
@@ -169,8 +166,8 @@ async def record_many(
     """Record several messages in one transaction: one commit (one fsync) for all.
 
     All or nothing: if the transaction fails, every caller gets the exception
-    (and its SMTP client a 451). ``GroupCommit`` retries a failed group one
-    message at a time, so one bad message cannot hold the others back.
+    (and its SMTP client a 451). ``group_commit.GroupCommit`` retries a failed group
+    one message at a time, so one bad message cannot hold the others back.
     """
     dialect = store.engine.dialect.name
     keys = [dedup_key(received, report) for received, report in items]
@@ -191,63 +188,6 @@ async def record_many(
             metrics.FINDINGS.labels(kind, str(verified).lower()).inc()
         metrics.SUPPRESSIONS.inc(len(result.suppressed))
     return out
-
-
-class GroupCommit:
-    """Group commit for the SMTP listener: messages that arrive while a transaction
-    is committing share the next one.
-
-    Under load, commits (fsync on SQLite with ``synchronous=FULL``, a WAL flush
-    and a round trip on PostgreSQL) are the bottleneck, not the SQL; a group
-    of N concurrent messages costs one commit instead of N. Nobody waits for a
-    group to fill: a lone message is committed at once.
-    """
-
-    def __init__(self, store: Store, *, publish: bool, max_group: int = 64) -> None:
-        self.store = store
-        self.publish = publish
-        self.max_group = max_group
-        self._pending: list[tuple[Received, Report, asyncio.Future[Recorded]]] = []
-        self._worker: asyncio.Task[None] | None = None
-
-    async def record(self, received: Received, report: Report) -> Recorded:
-        future: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
-        self._pending.append((received, report, future))
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending[: self.max_group], self._pending[self.max_group :]
-            try:
-                results = await record_many(
-                    self.store, [(r, p) for r, p, _ in group], publish=self.publish
-                )
-            except Exception as exc:
-                if len(group) == 1:
-                    _settle(group[0][2], exc)
-                    continue
-                # Find the culprit: each message alone, in its own transaction.
-                for received, report, future in group:
-                    try:
-                        _settle(
-                            future, await record(self.store, received, report, publish=self.publish)
-                        )
-                    except Exception as single:
-                        _settle(future, single)
-                continue
-            for (_, _, future), result in zip(group, results, strict=True):
-                _settle(future, result)
-
-
-def _settle(future: asyncio.Future[Recorded], outcome: Recorded | BaseException) -> None:
-    if future.done():  # the SMTP session went away; its retry will find the row
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
 
 
 async def _record_new(
@@ -285,7 +225,7 @@ async def _record_new(
         return None
 
     findings = report.findings or (
-        Finding(kind=Kind.UNKNOWN, reason="undefined", family=report.family),
+        Finding(kind=Kind.UNKNOWN, reason=Reason.UNDEFINED, family=report.family),
     )
     bounce_domain = received.rcpt_tos[0].rpartition("@")[2] if received.rcpt_tos else ""
     events = [
@@ -305,12 +245,19 @@ async def _record_new(
 
     suppressed: list[str] = []
     for event in events:
-        may_change = trusted(policy, event["kind"], event["verified"], report.family, report.sender)
-        if (
-            event["recipient"]
-            and may_change
-            and await _apply_policy(session, event, policy, now, dialect)
-        ):
+        if not event["recipient"]:
+            continue  # nobody to suppress or count
+        seen = Seen(
+            kind=event["kind"],
+            reason=event["reason"],
+            at=now,
+            verified=event["verified"],
+            stream=event["stream"],
+            family=report.family,
+            sender=report.sender,
+        )
+        history = await _history(session, seen, event, policy)
+        if await _apply(session, event, decide(seen, history, policy), now, dialect):
             suppressed.append(event["recipient"])
     if publish:
         await session.execute(
@@ -359,7 +306,7 @@ def _event_row(
             fold_local=policy.fold_local_case,
         ),
         "kind": finding.kind.value,
-        "reason": (finding.reason or "undefined")[:64],
+        "reason": (finding.reason or Reason.UNDEFINED.value)[:64],
         "status": _clip(finding.status, 32),
         "smtp_code": _clip(finding.smtp_code, 8),
         "diagnostic": _clip(finding.diagnostic, 4000),
@@ -373,15 +320,32 @@ def _event_row(
     }
 
 
-async def _apply_policy(
-    session: AsyncConnection, event: Mapping[str, Any], policy: Policy, now: datetime, dialect: str
+async def _history(
+    session: AsyncConnection, seen: Seen, event: Mapping[str, Any], policy: Policy
+) -> History:
+    """What the store knows of the address that ``decide`` needs: only a soft bounce
+    looks back (its count of days), so only a soft bounce costs these reads."""
+    if seen.kind != Kind.SOFT_BOUNCE:
+        return NO_HISTORY
+    key = {"tenant_id": event["tenant_id"], "address": event["recipient"]}
+    reset_at = (await session.execute(SOFT_RESET_AT, key)).scalar()
+    since = policy.soft_window_start(seen.at)
+    rows = (await session.execute(SOFT_BOUNCES, {**key, "since": since})).all()
+    return History(soft_bounces=[(at, reason) for at, reason in rows], soft_reset_at=reset_at)
+
+
+async def _apply(
+    session: AsyncConnection,
+    event: Mapping[str, Any],
+    decision: Decision,
+    now: datetime,
+    dialect: str,
 ) -> bool:
-    """Update suppressions and counters for one event; True if it suppressed the address."""
-    effect = effect_of(event["kind"], event["reason"])
-    if effect is Effect.RECORD:
+    """Write what the policy decided for one event; True if it suppressed the address."""
+    if decision.effect is Effect.RECORD:
         return False
     address, tenant_id = event["recipient"], event["tenant_id"]
-    if effect is Effect.RESET:
+    if decision.effect is Effect.RESET:
         await session.execute(
             _upsert_state(
                 dialect,
@@ -395,36 +359,22 @@ async def _apply_policy(
                 {"soft_bounces": 0, "soft_reset_at": now, "last_event_at": now},
             )
         )
-        return False
-    if effect is Effect.SUPPRESS:
-        stream = suppression_stream(policy, event["kind"], event["stream"])
-        return await _suppress(session, event, stream, None, now, dialect)
-    # COUNT_SOFT: distinct days with a (recipient-side) soft bounce since the window or the last reset.
-    reset_at = (
-        await session.execute(SOFT_RESET_AT, {"tenant_id": tenant_id, "address": address})
-    ).scalar()
-    await session.execute(
-        _upsert_state(
-            dialect,
-            {"tenant_id": tenant_id, "address": address, "soft_bounces": 1, "last_event_at": now},
-            {"soft_bounces": STATES.c.soft_bounces + 1, "last_event_at": now},
+    elif decision.effect is Effect.COUNT_SOFT:
+        await session.execute(
+            _upsert_state(
+                dialect,
+                {
+                    "tenant_id": tenant_id,
+                    "address": address,
+                    "soft_bounces": 1,
+                    "last_event_at": now,
+                },
+                {"soft_bounces": STATES.c.soft_bounces + 1, "last_event_at": now},
+            )
         )
-    )
-    since = soft_window_start(policy, now)
-    if reset_at is not None and reset_at > since:
-        since = reset_at
-    rows = await session.execute(
-        SOFT_BOUNCES, {"tenant_id": tenant_id, "address": address, "since": since}
-    )
-    days = {
-        created.date().isoformat()
-        for created, reason in rows.all()
-        if effect_of(Kind.SOFT_BOUNCE.value, reason) is Effect.COUNT_SOFT
-    }
-    if len(days) >= policy.soft_bounce_threshold:
-        until = soft_suppression_until(policy, event["reason"], now)
-        return await _suppress(session, event, "", until, now, dialect)
-    return False
+    if not decision.suppress:
+        return False
+    return await _suppress(session, event, decision.stream, decision.until, now, dialect)
 
 
 async def _suppress(

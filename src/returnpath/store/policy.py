@@ -1,13 +1,19 @@
-"""Suppression policy as data: what each finding does to the address.
+"""Suppression policy: what one finding does to its address, decided in one call.
 
-Read top to bottom: the kind decides the effect (``EFFECT_BY_KIND``); the
-reason decides whose fault it is (``SENDER_SIDE_REASONS``); the tenant's
-``Policy`` decides thresholds, holds, streams and how far an unverified
-finding is trusted.
+``decide(finding, history, policy)`` is pure: no database, no clock. The store
+(``store.ingest``) gathers what it knows of the address (``History``), asks
+once per finding, and applies the ``Decision``. Read top to bottom: whether
+the finding may change anything at all (``trusted``); the kind decides the
+effect (``EFFECT_BY_KIND``); the reason decides whose fault it is
+(``parsers.vocabulary.SENDER_SIDE_REASONS``); the tenant's ``Policy`` decides
+thresholds, holds, streams and how far an unverified finding is trusted.
+The rules are the README's, section "Policy".
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -15,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from returnpath.parsers.model import Kind
+from returnpath.parsers.vocabulary import REASONS, SENDER_SIDE_REASONS
 
 
 class Effect(StrEnum):
@@ -24,6 +31,7 @@ class Effect(StrEnum):
     RECORD = "record"  # nothing happens to the address
 
 
+# The README's policy table, one row per kind.
 EFFECT_BY_KIND: dict[str, Effect] = {
     Kind.HARD_BOUNCE: Effect.SUPPRESS,
     Kind.COMPLAINT: Effect.SUPPRESS,
@@ -35,29 +43,15 @@ EFFECT_BY_KIND: dict[str, Effect] = {
     Kind.UNKNOWN: Effect.RECORD,
 }
 
-# Whose fault: reasons that describe *our* sending, not the recipient's mailbox.
-# They never count towards suppressing the recipient (a blocklisting must not
+# Whose fault (the vocabulary's ``sender_side`` column): reasons that describe *our*
+# sending never count towards suppressing the recipient (a blocklisting must not
 # wipe a list after three days); they are shown as sender-side alerts instead.
-SENDER_SIDE_REASONS: dict[str, str] = {
-    "blocked": "our IP or domain is blocked or listed by the receiver",
-    "badreputation": "the receiver rates our IP or domain reputation as bad",
-    "authfailure": "SPF, DKIM or DMARC failed for our message",
-    "requireptr": "our sending IP has no (matching) reverse DNS",
-    "ratelimited": "we sent too fast or opened too many connections",
-    "spamdetected": "our content was judged as spam",
-    "virusdetected": "our message was judged to carry malware",
-    "contenterror": "our message's content or format was refused",
-    "securityerror": "TLS or other security requirements not met by our MTA",
-    "policyviolation": "our message broke the receiver's policy",
-    "notcompliantrfc": "our message is not RFC-compliant",
-    "norelaying": "our MTA routed the message to a host that does not accept it",
-    "syntaxerror": "our MTA sent a bad SMTP command",
-    "emailtoolarge": "our message is larger than the receiver accepts",
-    "rejected": "the receiver refused our envelope sender",
+# Everything else is the recipient's side (userunknown, mailboxfull, suspend, ...):
+# repeated on distinct days it means the address does not take mail, so it counts.
+# In the vocabulary's order, which is what GET /v1/policy/sender-side-reasons shows.
+SENDER_SIDE_DESCRIPTIONS: dict[str, str] = {
+    reason.value: row.description for reason, row in REASONS.items() if row.sender_side
 }
-# Everything else is the recipient's side (userunknown, mailboxfull, suspend,
-# hostunknown, expired, systemerror, networkerror, ...): repeated on distinct
-# days it means the address does not take mail, so it counts.
 
 
 class Policy(BaseModel):
@@ -93,8 +87,103 @@ class Policy(BaseModel):
         default=True, description="compare local parts case-insensitively"
     )
 
+    def soft_window_start(self, now: datetime) -> datetime:
+        """How far back a soft bounce still counts: the history ``decide`` needs."""
+        return now - timedelta(days=self.soft_bounce_window_days)
 
-DEFAULT_POLICY = Policy()
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A finding as the store recorded it: what ``decide`` judges.
+
+    ``family`` and ``sender`` are the report's (its format, and who sent the
+    report: a feedback loop's domain); ``stream`` and ``verified`` come from
+    the signed return path, when there was one.
+    """
+
+    kind: str
+    reason: str
+    at: datetime
+    verified: bool = False
+    stream: str | None = None
+    family: str = ""
+    sender: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the store knows of the address that ``decide`` may need.
+
+    ``soft_bounces``: (time, reason) of the soft bounces recorded since the
+    policy's window start (``Policy.soft_window_start``), whatever their
+    reason; the finding being decided may be among them. ``soft_reset_at``:
+    when the count was last cleared (a delivery report, a manual removal).
+    """
+
+    soft_bounces: Sequence[tuple[datetime, str]] = ()
+    soft_reset_at: datetime | None = None
+
+
+NO_HISTORY = History()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with the address, and why.
+
+    ``effect``: ``record`` (nothing), ``reset`` (clear the soft count),
+    ``count_soft`` (count one more soft bounce), ``suppress``. ``suppress``
+    says whether a suppression is written now (a soft bounce that reaches the
+    threshold counts *and* suppresses); ``stream`` is the suppression's
+    stream ('' is every stream) and ``until`` its end (None: permanent).
+    """
+
+    effect: Effect
+    why: str
+    suppress: bool = False
+    stream: str = ""
+    until: datetime | None = None
+
+
+def decide(finding: Seen, history: History, policy: Policy) -> Decision:
+    """The one decision the policy makes about a finding's address."""
+    if not trusted(policy, finding.kind, finding.verified, finding.family, finding.sender):
+        return Decision(Effect.RECORD, f"unverified {finding.kind} not trusted by the tenant")
+    effect = effect_of(finding.kind, finding.reason)
+    if effect is Effect.RECORD:
+        if EFFECT_BY_KIND.get(finding.kind) is Effect.COUNT_SOFT:
+            return Decision(effect, f"{finding.reason} is the sender's side: never counts")
+        return Decision(effect, f"{finding.kind} never suppresses")
+    if effect is Effect.RESET:
+        return Decision(effect, f"{finding.kind}: the mailbox works, the soft count restarts")
+    if effect is Effect.SUPPRESS:
+        stream = suppression_stream(policy, finding.kind, finding.stream)
+        return Decision(effect, f"{finding.kind}: suppressed at once", suppress=True, stream=stream)
+    days = soft_bounce_days(finding, history, policy)
+    if len(days) < policy.soft_bounce_threshold:
+        return Decision(
+            effect, f"soft bounces on {len(days)} of {policy.soft_bounce_threshold} days"
+        )
+    return Decision(
+        effect,
+        f"soft bounces on {len(days)} distinct days within {policy.soft_bounce_window_days}",
+        suppress=True,
+        until=soft_suppression_until(policy, finding.reason, finding.at),
+    )
+
+
+def soft_bounce_days(finding: Seen, history: History, policy: Policy) -> set[str]:
+    """Distinct days (UTC) with a recipient-side soft bounce since the window's
+    start or the last reset, whichever is later, this finding included."""
+    since = policy.soft_window_start(finding.at)
+    if history.soft_reset_at is not None and history.soft_reset_at > since:
+        since = history.soft_reset_at
+    bounces = [*history.soft_bounces, (finding.at, finding.reason)]
+    return {
+        at.date().isoformat()
+        for at, reason in bounces
+        if at >= since and effect_of(Kind.SOFT_BOUNCE.value, reason) is Effect.COUNT_SOFT
+    }
 
 
 def effect_of(kind: str, reason: str) -> Effect:
@@ -102,12 +191,6 @@ def effect_of(kind: str, reason: str) -> Effect:
     if effect is Effect.COUNT_SOFT and reason in SENDER_SIDE_REASONS:
         return Effect.RECORD
     return effect
-
-
-def is_sender_side(kind: str, reason: str) -> bool:
-    return (
-        kind in (Kind.SOFT_BOUNCE, Kind.HARD_BOUNCE, Kind.DELAYED) and reason in SENDER_SIDE_REASONS
-    )
 
 
 def trusted(
@@ -135,10 +218,6 @@ def trusted(
 def soft_suppression_until(policy: Policy, reason: str, now: datetime) -> datetime:
     days = policy.long_hold_days.get(reason, policy.soft_suppression_days)
     return now + timedelta(days=days)
-
-
-def soft_window_start(policy: Policy, now: datetime) -> datetime:
-    return now - timedelta(days=policy.soft_bounce_window_days)
 
 
 def suppression_stream(policy: Policy, kind: str, stream: str | None) -> str:

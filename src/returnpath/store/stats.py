@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from returnpath.parsers.vocabulary import SENDER_SIDE_REASONS, info
 from returnpath.store.db import Store
 from returnpath.store.models import Event, SentCount
-from returnpath.store.policy import SENDER_SIDE_REASONS
 
 COMPLAINT_THRESHOLD = 0.003
 HARD_BOUNCE_THRESHOLD = 0.02
@@ -99,7 +99,7 @@ async def sender_side_alerts(
         col(Event.tenant_id) == tenant_id,
         col(Event.created_at) >= since,
         col(Event.created_at) < until,
-        col(Event.reason).in_(list(SENDER_SIDE_REASONS)),
+        col(Event.reason).in_(sorted(SENDER_SIDE_REASONS)),
         col(Event.kind).in_(["hard_bounce", "soft_bounce", "delayed"]),
     )
     async with store.read() as session:
@@ -117,7 +117,7 @@ async def sender_side_alerts(
             alerts.append(
                 Alert(
                     reason,
-                    SENDER_SIDE_REASONS[reason],
+                    info(reason).description,
                     int(count),
                     last.created_at,
                     last.remote_mta,

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from returnpath.store import checks
 from returnpath.store.checks import Hit
 from returnpath.store.db import Store
 from returnpath.store.models import AddressState, Event, Suppression, SuppressionAudit, utcnow
@@ -63,7 +62,7 @@ async def get_active(store: Store, tenant_id: int, address: str, stream: str | N
 
     A suppression with stream '' applies to every stream.
     """
-    return (await checks.active(store, tenant_id, [address], stream)).get(address, [])
+    return (await store.checks.active(tenant_id, [address], stream)).get(address, [])
 
 
 async def put(

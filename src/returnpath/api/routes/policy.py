@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from returnpath.api.deps import PolicyDep, Reader, StoreDep, Writer
 from returnpath.store import policies
-from returnpath.store.policy import SENDER_SIDE_REASONS, Policy
+from returnpath.store.policy import SENDER_SIDE_DESCRIPTIONS, Policy
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 
@@ -25,4 +25,4 @@ async def put_policy(body: Policy, store: StoreDep, who: Writer) -> Policy:
 @router.get("/sender-side-reasons", response_model=dict[str, str])
 async def sender_side_reasons(_: Reader) -> dict[str, str]:
     """Reasons that are the sender's fault: they never count towards suppression."""
-    return SENDER_SIDE_REASONS
+    return SENDER_SIDE_DESCRIPTIONS

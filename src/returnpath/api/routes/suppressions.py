@@ -105,11 +105,11 @@ async def check(request: Request, call: ReadCallDep) -> Response:
     store, tenant_id = call.store, call.who.tenant_id
     fold, stream, now = call.policy.fold_local_case, body.stream, utcnow()
     pending: list[tuple[list[str], list[str | None], asyncio.Task[dict[str, str]]]] = []
-    size = checks.slice_size(store)
+    size = store.checks.slice_size
     for i in range(0, len(body.addresses), size):
         raws = body.addresses[i : i + size]
         normal = normalise_many(raws, fold_local=fold)
-        lookup = checks.answers(store, tenant_id, [n for n in normal if n], stream, now)
+        lookup = store.checks.answers(tenant_id, [n for n in normal if n], stream, now)
         pending.append((raws, normal, asyncio.ensure_future(lookup)))
     parts: list[str] = []
     suppressed = 0
@@ -140,7 +140,7 @@ def _answers(
     every address as "not suppressed" with one string template (the addresses
     usually need no JSON escaping: checked once for the slice), then the few
     suppressed or invalid ones are overwritten with the members the store
-    wrote (``checks.answers``). A dict and a JSON encoder call per address
+    wrote (``SuppressionChecks.answers``). A dict and a JSON encoder call per address
     took a third of the request's time.
     """
     # else the stdlib's encoder: it escapes lone surrogates too, which orjson refuses
