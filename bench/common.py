@@ -266,7 +266,10 @@ class ServiceProc:
                 "RETURNPATH_LOG_LEVEL": self.log_level,
                 "RETURNPATH_LOG_FORMAT": "json",
                 "RETURNPATH_SHUTDOWN_GRACE": "5",
-                "PYTHONPATH": str(self.source),
+                # src layout since the move to one package; older commits had the root
+                "PYTHONPATH": str(
+                    self.source / "src" if (self.source / "src").is_dir() else self.source
+                ),
             }
         )
         if self.exchange:

@@ -23,6 +23,7 @@ from returnpath.parsers._types import Msg
 from returnpath.parsers.heads import token_heads
 from returnpath.parsers.model import Finding
 from returnpath.parsers.providers import provider_reason  # imports only gates and heads
+from returnpath.parsers.vocabulary import Reason
 
 
 class Family(Protocol):
@@ -67,7 +68,7 @@ def make_finding(
     status: str | None = None,
     smtp_code: str | None = None,
     action: str | None = None,
-    reason: str | None = None,
+    reason: Reason | None = None,
     command: str | None = None,
     diagnostic_type: str | None = None,
     context: str | None = None,

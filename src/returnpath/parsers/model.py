@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from returnpath.parsers.vocabulary import Reason
+
 
 class Kind(StrEnum):
     """The coarse class the sending side acts on (see DESIGN.md)."""
@@ -36,7 +38,7 @@ class Finding:
     """
 
     kind: Kind
-    reason: str
+    reason: Reason
     recipient: str | None = None
     status: str | None = None  # RFC 3463 enhanced code, e.g. "5.1.1"
     smtp_code: str | None = None  # RFC 5321 reply code, e.g. "550"

@@ -39,6 +39,7 @@ from returnpath.parsers.mime import (
 )
 from returnpath.parsers.model import Finding
 from returnpath.parsers.smtp_codes import find_command as _command
+from returnpath.parsers.vocabulary import Reason
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
 
@@ -142,10 +143,10 @@ class TextFamily:
     command: str | None = None
     #: fixed reasons for provider wordings the generic table cannot know,
     #: matched against one recipient's words
-    reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
+    reasons: tuple[tuple[re.Pattern[str], Reason], ...] = field(default=())
     #: the same, matched against the whole report (a notice stating the cause
     #: once, above the per-recipient SMTP detail)
-    section_reasons: tuple[tuple[re.Pattern[str], str], ...] = field(default=())
+    section_reasons: tuple[tuple[re.Pattern[str], Reason], ...] = field(default=())
     #: words only one MTA's bounce template writes, required on top of every
     #: other sign: they name who wrote a report that is otherwise read like any
     #: other (``families/postfix.py`` and its neighbours)

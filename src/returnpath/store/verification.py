@@ -18,6 +18,7 @@ from returnpath.parsers import signing
 from returnpath.parsers.model import Finding, Kind
 from returnpath.parsers.signing import MAX_TOKEN_AGE
 from returnpath.parsers.verp import decode_token
+from returnpath.parsers.vocabulary import Reason
 from returnpath.store.db import Store
 from returnpath.store.models import utcnow
 from returnpath.store.tenants import load_context
@@ -84,7 +85,7 @@ async def attribute_address(
     async with store.read() as session:
         context = await load_context(session, tenant_id)
     return attribute(
-        Finding(kind=Kind.UNKNOWN, reason="undefined", token=token or None),
+        Finding(kind=Kind.UNKNOWN, reason=Reason.UNDEFINED, token=token or None),
         context.signing_keys,
         domain.lower(),
         utcnow(),

@@ -17,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 from returnpath.api.deps import StateDep
 from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.verp import token_of_address
+from returnpath.parsers.vocabulary import Reason
 from returnpath.store.ingest import Received, record
 from returnpath.store.tenants import DomainDirectory
 from returnpath.store.verification import attribute_address
@@ -49,7 +50,7 @@ async def one_click(return_path: str, request: Request, state: StateDep) -> Plai
         findings=(
             Finding(
                 kind=Kind.UNSUBSCRIBE,
-                reason="oneclick",
+                reason=Reason.ONECLICK,
                 recipient=verdict.recipient,
                 token=token,
                 family="oneclick",
