@@ -124,24 +124,30 @@ def header_fields(block: str) -> list[tuple[str, str]] | None:
 
 def _split_fields(block: str, eol: str) -> list[tuple[str, str]] | None:
     """``header_fields`` for a block whose every line ends in ``eol`` (LF, or CRLF):
-    split once, one partition per field."""
+    split once, one partition per field.
+
+    A folded value is joined once from its lines: adding each continuation to a
+    growing string copies the value every time, and a Subject folded over 150,000
+    lines took seconds (quadratic; tests/parsers/test_growth.py measures it)."""
     lines = block.split(eol)
     if not lines[-1]:
         lines.pop()
     out: list[tuple[str, str]] = []
     name: str | None = None
     value = ""
+    folded: list[str] = []  # the value's continuation lines, when it has any
     for line in lines:
         if not line:
             return None
         c = line[0]
         if c == " " or c == "\t":
-            value = value + eol + line
+            folded.append(line)
             continue
         if c == ":" or (c == "F" and line.startswith("From ")):
             return None
         if name is not None:
-            out.append((name, value))
+            out.append((name, eol.join([value, *folded]) if folded else value))
+            folded = []
         # line.partition(":") and rest.lstrip(" \t"), with one new string for each of
         # name and value (no 3-tuple, no intermediate rest): a message has dozens of fields
         colon = line.find(":")
@@ -154,7 +160,7 @@ def _split_fields(block: str, eol: str) -> list[tuple[str, str]] | None:
             start += 1
         value = line[start:]
     if name is not None:
-        out.append((name, value))
+        out.append((name, eol.join([value, *folded]) if folded else value))
     return out
 
 

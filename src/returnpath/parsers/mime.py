@@ -578,18 +578,21 @@ def field_blocks(text: str) -> list[dict[str, str]]:
 
     Names are lower-cased; continuation lines are folded; only the first
     occurrence of a name in a block counts (as RFC 3464 allows only one).
+    A folded value is joined once when its block ends (a growing string
+    copied at every continuation line made a long fold quadratic).
     """
     blocks: list[dict[str, str]] = []
     current: dict[str, str] = {}
+    folds: dict[str, list[str]] = {}  # the continuation lines of the current block's fields
     last: str | None = None
     for line in normalise_newlines(text).split("\n"):
         if not line.strip():
             if current:
-                blocks.append(current)
-            current, last = {}, None
+                blocks.append(_unfolded(current, folds))
+            current, folds, last = {}, {}, None
             continue
         if line[0] in " \t" and last is not None:
-            current[last] += " " + line.strip()
+            folds.setdefault(last, []).append(line.strip())
             continue
         field = split_field(line)
         if field is not None:
@@ -597,8 +600,8 @@ def field_blocks(text: str) -> list[dict[str, str]]:
             if name in current:
                 if name in _RECIPIENT_FIELDS:
                     # no blank line between two recipients' groups: a new group starts
-                    blocks.append(current)
-                    current = {}
+                    blocks.append(_unfolded(current, folds))
+                    current, folds = {}, {}
                 else:
                     last = None
                     continue
@@ -607,8 +610,14 @@ def field_blocks(text: str) -> list[dict[str, str]]:
         else:
             last = None
     if current:
-        blocks.append(current)
+        blocks.append(_unfolded(current, folds))
     return blocks
+
+
+def _unfolded(block: dict[str, str], folds: dict[str, list[str]]) -> dict[str, str]:
+    for name, more in folds.items():
+        block[name] = " ".join([block[name], *more])
+    return block
 
 
 def original_message(msg: Msg) -> Msg | None:
