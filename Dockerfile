@@ -8,10 +8,15 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV RETURNPATH_MYPYC=required
 WORKDIR /src
-COPY pyproject.toml requirements.lock README.md hatch_build.py ./
-COPY src ./src
+COPY pyproject.toml README.md LICENSE hatch_build.py ./
+COPY requirements/runtime.txt ./requirements/
+# The locked dependencies first, each checked against its hash (a layer that survives code
+# changes), then the project alone: a local folder has no hash to check.
 RUN python -m venv /opt/returnpath \
- && /opt/returnpath/bin/pip install --no-cache-dir -c requirements.lock .
+ && /opt/returnpath/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements/runtime.txt
+COPY src ./src
+RUN /opt/returnpath/bin/pip install --no-cache-dir --no-deps . \
+ && /opt/returnpath/bin/pip check
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /var/lib/returnpath --create-home returnpath

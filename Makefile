@@ -1,28 +1,51 @@
 # Two commands do all the set-up on a fresh machine (Python >= 3.11 and make):
 #   make serve   -- run returnpath on the embedded defaults (SQLite file, no broker)
-#   make test    -- lint, type-check and run the whole test suite
+#   make test    -- lint, type-check and run the whole test suite, with a coverage figure
 #
 # The install compiles src/returnpath/parsers/ with mypyc (hatch_build.py) into extension modules that sit
 # next to the sources and shadow them on import; it is redone whenever a file under parsers/
 # changes, so `make test` and `make serve` never run a stale build. After editing parsers/,
 # run `make` before a bare `.venv/bin/pytest` (tests/parsers/test_compiled.py fails on a
 # stale build). RETURNPATH_MYPYC=off make ...  works on plain Python (no compiled modules).
+#
+# Dependencies come from the hashed locks in requirements/ (`make lock` writes them from
+# pyproject.toml): first every locked package with its hash checked, then the project itself
+# without dependencies (an editable install of a local folder has no hash to check).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 RETURNPATH_MYPYC ?= auto
 export RETURNPATH_MYPYC
 PARSER_SOURCES := $(shell find src/returnpath/parsers -name '*.py')
 INSTALLED := $(VENV)/.installed-mypyc-$(RETURNPATH_MYPYC)
+LOCK := $(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes
 
-.PHONY: install serve test lint bench clean
+# The compiled parsers run no Python lines for coverage to count: on a compiled install they
+# are left out of the figure (RETURNPATH_MYPYC=off make test measures them too).
+ifeq ($(RETURNPATH_MYPYC),off)
+COVERAGE_OMIT :=
+else
+COVERAGE_OMIT := */returnpath/parsers/*
+endif
+export COVERAGE_OMIT
+
+# The parser tests run on these Pythons too (3.11 is the one of `make test`): they lean on
+# the stdlib's email package, which changes between versions. Interpreters come from pyenv.
+PYTHONS := 3.12 3.13
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+find_python = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
+
+.PHONY: install serve test lint test-pythons bench lock clean
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml requirements.lock hatch_build.py $(PARSER_SOURCES)
+$(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check 'uv>=0.4'
-	$(BIN)/uv pip install -q -p $(BIN)/python -c requirements.lock --reinstall-package returnpath -e '.[dev]'
+
+$(INSTALLED): pyproject.toml requirements/dev.txt hatch_build.py $(PARSER_SOURCES) | $(BIN)/uv
+	$(BIN)/uv pip install -q -p $(BIN)/python --require-hashes -r requirements/dev.txt
+	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps --reinstall-package returnpath -e .
 	rm -f $(VENV)/.installed-mypyc-*
 	touch $@
 
@@ -35,17 +58,39 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --cov=returnpath --cov-report=term:skip-covered
+
+test-pythons: $(PYTHONS:%=test-python-%)
+
+# Each Python gets its own copy of the tree under build/ (an editable install writes its
+# compiled modules into the tree it installs from) and a fresh compilation; ../shared beside
+# the copy gives it the corpus.
+test-python-%:
+	@test -n "$(call find_python,$*)" || { echo "no Python $* here (pyenv install $*)" >&2; exit 1; }
+	rm -rf build/py$*/src build/py$*/tests build/py$*/$(VENV)/.installed-mypyc-*
+	mkdir -p build/py$*
+	tar -c --exclude='*.so' --exclude=_mypyc_sources.json --exclude=__pycache__ \
+	  pyproject.toml README.md hatch_build.py requirements src tests | tar -x -C build/py$*
+	test ! -d ../shared || ln -sfn $(abspath ../shared) build/shared
+	$(MAKE) --no-print-directory -C build/py$* -f $(CURDIR)/Makefile install PYTHON=$(call find_python,$*)
+	cd build/py$* && $(VENV)/bin/pytest -q -p no:cacheprovider tests/parsers
 
 bench: $(INSTALLED)
-	$(BIN)/uv pip install -q -p $(BIN)/python -c requirements.lock -e '.[dev,bench]'
+	$(BIN)/uv pip install -q -p $(BIN)/python --require-hashes -r requirements/bench.txt
 	$(BIN)/python -m bench.corpus_score
 	$(BIN)/python -m bench.mime_layers
 	$(BIN)/python -m bench.sisimai_compare
 	$(BIN)/python -m bench.smtp_throughput
 	$(BIN)/python -m bench.api_latency
 
+# Writes the locks from pyproject.toml, keeping every version already in them; to move one
+# package: make lock LOCK_FLAGS='--upgrade-package NAME'.
+lock: | $(BIN)/uv
+	$(LOCK) $(LOCK_FLAGS) -o requirements/runtime.txt
+	$(LOCK) $(LOCK_FLAGS) --extra dev -o requirements/dev.txt
+	$(LOCK) $(LOCK_FLAGS) --extra dev --extra bench -o requirements/bench.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build .coverage
 	rm -f src/returnpath/parsers/_mypyc_sources.json
 	find src -name '*.so' -delete

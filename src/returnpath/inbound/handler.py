@@ -6,6 +6,8 @@
 - DATA: parse, commit, and only then ``250``. Any storage failure answers
   ``451 4.3.0`` so the sending MTA retries and nothing is lost. A message
   nobody can parse is still stored and accepted: never bounce a bounce.
+- Anything else that goes wrong (a bug) answers ``451 4.3.0`` too, through
+  aiosmtpd's ``handle_exception`` hook, and logs its traceback.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, Session
 
+from returnpath.inbound.envelope import TenantEnvelope
 from returnpath.parsers import parse
 from returnpath.parsers.model import Report
 from returnpath.store import metrics
 from returnpath.store.db import Store
 from returnpath.store.group_commit import GroupCommit
 from returnpath.store.ingest import Received, Recorded
-from returnpath.store.tenants import DomainDirectory, TenantRef
+from returnpath.store.tenants import DomainDirectory
 
 log = structlog.get_logger("returnpath.inbound")
 
@@ -54,10 +57,11 @@ class BounceHandler:
         self,
         server: SMTP,
         session: Session,
-        envelope: Envelope,
+        envelope: TenantEnvelope,
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        address = _storable(address)
         domain = address.rpartition("@")[2]
         if not domain:
             return "550 5.1.3 Bad recipient address syntax"
@@ -70,18 +74,19 @@ class BounceHandler:
             return "550 5.7.1 Relaying denied: not a bounce domain of this server"
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
-        current: TenantRef | None = getattr(envelope, "tenant", None)
-        if current is not None and current.id != tenant.id:
+        if envelope.tenant is not None and envelope.tenant.id != tenant.id:
             return "452 4.5.3 Too many recipients: send to this domain in a new transaction"
-        envelope.tenant = tenant  # type: ignore[attr-defined]
+        envelope.tenant = tenant
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: TenantEnvelope) -> str:
         started = time.perf_counter()
         raw = envelope.original_content or b""
-        tenant: TenantRef = envelope.tenant  # type: ignore[attr-defined]
+        tenant = envelope.tenant
+        if tenant is None:  # cannot happen: aiosmtpd takes DATA only after an accepted RCPT
+            raise RuntimeError("DATA in a transaction without a tenant")
         rcpt_tos = tuple(envelope.rcpt_tos)
         self.in_flight += 1
         try:
@@ -90,7 +95,7 @@ class BounceHandler:
                 tenant=tenant,
                 raw=raw,
                 peer=_peer(session.peer),
-                mail_from=envelope.mail_from,
+                mail_from=None if envelope.mail_from is None else _storable(envelope.mail_from),
                 rcpt_tos=rcpt_tos,
             )
             try:
@@ -123,11 +128,34 @@ class BounceHandler:
             return f"250 2.0.0 Already have it as {result.message_uid}"
         return f"250 2.0.0 Accepted as {result.message_uid}"
 
+    async def handle_exception(self, error: Exception) -> str:
+        """The reply to an error that no hook answered itself (aiosmtpd's hook).
+
+        Without it aiosmtpd answers ``500 Error: (...)``, a permanent failure: the
+        remote MTA would bounce the bounce, and it would be lost. An error we did
+        not foresee is ours, and may pass: ``451`` makes the MTA try again later.
+        """
+        log.error("smtp_command_failed", error=repr(error), exc_info=error)
+        return "451 4.3.0 Temporary server error, try again later"
+
 
 async def _parse(raw: bytes, envelope_recipient: str | None) -> Report:
     if len(raw) <= INLINE_PARSE_LIMIT:
         return parse(raw, envelope_recipient)
     return await asyncio.to_thread(parse, raw, envelope_recipient)
+
+
+def _storable(address: str) -> str:
+    """The address as text the database can hold.
+
+    With SMTPUTF8 on, aiosmtpd decodes envelope addresses as UTF-8 with
+    ``surrogateescape``: a byte that is not UTF-8 (a broken client) becomes a lone
+    surrogate, which no UTF-8 database column takes; the message would get a 451
+    that no retry can cure. Such bytes are kept visibly as ``\\xNN`` instead.
+    """
+    if address.isascii():
+        return address
+    return address.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _peer(peer: Any) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, AnyStr, cast
 import structlog
 from aiosmtpd.smtp import SMTP
 
+from returnpath.inbound.envelope import TenantEnvelope
 from returnpath.inbound.handler import BounceHandler
 
 log = structlog.get_logger("returnpath.inbound")
@@ -39,7 +40,8 @@ def _say(transport: Any, line: bytes) -> bool:
 
 
 class ReturnpathSMTP(SMTP):
-    """aiosmtpd's protocol, with enhanced status codes on its own size replies.
+    """aiosmtpd's protocol with our envelope, a connection limit, and enhanced status
+    codes on its own size and timeout replies.
 
     RFC 5321 caps lines at 1,000 octets, but broken bounce generators exceed
     it, and refusing a bounce loses it for good. We accept lines up to 64 KiB
@@ -48,10 +50,61 @@ class ReturnpathSMTP(SMTP):
 
     line_length_limit = 64 * 1024
 
+    def __init__(
+        self,
+        handler: BounceHandler,
+        *,
+        connections: set[ReturnpathSMTP],
+        max_connections: int,
+        **kw: Any,
+    ) -> None:
+        super().__init__(handler, **kw)
+        self.connections = connections
+        self.max_connections = max_connections
+        self.refused = False
+
+    def _create_envelope(self) -> TenantEnvelope:
+        # Not private despite its name: aiosmtpd's SMTP reference documents it as the
+        # method "subclasses can override to return custom Envelope instances". Were it
+        # no longer called, every RCPT would fail on `envelope.tenant` (and every
+        # delivery test with it).
+        return TenantEnvelope()
+
+    def connection_made(self, transport: Any) -> None:
+        # Called a second time on the same connection after STARTTLS: not a new client.
+        if self not in self.connections and len(self.connections) >= self.max_connections:
+            # Refuse politely before the greeting: the client retries later (RFC 5321 4.3.2).
+            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
+            transport.close()
+            self.refused = True
+            return
+        self.connections.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.refused:
+            return  # never started: nothing of aiosmtpd's to tear down
+        self.connections.discard(self)
+        super().connection_lost(error)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        try:
+            await super().smtp_DATA(arg)
+        except Exception:
+            # The end of the data ends the transaction whatever the reply (RFC 5321
+            # 4.1.1.4), but aiosmtpd starts a new envelope only when the DATA hook
+            # returns: after one that raised (answered by handle_exception), the next
+            # MAIL would meet this transaction's sender ("503 nested MAIL command").
+            self.envelope = TenantEnvelope()
+            raise
+
     def _timeout_cb(self) -> None:
-        # RFC 5321 4.5.3.2: say why before closing an idle session.
+        # RFC 5321 4.5.3.2: say why before closing an idle session. aiosmtpd has no
+        # public way to do that: its `timeout` closes the connection without a word, and
+        # no handler hook is called. So we extend its timer callback; the test
+        # test_an_idle_client_is_told_421_and_disconnected fails if aiosmtpd renames it.
         _say(self.transport, b"421 4.4.2 Idle timeout, closing connection\r\n")
-        super()._timeout_cb()
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
@@ -85,8 +138,10 @@ class SMTPListener:
         self._connections: set[ReturnpathSMTP] = set()
 
     def _factory(self) -> ReturnpathSMTP:
-        proto = _Tracked(
+        return ReturnpathSMTP(
             self.handler,
+            connections=self._connections,
+            max_connections=self.max_connections,
             data_size_limit=self.max_message_size,
             hostname=self.hostname,
             timeout=self.timeout,
@@ -94,9 +149,6 @@ class SMTPListener:
             ident="returnpath",
             tls_context=self.tls_context,
         )
-        proto._registry = self._connections
-        proto._max_connections = self.max_connections
-        return proto
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -119,25 +171,3 @@ class SMTPListener:
                 cast(asyncio.BaseTransport, proto.transport).close()
         await self._server.wait_closed()
         log.info("smtp_stopped", open_connections=len(self._connections))
-
-
-class _Tracked(ReturnpathSMTP):
-    _registry: set[ReturnpathSMTP]
-    _max_connections: int
-
-    def connection_made(self, transport: Any) -> None:
-        if len(self._registry) >= self._max_connections:
-            # Refuse politely before the greeting: the client retries later (RFC 5321 4.3.2).
-            transport.write(b"421 4.7.0 Too many connections, try again later\r\n")
-            transport.close()
-            self._refused = True
-            return
-        self._refused = False
-        self._registry.add(self)
-        super().connection_made(transport)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        if getattr(self, "_refused", False):
-            return  # never started: nothing of aiosmtpd's to tear down
-        self._registry.discard(self)
-        super().connection_lost(error)

@@ -266,7 +266,7 @@ class CachedMessage(Message):
                     # the list get_params keeps before unquoting, not a copy
                     found = super().get_params(None, header, unquote=False)
             memo[key] = found
-        return found
+        return found  # type: ignore[no-any-return]  # the stdlib types _headers as Any
 
     def get_content_charset(self, failobj: Any = None) -> Any:
         memo = self._memo

@@ -419,7 +419,7 @@ def parsed_text(owner: Msg, text: str) -> Msg:
     found = memo.get(text)
     if found is None:
         found = memo[text] = message_from_string(text)
-    return found
+    return found  # type: ignore[no-any-return]  # the feed parser's root is untyped
 
 
 def message_from_bytes(raw: Any) -> Msg:

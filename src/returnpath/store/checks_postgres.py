@@ -52,7 +52,7 @@ _CONNECTION_LOST = (
 )
 
 
-class _CheckConnection(asyncpg.Connection):
+class _CheckConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
     def get_reset_query(self) -> str:
         # Only single SELECTs run on this pool, leaving no session state: skip the
         # reset round trip asyncpg makes on every release (as costly as the lookup).
@@ -137,13 +137,13 @@ class PostgresChecks:
             sql = _sql(shape, with_stream=bool(extra), joined=one_text)
             asked: str | list[str] = joined if one_text else chunk
             try:
-                return await pool.fetch(sql, tenant_id, asked, now, *extra)
+                return await pool.fetch(sql, tenant_id, asked, now, *extra)  # type: ignore[no-any-return]
             except _CONNECTION_LOST:
                 # The server restarted or dropped us: every pooled connection is suspect.
                 # Replace them all and ask once more (a SELECT is safe to repeat); a
                 # second failure means the database is down, and the caller says so.
                 await pool.expire_connections()
-                return await pool.fetch(sql, tenant_id, asked, now, *extra)
+                return await pool.fetch(sql, tenant_id, asked, now, *extra)  # type: ignore[no-any-return]
 
         return fetch
 

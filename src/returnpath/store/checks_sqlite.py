@@ -90,7 +90,7 @@ def _full(row: Any) -> tuple[Any, ...]:  # a plain tuple (no row_factory)
 
 
 def _as_is(row: Any) -> tuple[Any, ...]:
-    return row
+    return row  # type: ignore[no-any-return]  # aiosqlite rows are untyped
 
 
 _CONVERT: dict[Shape, Callable[[Any], tuple[Any, ...]]] = {
