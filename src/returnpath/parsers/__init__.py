@@ -61,9 +61,8 @@ def _release(msg: Msg) -> None:
                 stack.extend(parsed.values())
             for key in _MEMOS:
                 found.pop(key, None)
-            payload = found.get("_payload")
-            if isinstance(payload, list):
-                stack.extend(p for p in payload if isinstance(p, Message))
+            if part.is_multipart():
+                stack.extend(p for p in part.get_payload() if isinstance(p, Message))
     except Exception:
         return
 
