@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from returnpath.store.models import utcnow
+
 
 class Hit(NamedTuple):
     """One active suppression of an asked address (a stream of '' applies to every stream)."""
@@ -135,3 +137,33 @@ def by_address(rows: list[Any]) -> dict[str, list[Hit]]:
         hit = Hit._make(row)
         found.setdefault(hit.address, []).append(hit)
     return found
+
+
+class SlicedChecks:
+    """``active`` and ``answers`` for a backend that answers one slice of addresses per
+    query: a backend gives ``slice_size`` and ``_fetch`` (its SQL, its driver)."""
+
+    slice_size: int
+
+    def _fetch(self, tenant_id: int, stream: str | None, now: datetime, shape: Shape) -> Fetch:
+        raise NotImplementedError
+
+    async def active(
+        self,
+        tenant_id: int,
+        addresses: Sequence[str],
+        stream: str | None,
+        now: datetime | None = None,
+    ) -> dict[str, list[Hit]]:
+        fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
+        return by_address(await in_slices(addresses, self.slice_size, fetch))
+
+    async def answers(
+        self,
+        tenant_id: int,
+        addresses: Sequence[str],
+        stream: str | None,
+        now: datetime | None = None,
+    ) -> dict[str, str]:
+        fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
+        return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}

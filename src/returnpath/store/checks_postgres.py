@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,13 +30,10 @@ from returnpath.store.checks import (
     EVENT_JOIN,
     FULL_COLUMNS,
     Fetch,
-    Hit,
     Shape,
+    SlicedChecks,
     answer_columns,
-    by_address,
-    in_slices,
 )
-from returnpath.store.models import utcnow
 
 POOL_SIZE = 8  # concurrent check statements per process
 
@@ -90,7 +86,7 @@ def _sql(shape: Shape, *, with_stream: bool, joined: bool) -> str:
     return sql
 
 
-class PostgresChecks:
+class PostgresChecks(SlicedChecks):
     """``SuppressionChecks`` on PostgreSQL. The pool is opened on first use (a service
     that cannot reach its database still starts, and answers 503) and replaces
     broken connections itself."""
@@ -101,26 +97,6 @@ class PostgresChecks:
         self.dsn = dsn  # asyncpg's form: postgresql://...
         self._pool: Any = None  # asyncpg.Pool
         self._opening = asyncio.Lock()
-
-    async def active(
-        self,
-        tenant_id: int,
-        addresses: Sequence[str],
-        stream: str | None,
-        now: datetime | None = None,
-    ) -> dict[str, list[Hit]]:
-        fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
-        return by_address(await in_slices(addresses, self.slice_size, fetch))
-
-    async def answers(
-        self,
-        tenant_id: int,
-        addresses: Sequence[str],
-        stream: str | None,
-        now: datetime | None = None,
-    ) -> dict[str, str]:
-        fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
-        return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,13 +28,10 @@ from returnpath.store.checks import (
     EVENT_JOIN,
     FULL_COLUMNS,
     Fetch,
-    Hit,
     Shape,
+    SlicedChecks,
     answer_columns,
-    by_address,
-    in_slices,
 )
-from returnpath.store.models import utcnow
 
 READERS = 8  # concurrent check statements per process
 
@@ -99,7 +96,7 @@ _CONVERT: dict[Shape, Callable[[Any], tuple[Any, ...]]] = {
 }
 
 
-class SqliteChecks:
+class SqliteChecks(SlicedChecks):
     """``SuppressionChecks`` on a SQLite file."""
 
     slice_size = 2500
@@ -109,26 +106,6 @@ class SqliteChecks:
         self.busy_timeout = busy_timeout
         self._idle: asyncio.Queue[aiosqlite.Connection] | None = None  # made in the loop
         self._opened: list[aiosqlite.Connection] = []
-
-    async def active(
-        self,
-        tenant_id: int,
-        addresses: Sequence[str],
-        stream: str | None,
-        now: datetime | None = None,
-    ) -> dict[str, list[Hit]]:
-        fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
-        return by_address(await in_slices(addresses, self.slice_size, fetch))
-
-    async def answers(
-        self,
-        tenant_id: int,
-        addresses: Sequence[str],
-        stream: str | None,
-        now: datetime | None = None,
-    ) -> dict[str, str]:
-        fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
-        return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
 
     async def close(self) -> None:
         for conn in self._opened:
