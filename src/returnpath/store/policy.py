@@ -80,6 +80,15 @@ class Policy(BaseModel):
         default_factory=list,
         description="sender domains of feedback-loop reports whose unverified complaints suppress",
     )
+    unverified_suppressions_per_message: int = Field(
+        default=5,
+        ge=0,
+        le=10_000,
+        description=(
+            "at most this many addresses one message without a valid signed return path"
+            " may suppress; the rest are recorded only (a forged DSN naming a whole list)"
+        ),
+    )
     complaints_all_streams: bool = Field(
         default=False, description="a complaint in one stream suppresses every stream"
     )
