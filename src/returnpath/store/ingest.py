@@ -58,6 +58,8 @@ class Received:
     mail_from: str | None
     rcpt_tos: tuple[str, ...]
     received_at: datetime = field(default_factory=utcnow)
+    # Given when the listener already promised a uid in its 250 (the spool assigns it).
+    uid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +203,7 @@ async def _record_new(
 ) -> Recorded | None:
     now = received.received_at
     policy = context.policy
-    message_uid = new_uid()
+    message_uid = received.uid or new_uid()
     message_id = (
         await session.execute(
             _insert_message(dialect),
