@@ -36,6 +36,22 @@ class Running:
     def store(self) -> Any:
         return self.service.store
 
+    async def settle(self) -> None:
+        """Wait until the stage has recorded every message answered 250 so far."""
+        async with asyncio.timeout(30):
+            await self.service.settle()
+
+
+# Services started by the fixture, by SMTP port: lets a test's send() helper, which knows
+# only the port, wait for the stage before the test looks at the store.
+RUNNING: dict[int, Running] = {}
+
+
+async def settle_smtp_port(port: int) -> None:
+    running = RUNNING.get(port)
+    if running is not None:
+        await running.settle()
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
@@ -83,10 +99,13 @@ StartService = Callable[..., Awaitable[Running]]
 
 
 @pytest.fixture
-async def start_service() -> AsyncIterator[StartService]:
+async def start_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[StartService]:
     started: list[Running] = []
 
     async def start(database_url: str, **overrides: Any) -> Running:
+        # The stage inline (a task of this loop) unless a test asks for the process.
+        overrides.setdefault("stage", "inline")
+        overrides.setdefault("spool_dir", str(tmp_path_factory.mktemp("spool")))
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=database_url,
@@ -110,6 +129,7 @@ async def start_service() -> AsyncIterator[StartService]:
         )
         running = Running(service, service.listener.port, client, tasks)
         started.append(running)
+        RUNNING[running.smtp_port] = running
         for _ in range(100):  # uvicorn starts serving on its first loop turns
             try:
                 if (await client.get("/healthz")).status_code == 200:
@@ -120,6 +140,7 @@ async def start_service() -> AsyncIterator[StartService]:
 
     yield start
     for running in started:
+        RUNNING.pop(running.smtp_port, None)
         await running.api.aclose()
         await running.service.shutdown(running.tasks)
 

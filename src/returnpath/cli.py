@@ -87,3 +87,22 @@ def serve_command() -> None:
     else:
         uvloop.run(service.run(after_start=workers.spawn))
     workers.stop()
+
+
+@app.command("stage", hidden=True)
+def stage_command() -> None:
+    """Record spooled messages (started by serve; run by hand only with RETURNPATH_STAGE=inline off)."""
+    import asyncio
+
+    from returnpath import logs
+    from returnpath.settings import Settings
+    from returnpath.stage_process import run_stage
+
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(run_stage(settings))
+    else:
+        uvloop.run(run_stage(settings))

@@ -1,4 +1,10 @@
-"""``returnpath serve``: the SMTP listener, the HTTP API and the outbox relay in one loop."""
+"""``returnpath serve``: the SMTP listener and the HTTP API in one loop, the stage beside them.
+
+The listener spools and answers; the stage (``returnpath.stage``) records
+what was spooled, in a child process of its own (``stage_process``) or, with
+``RETURNPATH_STAGE=inline``, as a task of this loop; the outbox relay runs
+where the stage runs.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,10 @@ from returnpath.api.main import create_asgi_app
 from returnpath.bus.relay import OutboxRelay
 from returnpath.inbound.handler import BounceHandler
 from returnpath.inbound.server import SMTPListener
+from returnpath.inbound.spool import SpoolWriter
 from returnpath.settings import Settings
+from returnpath.stage import Stage
+from returnpath.stage_process import StageSupervisor
 from returnpath.store.db import Store
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
 
@@ -39,6 +48,9 @@ class Service:
         self.settings = settings
         self.store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
         self.relay: OutboxRelay | None = None
+        self.stage: Stage | None = None
+        self.supervisor: StageSupervisor | None = None
+        self.handler: BounceHandler | None = None
         self.listener: SMTPListener | None = None
         self.api: _ApiServer | None = None
         self.admin_key = settings.api_key
@@ -57,16 +69,28 @@ class Service:
                 api_key=self.admin_key,
                 hint="set RETURNPATH_API_KEY to keep a key across restarts",
             )
-        # On SQLite one relay per database (no SKIP LOCKED): worker 0's. On PostgreSQL every
-        # worker relays, and the relays share the outbox through SKIP LOCKED.
-        if s.amqp_url and (s.worker_index == 0 or not self.store.is_sqlite):
-            self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
+        # One stage for all listener processes (worker 0's); the relay runs beside it.
+        root = s.spool_root
+        inline = s.stage == "inline"
+        if s.worker_index == 0:
+            if inline:
+                if s.amqp_url:
+                    self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
+                self.stage = Stage(
+                    self.store,
+                    root,
+                    publish=bool(s.amqp_url),
+                    on_committed=self.relay.wake if self.relay else None,
+                    parse_in_thread=True,
+                )
+            else:
+                self.supervisor = StageSupervisor(s, grace=s.shutdown_grace)
+        spool = SpoolWriter(root / f"w{s.worker_index}")
+        spool.open()
         handler = BounceHandler(
-            self.store,
-            DomainDirectory(self.store),
-            publish=bool(s.amqp_url),
-            on_recorded=(lambda _r: self.relay.wake()) if self.relay else None,  # type: ignore[union-attr]
+            spool, DomainDirectory(self.store), max_backlog=s.spool_max_backlog_mb * 1024 * 1024
         )
+        self.handler = handler
         self.listener = SMTPListener(
             handler,
             s.smtp_host,
@@ -85,7 +109,7 @@ class Service:
                 self.admin_key,
                 tenant.id,
                 tenant.name,
-                publish=self.relay is not None,
+                publish=bool(s.amqp_url),
                 on_recorded=self.relay.wake if self.relay else None,
             )
         )
@@ -121,9 +145,22 @@ class Service:
         """Start the long-running parts as tasks (after ``start``)."""
         assert self.api is not None and self.api_socket is not None
         tasks = [asyncio.create_task(self.api.serve(sockets=[self.api_socket]), name="api")]
+        assert self.handler is not None
+        self.handler.watch_backlog()
+        if self.stage is not None:
+            tasks.append(asyncio.create_task(self.stage.run(), name="stage"))
+        if self.supervisor is not None:
+            self.supervisor.start()
         if self.relay is not None:
             tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         return tasks
+
+    async def settle(self) -> None:
+        """Wait until the stage has recorded everything spooled so far (tests, tools);
+        callers bound the wait (``asyncio.timeout``)."""
+        probe = Stage(self.store, self.settings.spool_root, publish=False)
+        while not await probe.drained():
+            await asyncio.sleep(0.01)
 
     async def run(self, after_start: Callable[[], None] | None = None) -> None:
         await self.start()
@@ -151,8 +188,18 @@ class Service:
     async def shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
         if self.listener is not None:
             await self.listener.stop(self.settings.shutdown_grace)
+        if self.handler is not None:
+            await self.handler.close()
         if self.api is not None:
             self.api.should_exit = True
+        if self.stage is not None:
+            # What is spooled is safe either way; recording it now spares the next start.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.shutdown_grace):
+                    await self.settle()
+            self.stage.stop()
+        if self.supervisor is not None:
+            await self.supervisor.stop()
         if self.relay is not None:
             await self.relay.stop()
         await asyncio.wait(tasks, timeout=self.settings.shutdown_grace + 5)

@@ -5,6 +5,7 @@ The names are a contract with operators' scripts: keep them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -52,6 +53,23 @@ class Settings(BaseSettings):
     )
     worker_index: int = Field(default=0, ge=0, description="set by serve for its worker processes")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
+    # the accept path: spool, then stage (issue 16)
+    spool_dir: str = Field(
+        default="",
+        description=(
+            "where accepted messages wait for the stage; empty: beside the SQLite file"
+            " (returnpath.db -> returnpath.spool), or ./returnpath.spool on PostgreSQL"
+        ),
+    )
+    spool_max_backlog_mb: int = Field(
+        default=256,
+        gt=0,
+        description="spooled megabytes the stage may fall behind before SMTP answers 451 4.3.2",
+    )
+    stage: Literal["process", "inline"] = Field(
+        default="process",
+        description="record spooled messages in a process of their own, or in serve's loop",
+    )
 
     @field_validator("domains", mode="before")
     @classmethod
@@ -59,6 +77,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [d.strip().lower().rstrip(".") for d in value.split(",") if d.strip()]
         return value
+
+    @property
+    def spool_root(self) -> Path:
+        if self.spool_dir:
+            return Path(self.spool_dir)
+        url = self.database_url_async
+        if url.startswith("sqlite+aiosqlite:///"):
+            database = url.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+            if database and database != ":memory:":
+                return Path(database).with_suffix(".spool")
+        return Path("returnpath.spool")
 
     @property
     def database_url_async(self) -> str:

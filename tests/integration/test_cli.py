@@ -65,10 +65,15 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
 
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
             client.sendmail("", ["b@bounces.localhost"], dsn("sigterm@example.org"))
-        r = httpx.get(
-            f"http://127.0.0.1:{api_port}/v1/suppressions/sigterm@example.org",
-            headers={"Authorization": f"Bearer {key}"},
-        )
+        # The 250 means spooled; the stage (a child process) records it a moment later.
+        for _ in range(300):
+            r = httpx.get(
+                f"http://127.0.0.1:{api_port}/v1/suppressions/sigterm@example.org",
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            if r.status_code == 200:
+                break
+            time.sleep(0.05)
         assert r.status_code == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -87,7 +92,7 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
 def test_sigterm_during_an_open_session_answers_421(tmp_path: Path) -> None:
     proc, smtp_port, _ = _serve(tmp_path, api_key="k", shutdown_grace="0.5")
     try:
-        for _ in range(200):
+        for _ in range(1200):  # a start on a busy machine may take seconds
             try:
                 sock = socket.create_connection(("127.0.0.1", smtp_port), timeout=10)
                 break
@@ -156,6 +161,16 @@ def test_workers_share_the_ports_and_stop_together(tmp_path: Path) -> None:
                 client.sendmail(
                     "", ["b@bounces.localhost"], dsn(f"w{i}@example.org", message_id=f"<w{i}@x>")
                 )
+        # One stage records both workers' spools.
+        for _ in range(300):
+            r = httpx.get(
+                f"http://127.0.0.1:{api_port}/v1/suppressions",
+                headers=headers,
+                params={"limit": 100},
+            )
+            if len(r.json()["items"]) == 20:
+                break
+            time.sleep(0.05)
         for _ in range(10):  # and both answer the API with the one key
             r = httpx.get(
                 f"http://127.0.0.1:{api_port}/v1/suppressions",

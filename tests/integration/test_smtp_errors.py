@@ -4,30 +4,45 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
 from returnpath.inbound.handler import BounceHandler
 from returnpath.inbound.server import SMTPListener
+from returnpath.inbound.spool import Spooled, SpoolWriter, read_batch, read_checkpoint
 from returnpath.store.db import Store
-from returnpath.store.ingest import Recorded
 from returnpath.store.tenants import DomainDirectory, ensure_tenant
 from tests.conftest import DOMAIN
 from tests.messages import dsn
 
-Listen = Callable[[Callable[[Recorded], None] | None], Awaitable[int]]
+Listen = Callable[[type[SpoolWriter]], Awaitable[int]]
+
+
+class FailingOnce(SpoolWriter):
+    """A spool whose first append fails with an error nobody foresaw (a bug)."""
+
+    failed = False
+
+    async def append(self, item: Spooled) -> None:
+        if not FailingOnce.failed:
+            FailingOnce.failed = True
+            raise RuntimeError(f"a bug while spooling {item.uid}")
+        await super().append(item)
 
 
 @pytest.fixture
-async def listen(sqlite_url: str) -> AsyncIterator[Listen]:
-    """Start a bare listener (no API, no relay) whose handler calls `on_recorded`."""
+async def listen(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Listen]:
+    """Start a bare listener (no API, no stage) spooling to ``tmp_path/w0``."""
     store = Store(sqlite_url)
     await store.create_schema()
     await ensure_tenant(store, "default", [DOMAIN])
     listeners: list[SMTPListener] = []
 
-    async def start(on_recorded: Callable[[Recorded], None] | None = None) -> int:
-        handler = BounceHandler(store, DomainDirectory(store), on_recorded=on_recorded)
+    async def start(spool: type[SpoolWriter] = SpoolWriter) -> int:
+        writer = spool(tmp_path / "w0")
+        writer.open()
+        handler = BounceHandler(writer, DomainDirectory(store), max_backlog=1 << 30)
         listener = SMTPListener(handler, "127.0.0.1", 0, max_message_size=10_000_000)
         await listener.start()
         listeners.append(listener)
@@ -76,34 +91,30 @@ async def dialogue(port: int) -> Dialogue:
 async def test_an_unexpected_error_answers_451_and_the_session_goes_on(
     listen: Listen, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A failure nobody foresaw (here the wake-up call after the commit) must not become
-    aiosmtpd's "500 Error": the MTA would bounce the bounce. 451 makes it retry, and the
-    retry finds the message already stored."""
-
-    def wake_a_relay_that_is_gone(result: Recorded) -> None:
-        raise RuntimeError(f"no relay to wake for {result.message_uid}")
-
-    talk = await dialogue(await listen(wake_a_relay_that_is_gone))
+    """A failure nobody foresaw (here a bug while spooling) must not become aiosmtpd's
+    "500 Error": the MTA would bounce the bounce. 451 makes it retry."""
+    FailingOnce.failed = False
+    talk = await dialogue(await listen(FailingOnce))
     message = dsn("once@example.org")
 
     reply = await talk.send(message)
     assert reply.startswith(b"451 4.3.0 "), reply
     log = capsys.readouterr()
     assert "smtp_command_failed" in log.out + log.err
-    assert "Traceback" in log.out + log.err and "no relay to wake" in log.out + log.err
+    assert "Traceback" in log.out + log.err and "a bug while spooling" in log.out + log.err
 
     # Same connection, no RSET: the failed DATA ended its transaction (RFC 5321 4.1.1.4),
-    # and the retry finds the message that was committed before the failure.
-    assert (await talk.send(message)).startswith(b"250 2.0.0 Already have it as ")
+    # and the retry is accepted.
+    assert (await talk.send(message)).startswith(b"250 2.0.0 Accepted as ")
     talk.writer.close()
 
 
 async def test_envelope_addresses_that_are_not_utf8_are_stored_not_retried_forever(
-    listen: Listen,
+    listen: Listen, tmp_path: Path
 ) -> None:
     """A broken client's byte 0xFF in MAIL FROM and RCPT TO: the database cannot hold a
     lone surrogate, and a 451 would be retried in vain. The message is accepted."""
-    talk = await dialogue(await listen(None))
+    talk = await dialogue(await listen())
     assert (await talk.say(b"MAIL FROM:<\xffsender@example.net>")).startswith(b"250")
     rcpt = b"RCPT TO:<b+\xfftok@" + DOMAIN.encode() + b">"
     assert (await talk.say(rcpt)).startswith(b"250")
@@ -111,3 +122,8 @@ async def test_envelope_addresses_that_are_not_utf8_are_stored_not_retried_forev
     reply = await talk.say(dsn("odd@example.org").rstrip(b"\r\n") + b"\r\n.")
     assert reply.startswith(b"250 2.0.0 Accepted as "), reply
     talk.writer.close()
+    [spooled] = read_batch(
+        tmp_path / "w0", read_checkpoint(tmp_path / "w0"), max_items=10, max_bytes=1 << 20
+    ).items
+    assert spooled.mail_from == "\\xffsender@example.net"
+    assert spooled.rcpt_tos == (f"b+\\xfftok@{DOMAIN}",)

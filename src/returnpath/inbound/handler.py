@@ -3,9 +3,13 @@
 - RCPT: only our tenants' bounce domains (``550 5.7.1`` otherwise — we never
   relay); one tenant per transaction (``452 4.5.3`` asks the client to send
   the other recipients in a new transaction, as RFC 5321 allows).
-- DATA: parse, commit, and only then ``250``. Any storage failure answers
-  ``451 4.3.0`` so the sending MTA retries and nothing is lost. A message
-  nobody can parse is still stored and accepted: never bounce a bounce.
+- DATA: the message with its envelope is appended to the spool and synced to
+  disk, and only then ``250`` (``inbound.spool``). Parsing and recording
+  happen after, in the stage (``returnpath.stage``). A message nobody can
+  parse is accepted like any other: never bounce a bounce.
+- When the stage is too far behind (``spool_max_backlog``), ``451 4.3.2``:
+  the sending MTA keeps the message and retries, instead of our spool
+  growing without end. A spool that cannot be written answers ``451 4.3.0``.
 - Anything else that goes wrong (a bug) answers ``451 4.3.0`` too, through
   aiosmtpd's ``handle_exception`` hook, and logs its traceback.
 """
@@ -13,26 +17,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 from aiosmtpd.smtp import SMTP, Session
 
 from returnpath.inbound.envelope import TenantEnvelope
-from returnpath.parsers import parse
-from returnpath.parsers.model import Report
+from returnpath.inbound.spool import Spooled, SpoolWriter, backlog_bytes
 from returnpath.store import metrics
-from returnpath.store.db import Store
-from returnpath.store.group_commit import GroupCommit
-from returnpath.store.ingest import Received, Recorded
+from returnpath.store.models import new_uid, utcnow
 from returnpath.store.tenants import DomainDirectory
 
 log = structlog.get_logger("returnpath.inbound")
 
-# Parsing is pure CPU; beyond this size it moves off the event loop.
-INLINE_PARSE_LIMIT = 64 * 1024
 # A bounce names one return path; a hundred is already generous (RFC 5321 minimum).
 MAX_RECIPIENTS = 100
 
@@ -40,18 +39,36 @@ MAX_RECIPIENTS = 100
 class BounceHandler:
     def __init__(
         self,
-        store: Store,
+        spool: SpoolWriter,
         directory: DomainDirectory,
         *,
-        publish: bool = False,
-        on_recorded: Callable[[Recorded], None] | None = None,
+        max_backlog: int,
+        backlog_every: float = 0.2,
     ) -> None:
-        self.store = store
+        self.spool = spool
         self.directory = directory
-        self.publish = publish
-        self.group = GroupCommit(store, publish=publish)
-        self.on_recorded = on_recorded
+        self.max_backlog = max_backlog
+        self.backlog_every = backlog_every
+        self.backlog = 0
         self.in_flight = 0
+        self._watcher: asyncio.Task[None] | None = None
+
+    def watch_backlog(self) -> None:
+        """Start reading how far the stage is behind (a few stat calls, five times a second)."""
+        self._watcher = asyncio.create_task(self._watch(), name="spool-backlog")
+
+    async def _watch(self) -> None:
+        while True:
+            self.backlog = backlog_bytes(self.spool.directory, self.spool.position)
+            metrics.SPOOL_BACKLOG_BYTES.set(self.backlog)
+            await asyncio.sleep(self.backlog_every)
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.spool.close()
 
     async def handle_RCPT(
         self,
@@ -87,46 +104,42 @@ class BounceHandler:
         tenant = envelope.tenant
         if tenant is None:  # cannot happen: aiosmtpd takes DATA only after an accepted RCPT
             raise RuntimeError("DATA in a transaction without a tenant")
-        rcpt_tos = tuple(envelope.rcpt_tos)
+        peer = _peer(session.peer)
+        if self.backlog > self.max_backlog:
+            log.warning("spool_backlog_full", peer=peer, backlog=self.backlog)
+            metrics.SMTP_REPLIES.labels("451").inc()
+            return "451 4.3.2 System busy, try again later"
+        item = Spooled(
+            uid=new_uid(),
+            tenant_id=tenant.id,
+            tenant_name=tenant.name,
+            peer=peer,
+            mail_from=None if envelope.mail_from is None else _storable(envelope.mail_from),
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            received_at=utcnow(),
+            raw=raw,
+        )
         self.in_flight += 1
         try:
-            report = await _parse(raw, rcpt_tos[0] if rcpt_tos else None)
-            received = Received(
-                tenant=tenant,
-                raw=raw,
-                peer=_peer(session.peer),
-                mail_from=None if envelope.mail_from is None else _storable(envelope.mail_from),
-                rcpt_tos=rcpt_tos,
-            )
-            try:
-                result = await self.group.record(received, report)
-            except Exception as exc:
-                log.error("store_failed", peer=received.peer, error=repr(exc))
-                metrics.SMTP_REPLIES.labels("451").inc()
-                return "451 4.3.0 Temporary storage failure, try again later"
+            await self.spool.append(item)
+        except OSError as exc:
+            log.error("spool_write_failed", peer=peer, error=repr(exc))
+            metrics.SMTP_REPLIES.labels("451").inc()
+            return "451 4.3.0 Temporary storage failure, try again later"
         finally:
             self.in_flight -= 1
+        seconds = time.perf_counter() - started
         log.info(
             "message_accepted",
-            message=result.message_uid,
-            peer=received.peer,
+            message=item.uid,
+            peer=peer,
             tenant=tenant.name,
             size=len(raw),
-            family=report.family,
-            kinds=report.kinds,
-            events=len(result.event_uids),
-            suppressed=len(result.suppressed),
-            duplicate=result.duplicate,
-            ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round(seconds * 1000, 2),
         )
         metrics.SMTP_REPLIES.labels("250").inc()
-        metrics.MESSAGES.labels(report.family, str(result.duplicate).lower()).inc()
-        metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
-        if self.on_recorded is not None and not result.duplicate:
-            self.on_recorded(result)
-        if result.duplicate:
-            return f"250 2.0.0 Already have it as {result.message_uid}"
-        return f"250 2.0.0 Accepted as {result.message_uid}"
+        metrics.ACCEPT_SECONDS.observe(seconds)
+        return f"250 2.0.0 Accepted as {item.uid}"
 
     async def handle_exception(self, error: Exception) -> str:
         """The reply to an error that no hook answered itself (aiosmtpd's hook).
@@ -137,12 +150,6 @@ class BounceHandler:
         """
         log.error("smtp_command_failed", error=repr(error), exc_info=error)
         return "451 4.3.0 Temporary server error, try again later"
-
-
-async def _parse(raw: bytes, envelope_recipient: str | None) -> Report:
-    if len(raw) <= INLINE_PARSE_LIMIT:
-        return parse(raw, envelope_recipient)
-    return await asyncio.to_thread(parse, raw, envelope_recipient)
 
 
 def _storable(address: str) -> str:

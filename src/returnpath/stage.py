@@ -1,0 +1,223 @@
+"""The stage: spooled messages → parsed → recorded (events, suppressions, outbox).
+
+The listener has already answered ``250`` for everything in the spool; the
+stage turns it into verdicts, in groups, so that a group costs one
+transaction and one commit (``store.ingest.record_many``). It runs in its own
+process by default (``returnpath stage``, started and watched by ``serve``),
+so that parsing and the store's Python work use the second core instead of
+delaying the listener's replies; ``RETURNPATH_STAGE=inline`` runs it as a task
+in ``serve``'s own loop (one core, small sites, the tests).
+
+Exactly once, resumable: a group is recorded in one transaction, then the
+checkpoint moves past it. A crash in between replays the group, and
+recording is idempotent on each message's dedup key, so a replay adds
+nothing. Order is the spool's, per listener: two bounces of one address are
+decided in the order they arrived.
+
+When the store is unavailable the group waits and is retried with back-off;
+nothing is skipped. A message that fails on its own when the store is
+healthy (a bug, or data no column takes) is moved to ``quarantine/`` with its
+envelope, logged, and counted, so that one message can never stop the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import structlog
+
+from returnpath.inbound.spool import (
+    Batch,
+    Spooled,
+    encode,
+    read_batch,
+    read_checkpoint,
+    remove_finished,
+    write_checkpoint,
+)
+from returnpath.parsers import parse
+from returnpath.parsers.model import Report
+from returnpath.store import metrics
+from returnpath.store.db import Store
+from returnpath.store.errors import store_unavailable
+from returnpath.store.ingest import Received, Recorded, record, record_many
+from returnpath.store.tenants import TenantRef
+
+log = structlog.get_logger("returnpath.stage")
+
+QUARANTINE = "quarantine"
+
+
+def listener_directories(root: Path) -> list[Path]:
+    """One spool directory per listener process (``w0``, ``w1``, ...)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("w"))
+
+
+class Stage:
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        *,
+        publish: bool,
+        on_committed: Callable[[], None] | None = None,
+        max_items: int = 256,
+        max_bytes: int = 16 * 1024 * 1024,
+        idle: float = 0.01,
+        parse_in_thread: bool = False,
+    ) -> None:
+        self.store = store
+        self.root = root
+        self.publish = publish
+        self.on_committed = on_committed
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self.idle = idle
+        # Inline (in serve's loop), parsing a group would hold the loop; in its own
+        # process there is nothing else to hold.
+        self.parse_in_thread = parse_in_thread
+        self._stopping = asyncio.Event()
+        self.recorded = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                worked = await self.run_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("stage_waiting_for_store", error=repr(exc), retry_in=round(backoff, 2))
+                await self._pause(backoff * (0.5 + random.random()))  # jitter: replicas apart
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not worked:
+                await self._pause(self.idle)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def run_once(self) -> int:
+        """Record one group from each listener's spool; returns how many messages."""
+        total = 0
+        for directory in listener_directories(self.root):
+            start = read_checkpoint(directory)
+            batch = await asyncio.to_thread(
+                read_batch, directory, start, max_items=self.max_items, max_bytes=self.max_bytes
+            )
+            if batch.torn:
+                log.warning("spool_torn_tail_skipped", directory=str(directory), bytes=batch.torn)
+            if batch.items:
+                await self._record(directory, batch)
+                total += len(batch.items)
+            if batch.end != start:
+                write_checkpoint(directory, batch.end)
+                remove_finished(directory, batch.end)
+        return total
+
+    async def drained(self) -> bool:
+        """Has every listener's spool been recorded up to its end?"""
+        for directory in listener_directories(self.root):
+            batch = read_batch(directory, read_checkpoint(directory), max_items=1, max_bytes=1)
+            if batch.items:
+                return False
+        return True
+
+    async def _record(self, directory: Path, batch: Batch) -> None:
+        items = batch.items
+        reports = await self._parse(items)
+        pairs = [(_received(item), report) for item, report in zip(items, reports, strict=True)]
+        started = time.perf_counter()
+        try:
+            results: Sequence[Recorded | None] = await record_many(
+                self.store, pairs, publish=self.publish
+            )
+        except Exception as exc:
+            if store_unavailable(exc):
+                raise  # run() waits and retries the whole group: nothing skipped
+            results = [
+                await self._record_alone(directory, item, pair)
+                for item, pair in zip(items, pairs, strict=True)
+            ]
+        seconds = time.perf_counter() - started
+        for item, (_, report), result in zip(items, pairs, results, strict=True):
+            if result is None:
+                continue
+            metrics.MESSAGES.labels(report.family, str(result.duplicate).lower()).inc()
+            log.info(
+                "message_recorded",
+                message=item.uid,
+                tenant=item.tenant_name,
+                family=report.family,
+                kinds=report.kinds,
+                events=len(result.event_uids),
+                suppressed=len(result.suppressed),
+                duplicate=result.duplicate,
+            )
+        metrics.STAGE_GROUP_SECONDS.observe(seconds)
+        metrics.STAGE_LAG_SECONDS.observe(max(0.0, time.time() - items[-1].received_at.timestamp()))
+        self.recorded += len(items)
+        if self.on_committed is not None:
+            self.on_committed()
+
+    async def _record_alone(
+        self, directory: Path, item: Spooled, pair: tuple[Received, Report]
+    ) -> Recorded | None:
+        """One message of a failed group, in its own transaction; quarantined if it
+        fails while the store is healthy (it would fail on every replay)."""
+        try:
+            return await record(self.store, *pair, publish=self.publish)
+        except Exception as exc:
+            if store_unavailable(exc):
+                raise
+            path = quarantine(directory, item)
+            metrics.QUARANTINED.inc()
+            log.error(
+                "message_quarantined",
+                message=item.uid,
+                path=str(path),
+                error=repr(exc),
+                exc_info=exc,
+            )
+            return None
+
+    async def _parse(self, items: list[Spooled]) -> list[Report]:
+        def parse_all() -> list[Report]:
+            return [parse(item.raw, item.rcpt_tos[0] if item.rcpt_tos else None) for item in items]
+
+        if self.parse_in_thread:
+            return await asyncio.to_thread(parse_all)
+        return parse_all()
+
+
+def _received(item: Spooled) -> Received:
+    return Received(
+        tenant=TenantRef(item.tenant_id, item.tenant_name),
+        raw=item.raw,
+        peer=item.peer,
+        mail_from=item.mail_from,
+        rcpt_tos=item.rcpt_tos,
+        received_at=item.received_at,
+        uid=item.uid,
+    )
+
+
+def quarantine(directory: Path, item: Spooled) -> Path:
+    """Keep a message the store refuses, in the spool's own format, for an operator."""
+    folder = directory.parent / QUARANTINE
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{item.uid}.spool"
+    path.write_bytes(encode(item))
+    return path
