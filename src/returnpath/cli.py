@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import typer
 from returnpath.admin_cli import keys_app, tenants_app
 from returnpath.parsers import parse
 from returnpath.parsers.model import Kind
+from returnpath.settings import Settings
 from returnpath.workers import WorkerGroup
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -67,17 +70,33 @@ def parse_command(
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
+def share_metrics(settings: Settings) -> None:
+    """One /metrics for every process of this serve (the stage, other workers).
+
+    prometheus_client's multiprocess mode: each process writes its values to
+    files in one directory, and /metrics sums them. It must be set before
+    prometheus_client is first imported, and the directory starts empty.
+    """
+    if settings.worker_index != 0 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return
+    directory = settings.spool_root / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
+
+
 @app.command("serve")
 def serve_command() -> None:
     """Run the SMTP listener, HTTP API and outbox relay (configured by RETURNPATH_* variables)."""
     import asyncio
 
     from returnpath import logs
-    from returnpath.service import Service
-    from returnpath.settings import Settings
 
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
+    share_metrics(settings)
+    from returnpath.service import Service  # after share_metrics: it imports prometheus_client
+
     workers = WorkerGroup(settings)
     service = Service(workers.settings)
     try:  # uvloop (via uvicorn[standard]) speeds up SMTP and HTTP alike; plain asyncio otherwise
@@ -91,11 +110,10 @@ def serve_command() -> None:
 
 @app.command("stage", hidden=True)
 def stage_command() -> None:
-    """Record spooled messages (started by serve; run by hand only with RETURNPATH_STAGE=inline off)."""
+    """Record spooled messages: started and watched by serve (RETURNPATH_STAGE=process)."""
     import asyncio
 
     from returnpath import logs
-    from returnpath.settings import Settings
     from returnpath.stage_process import run_stage
 
     settings = Settings()
