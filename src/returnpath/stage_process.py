@@ -10,7 +10,8 @@ store's work run on the other core.
 - The child holds an exclusive lock on ``<spool>/stage.lock``: a second stage
   (an orphan of a killed ``serve``, a stage started by hand) waits for it
   instead of recording the same spool twice. A child whose parent died
-  stops by itself.
+  (even by SIGKILL) stops by itself: the kernel tells it (Linux's
+  ``PR_SET_PDEATHSIG``), and it checks its parent pid as well.
 - The outbox relay runs in the stage's process: that is where events are
   committed, so it learns of them without a poll.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import os
 import signal
@@ -34,10 +36,14 @@ log = structlog.get_logger("returnpath.stage")
 LOCK = "stage.lock"
 
 
+PARENT = "RETURNPATH_STAGE_PARENT"
+
+
 def child_environment(settings: Settings) -> dict[str, str]:
     """The settings the stage needs, whatever way ``serve`` got its own."""
     return {
         **os.environ,
+        PARENT: str(os.getpid()),
         "RETURNPATH_DATABASE_URL": settings.database_url,
         "RETURNPATH_SPOOL_DIR": str(settings.spool_root.resolve()),
         "RETURNPATH_AMQP_URL": settings.amqp_url,
@@ -113,12 +119,29 @@ async def _hold_lock(path: Path) -> int:
             await asyncio.sleep(0.2)
 
 
+def _die_with_parent() -> int | None:
+    """The pid of the ``serve`` that started us (None when run by hand); SIGTERM when it dies."""
+    expected = os.environ.get(PARENT)
+    if expected is None:
+        return None
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(expected):  # it died before prctl took effect
+        raise SystemExit("returnpath stage: serve is gone")
+    return int(expected)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 async def run_stage(settings: Settings) -> None:
     """``returnpath stage``: record the spool until SIGTERM (or the parent's death)."""
     from returnpath.bus.relay import OutboxRelay
     from returnpath.stage import Stage
     from returnpath.store.db import Store
 
+    parent = _die_with_parent()
     root = settings.spool_root
     lock = await _hold_lock(root / LOCK)
     store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
@@ -132,14 +155,13 @@ async def run_stage(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stage.stop)
-    parent = os.getppid()
     tasks = [asyncio.create_task(stage.run(), name="stage")]
     if relay is not None:
         tasks.append(asyncio.create_task(relay.run(), name="relay"))
     log.info("stage_running", spool=str(root), broker="on" if relay else "off")
     try:
         while not tasks[0].done():
-            if os.getppid() != parent:  # serve was killed: its successor starts a new stage
+            if parent is not None and os.getppid() != parent:  # serve was killed
                 log.warning("stage_parent_gone")
                 stage.stop()
             await asyncio.wait([tasks[0]], timeout=0.5)

@@ -75,6 +75,14 @@ class Serve:
             self.proc.wait()
 
 
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
 def send_one(port: int, n: int) -> str | None:
     """One DSN on its own connection; the uid of its 250, or None if it was not accepted."""
     try:
@@ -160,7 +168,7 @@ def test_kill_9_of_the_stage_and_of_serve_loses_nothing(database: str, tmp_path:
         acked |= send_many(smtp_port, range(0, 100))
         os.kill(stage_pid, signal.SIGKILL)  # the stage, in the middle of its work
         acked |= send_many(smtp_port, range(100, 200))
-        serve.wait_for("stage_started", count=2)  # serve restarted it
+        second_stage = int(str(serve.wait_for("stage_started", count=2)["pid"]))  # restarted
         # Now serve itself, with messages in flight: those not answered are not counted.
         killer = threading.Timer(0.3, serve.kill)
         killer.start()
@@ -169,6 +177,11 @@ def test_kill_9_of_the_stage_and_of_serve_loses_nothing(database: str, tmp_path:
     finally:
         serve.kill()
     assert len(acked) >= 200
+    # The orphaned stage stops by itself (else it would go on recording beside the next one).
+    deadline = time.monotonic() + 30
+    while alive(second_stage) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(second_stage), "the stage outlived its serve"
     serve = Serve(tmp_path, env)
     try:
         serve.wait_for("ready")
