@@ -124,3 +124,13 @@ def stage_command() -> None:
         asyncio.run(run_stage(settings))
     else:
         uvloop.run(run_stage(settings))
+
+
+@app.command("requeue")
+def requeue_command() -> None:
+    """Give quarantined messages (<spool>/quarantine/) back to the stage, e.g. after a fix."""
+    from returnpath.stage import requeue_quarantined
+
+    settings = Settings()
+    count = requeue_quarantined(settings.spool_root)
+    typer.echo(f"{count} quarantined message(s) requeued; the running stage records them")

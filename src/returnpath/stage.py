@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ from returnpath.inbound.spool import (
     read_batch,
     read_checkpoint,
     remove_finished,
+    segment_name,
+    segments,
     write_checkpoint,
 )
 from returnpath.parsers import parse
@@ -212,6 +215,35 @@ def _received(item: Spooled) -> Received:
         received_at=item.received_at,
         uid=item.uid,
     )
+
+
+REQUEUED = "wq"  # a listener directory of its own, so the stage reads it like any other
+
+
+def requeue_quarantined(root: Path) -> int:
+    """Move quarantined messages into a new segment the stage will read; returns how many.
+
+    The segment is written and synced under a temporary name, then renamed: the
+    stage never sees half of it. The quarantine files go only after that.
+    """
+    folder = root / QUARANTINE
+    files = sorted(folder.glob("*.spool")) if folder.is_dir() else []
+    if not files:
+        return 0
+    target = root / REQUEUED
+    target.mkdir(exist_ok=True)
+    existing = segments(target)
+    name = segment_name((existing[-1] if existing else 0) + 1)
+    tmp = target / (name + ".tmp")
+    with open(tmp, "wb") as out:
+        for path in files:
+            out.write(path.read_bytes())
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target / name)
+    for path in files:
+        path.unlink()
+    return len(files)
 
 
 def quarantine(directory: Path, item: Spooled) -> Path:
