@@ -37,7 +37,11 @@ class _ApiServer(uvicorn.Server):
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
+        self.store = Store(
+            settings.database_url_async,
+            busy_timeout=settings.sqlite_busy_timeout,
+            timeout=settings.db_timeout,
+        )
         self.relay: OutboxRelay | None = None
         self.listener: SMTPListener | None = None
         self.api: _ApiServer | None = None

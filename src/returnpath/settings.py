@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     )
     worker_index: int = Field(default=0, ge=0, description="set by serve for its worker processes")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
+    # edge limits (issue 16)
+    db_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "seconds any wait on the database may last (connecting, a pooled connection,"
+            " a statement, a whole write transaction); then the store counts as unavailable"
+        ),
+    )
 
     @field_validator("domains", mode="before")
     @classmethod
