@@ -15,6 +15,7 @@ import structlog
 import uvicorn
 
 from returnpath.api.deps import AppState
+from returnpath.api.limits import BodyTimeout
 from returnpath.api.main import create_asgi_app
 from returnpath.bus.relay import OutboxRelay
 from returnpath.inbound.handler import BounceHandler
@@ -94,7 +95,13 @@ class Service:
             )
         )
         config = uvicorn.Config(
-            app, host=s.api_host, port=s.api_port, log_config=None, access_log=False, lifespan="off"
+            BodyTimeout(app, s.api_body_timeout),
+            host=s.api_host,
+            port=s.api_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            limit_concurrency=s.api_max_concurrency,
         )
         self.api = _ApiServer(config)
         # Bind here, not in uvicorn, so that port 0 works and the real port is known.

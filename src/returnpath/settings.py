@@ -61,6 +61,12 @@ class Settings(BaseSettings):
             " a statement, a whole write transaction); then the store counts as unavailable"
         ),
     )
+    api_body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds an API request body may stall; then 408"
+    )
+    api_max_concurrency: int = Field(
+        default=500, gt=0, description="concurrent API connections and requests; more get 503"
+    )
 
     @field_validator("domains", mode="before")
     @classmethod
