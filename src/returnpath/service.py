@@ -80,6 +80,7 @@ class Service:
             hostname=s.smtp_hostname or None,
             timeout=s.smtp_timeout,
             max_connections=s.smtp_max_connections,
+            max_connections_per_peer=s.smtp_max_connections_per_peer,
             tls_context=_tls_context(s),
             reuse_port=s.workers > 1,
         )

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     api_max_concurrency: int = Field(
         default=500, gt=0, description="concurrent API connections and requests; more get 503"
     )
+    smtp_max_connections_per_peer: int = Field(
+        default=20, gt=0, description="concurrent SMTP sessions from one IP address; more get 421"
+    )
 
     @field_validator("domains", mode="before")
     @classmethod
