@@ -21,6 +21,7 @@ import structlog
 import uvicorn
 
 from returnpath.api.deps import AppState
+from returnpath.api.limits import BodyTimeout
 from returnpath.api.main import create_asgi_app
 from returnpath.bus.relay import OutboxRelay
 from returnpath.inbound.handler import BounceHandler
@@ -46,7 +47,11 @@ class _ApiServer(uvicorn.Server):
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
+        self.store = Store(
+            settings.database_url_async,
+            busy_timeout=settings.sqlite_busy_timeout,
+            timeout=settings.db_timeout,
+        )
         self.relay: OutboxRelay | None = None
         self.stage: Stage | None = None
         self.supervisor: StageSupervisor | None = None
@@ -99,6 +104,7 @@ class Service:
             hostname=s.smtp_hostname or None,
             timeout=s.smtp_timeout,
             max_connections=s.smtp_max_connections,
+            max_connections_per_peer=s.smtp_max_connections_per_peer,
             tls_context=_tls_context(s),
             reuse_port=s.workers > 1,
         )
@@ -114,7 +120,13 @@ class Service:
             )
         )
         config = uvicorn.Config(
-            app, host=s.api_host, port=s.api_port, log_config=None, access_log=False, lifespan="off"
+            BodyTimeout(app, s.api_body_timeout),
+            host=s.api_host,
+            port=s.api_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            limit_concurrency=s.api_max_concurrency,
         )
         self.api = _ApiServer(config)
         # Bind here, not in uvicorn, so that port 0 works and the real port is known.

@@ -70,6 +70,24 @@ class Settings(BaseSettings):
         default="process",
         description="record spooled messages in a process of their own, or in serve's loop",
     )
+    # edge limits (issue 16)
+    db_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "seconds any wait on the database may last (connecting, a pooled connection,"
+            " a statement, a whole write transaction); then the store counts as unavailable"
+        ),
+    )
+    api_body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds an API request body may stall; then 408"
+    )
+    api_max_concurrency: int = Field(
+        default=500, gt=0, description="concurrent API connections and requests; more get 503"
+    )
+    smtp_max_connections_per_peer: int = Field(
+        default=20, gt=0, description="concurrent SMTP sessions from one IP address; more get 421"
+    )
 
     @field_validator("domains", mode="before")
     @classmethod

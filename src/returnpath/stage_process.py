@@ -51,6 +51,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "RETURNPATH_LOG_FORMAT": settings.log_format,
         "RETURNPATH_LOG_LEVEL": settings.log_level,
         "RETURNPATH_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
+        "RETURNPATH_DB_TIMEOUT": str(settings.db_timeout),
     }
 
 
@@ -144,7 +145,11 @@ async def run_stage(settings: Settings) -> None:
     parent = _die_with_parent()
     root = settings.spool_root
     lock = await _hold_lock(root / LOCK)
-    store = Store(settings.database_url_async, busy_timeout=settings.sqlite_busy_timeout)
+    store = Store(
+        settings.database_url_async,
+        busy_timeout=settings.sqlite_busy_timeout,
+        timeout=settings.db_timeout,
+    )
     relay = OutboxRelay(store, settings.amqp_url, settings.exchange) if settings.amqp_url else None
     stage = Stage(
         store,

@@ -14,8 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
 
-# Lost or refused database connections, from the ORM's pool or the check's own pools.
+# Lost, refused or stalled database connections, from the ORM's pool or the check's own
+# pools. A stall ends in a timeout (store.db bounds every wait): asyncpg's command and
+# connect timeouts raise TimeoutError, a pool with every connection stuck raises
+# SQLAlchemy's own TimeoutError.
 DatabaseUnavailable = (
+    TimeoutError,
+    sqlalchemy.exc.TimeoutError,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     asyncpg.PostgresConnectionError,

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Every instant the API takes must be representable in UTC: the store keeps UTC,
+    and ``0001-01-01T00:00+01:00`` is not (Python raises OverflowError, a 500 before)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range once converted to UTC") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A date-time the API accepts: with a time zone (RFC 3339), else 422.
+
+A time without a zone is ambiguous (the client's local time, or UTC?): guessing
+would shift a filter or an expiry by hours without a word, so the API asks.
+"""
 
 SuppressionKind = Literal["hard_bounce", "complaint", "unsubscribe", "soft_bounce", "manual"]
 
@@ -34,7 +51,7 @@ class SuppressionPut(BaseModel):
     kind: SuppressionKind = "manual"
     reason: str = Field(default="manual", min_length=1, max_length=64)
     stream: str | None = Field(default=None, max_length=64)
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from returnpath.api import cursor
 from returnpath.api.deps import Reader, StoreDep, Writer
-from returnpath.api.schemas import EventPage, EventPublic
+from returnpath.api.schemas import EventPage, EventPublic, Instant
 from returnpath.parsers.addresses import try_normalise
 from returnpath.store import events
 from returnpath.store.models import Event
@@ -48,7 +47,7 @@ async def feed(
     kind: str | None = None,
     reason: str | None = None,
     recipient: str | None = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[
@@ -58,14 +57,14 @@ async def feed(
     """Every event in commit order. With ``wait``, an empty page is held until an event
     arrives or the time is up, so a consumer without a broker needs no busy polling."""
     flt = events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since)
-    after = cursor.decode(cursor_)
+    after = cursor.decode(cursor_, store.max_row_id)
     deadline = asyncio.get_running_loop().time() + wait
     rows = await events.feed_page(store, who.tenant_id, flt, after, limit)
     while not rows and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(min(0.25, max(0.0, deadline - asyncio.get_running_loop().time())))
         rows = await events.feed_page(store, who.tenant_id, flt, after, limit)
     # The feed always hands back a cursor so a consumer can poll from where it stopped.
-    last = rows[-1][0].id if rows else cursor.decode(cursor_)
+    last = rows[-1][0].id if rows else cursor.decode(cursor_, store.max_row_id)
     return EventPage(items=[public(e, m) for e, m in rows], next_cursor=cursor.encode(last or 0))
 
 

@@ -69,6 +69,12 @@ async def report_sent(body: SentReport, store: StoreDep, who: Writer) -> Respons
     return Response(status_code=204)
 
 
+# The window's arithmetic (29 days back by default, the day after ``until``) must
+# stay within Python's dates: 0001-01-01 or 9999-12-31 overflowed into a 500 before.
+FIRST_DAY = date(1, 2, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
 @router.get("", response_model=StatsResponse)
 async def get_stats(
     store: StoreDep,
@@ -79,6 +85,8 @@ async def get_stats(
 ) -> StatsResponse:
     """Per-day counts by kind and reason, bounce and complaint rates, sender-side alerts."""
     until = until or datetime.now(UTC).date()
+    if not FIRST_DAY <= until <= LAST_DAY or (since and since < FIRST_DAY):
+        raise HTTPException(422, f"since and until must lie in {FIRST_DAY} .. {LAST_DAY}")
     since = since or until - timedelta(days=29)
     if since > until:
         raise HTTPException(422, "since is after until")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -18,6 +17,7 @@ from returnpath.api.schemas import (
     CheckRequest,
     CheckResponse,
     HistoryItem,
+    Instant,
     SuppressionPage,
     SuppressionPublic,
     SuppressionPut,
@@ -60,15 +60,15 @@ async def list_suppressions(
     kind: str | None = None,
     reason: str | None = None,
     stream: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     verified: bool | None = None,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> SuppressionPage:
     flt = suppressions.ListFilter(kind, reason, stream, since, until, verified)
     rows = await suppressions.list_page(
-        store, who.tenant_id, flt, cursor.decode(cursor_), limit + 1
+        store, who.tenant_id, flt, cursor.decode(cursor_, store.max_row_id), limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]
