@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     )
     worker_index: int = Field(default=0, ge=0, description="set by serve for its worker processes")
     smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
+    # relay (issue 16)
+    relay_linger: float = Field(
+        default=0.1, ge=0, le=10, description="seconds an event may wait to share a publish batch"
+    )
+    relay_batch_size: int = Field(default=500, gt=0, le=10_000, description="events per batch")
+    relay_broker_timeout: float = Field(
+        default=10.0, gt=0, description="bound on each broker connect, batch confirm and close"
+    )
+    relay_backoff_max: float = Field(
+        default=30.0, gt=0, description="longest pause between broker connection attempts"
+    )
 
     @field_validator("domains", mode="before")
     @classmethod
