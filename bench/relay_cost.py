@@ -122,6 +122,20 @@ async def _pending(store: Store) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
+async def _commit_one(store: Store) -> None:
+    """One outbox row in a transaction of its own, as the SMTP path commits events."""
+    async with store.write_core() as conn:
+        await conn.execute(
+            sa.insert(Outbox),
+            {
+                "event_uid": secrets.token_hex(16),
+                "routing_key": "hard_bounce.userunknown",
+                "body": BODY,
+                "created_at": utcnow(),
+            },
+        )
+
+
 async def run_one(kind: str, mode: str, relay_cls: Any, rate: int, duration: float) -> Result:
     exchange_name = f"relay-bench-{secrets.token_hex(4)}"
     async with _database(kind) as (url, dbname):
@@ -136,19 +150,9 @@ async def run_one(kind: str, mode: str, relay_cls: Any, rate: int, duration: flo
         await queue.bind(exchange, routing_key="#")
         relay = relay_cls(store, AMQP_URL, exchange_name) if mode != "commits" else None
         task = asyncio.create_task(relay.run()) if relay is not None else None
-        insert = sa.insert(Outbox)
         # Warm up (connections open, statements compiled), then measure.
         for _ in range(20):
-            async with store.write_core() as conn:
-                await conn.execute(
-                    insert,
-                    {
-                        "event_uid": secrets.token_hex(16),
-                        "routing_key": "hard_bounce.userunknown",
-                        "body": BODY,
-                        "created_at": utcnow(),
-                    },
-                )
+            await _commit_one(store)
         while relay is not None and await _pending(store):
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
@@ -159,16 +163,7 @@ async def run_one(kind: str, mode: str, relay_cls: Any, rate: int, duration: flo
             delay = wall0 + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            async with store.write_core() as conn:
-                await conn.execute(
-                    insert,
-                    {
-                        "event_uid": secrets.token_hex(16),
-                        "routing_key": "hard_bounce.userunknown",
-                        "body": BODY,
-                        "created_at": utcnow(),
-                    },
-                )
+            await _commit_one(store)
             if relay is not None:
                 relay.wake()
         committed = time.monotonic() - wall0

@@ -13,7 +13,7 @@ import random
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -100,6 +100,18 @@ async def commit_event(store: Store) -> str:
     return uid
 
 
+async def commit_and_wake(store: Store, relay: OutboxRelay, n: int) -> None:
+    for _ in range(n):
+        await commit_event(store)
+        relay.wake()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(CEILING):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
 async def outbox(store: Store) -> dict[str, Outbox]:
     async with store.read() as session:
         return {row.event_uid: row for row in (await session.execute(sa.select(Outbox))).scalars()}
@@ -141,9 +153,7 @@ async def test_an_outage_is_waited_out_with_backoff_and_loses_nothing(
         store, proxy.url_port(AMQP_URL), broker.exchange_name, linger=0.05, backoff_max=3.0
     )
     async with running(relay):
-        for _ in range(20):
-            await commit_event(store)
-            relay.wake()
+        await commit_and_wake(store, relay, 20)
         await until_all_sent(store)
 
         proxy.cut()
@@ -160,9 +170,7 @@ async def test_an_outage_is_waited_out_with_backoff_and_loses_nothing(
         # Without the fix every wake cut the back-off short: ~130 attempts in 4 s.
         # With a 1 s floor between attempts, at most 5 (one at the cut, four after).
         assert 1 <= attempts <= 6, attempts
-        for _ in range(20):
-            await commit_event(store)
-            relay.wake()
+        await commit_and_wake(store, relay, 20)
         await until_all_sent(store)
     assert relay.failures >= 1
     assert_exactly_once(await broker.received(), await outbox(store))
@@ -187,14 +195,10 @@ async def test_a_stalled_broker_costs_a_bounded_wait_not_a_hang(
 
         # Connections stay open, nothing answers: confirms never come, nor handshakes.
         proxy.stall()
-        for _ in range(5):
-            await commit_event(store)
-            relay.wake()
-        async with asyncio.timeout(CEILING):
-            # The unconfirmed batch fails within the bound (unbounded, it waited for the
-            # heartbeat: minutes), then each reconnection's handshake does too.
-            while relay.failures < 3:
-                await asyncio.sleep(0.05)
+        await commit_and_wake(store, relay, 5)
+        # The unconfirmed batch fails within the bound (unbounded, it waited for the
+        # heartbeat: minutes), then each reconnection's handshake does too.
+        await until(lambda: relay.failures >= 3)
         assert not task.done()
         proxy.resume()
         await until_all_sent(store)
@@ -239,10 +243,8 @@ async def test_a_broker_that_never_answers_the_handshake_costs_bounded_attempts(
     )
     try:
         async with running(relay):
-            async with asyncio.timeout(CEILING):
-                # Each attempt ends at broker_timeout; unbounded, the first never ended.
-                while relay.failures < 3:
-                    await asyncio.sleep(0.05)
+            # Each attempt ends at broker_timeout; unbounded, the first never ended.
+            await until(lambda: relay.failures >= 3)
         assert relay.connection_attempts == relay.failures
     finally:
         for writer in held:
@@ -258,7 +260,7 @@ async def test_commits_in_quick_succession_go_in_few_batches(store: Store, broke
     relay = OutboxRelay(store, AMQP_URL, broker.exchange_name, linger=linger)
     async with running(relay):
         async with asyncio.timeout(CEILING):
-            while relay.batches == 0:  # connected, the idle poll's empty batch done
+            while relay.batches == 0:  # until connected and publishing
                 await commit_event(store)
                 relay.wake()
                 await asyncio.sleep(0.05)
@@ -266,9 +268,7 @@ async def test_commits_in_quick_succession_go_in_few_batches(store: Store, broke
         batches_before = relay.batches
         loop = asyncio.get_running_loop()
         start = loop.time()
-        for _ in range(100):
-            await commit_event(store)
-            relay.wake()
+        await commit_and_wake(store, relay, 100)
         took = loop.time() - start
         await until_all_sent(store)
     # A batch leaves `linger` after its first event: the 100 commits span `took` seconds,
@@ -285,16 +285,10 @@ async def test_a_full_batch_goes_before_the_linger_and_stop_flushes_the_rest(
     # A linger far beyond the ceiling: only a full batch (or stop) can make them go.
     relay = OutboxRelay(store, AMQP_URL, broker.exchange_name, batch_size=50, linger=3600.0)
     async with running(relay):
-        async with asyncio.timeout(CEILING):
-            while relay.connection_attempts == 0:
-                await asyncio.sleep(0.01)
+        await until(lambda: relay.connection_attempts > 0)
         await asyncio.sleep(1.5)  # past the first poll: the relay waits for wakes
-        for _ in range(120):
-            await commit_event(store)
-            relay.wake()
-        async with asyncio.timeout(CEILING):
-            while relay.published < 100:
-                await asyncio.sleep(0.05)
+        await commit_and_wake(store, relay, 120)
+        await until(lambda: relay.published >= 100)
     rows = await outbox(store)
     assert all(row.sent_at is not None for row in rows.values())
     assert_exactly_once(await broker.received(), rows)
