@@ -220,8 +220,9 @@ class OutboxRelay:
             self._signal.clear()
             await self._drain(exchange)
         if self._announced:
-            # Events announced during the last linger: publish them before leaving,
-            # within the broker bound, rather than leave them to the next start.
+            # Events announced during the last linger: publish them before leaving (one
+            # batch, within the broker bound: shutdown stays short) rather than leave
+            # them to the next start.
             self._announced = 0
             await self._drain(exchange)
 
