@@ -80,7 +80,7 @@ class Service:
         if s.worker_index == 0:
             if inline:
                 if s.amqp_url:
-                    self.relay = OutboxRelay(self.store, s.amqp_url, s.exchange)
+                    self.relay = OutboxRelay.from_settings(self.store, s)
                 self.stage = Stage(
                     self.store,
                     root,

@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     smtp_max_connections_per_peer: int = Field(
         default=20, gt=0, description="concurrent SMTP sessions from one IP address; more get 421"
     )
+    # relay (issue 16)
+    relay_linger: float = Field(
+        default=0.1, ge=0, le=10, description="seconds an event may wait to share a publish batch"
+    )
+    relay_batch_size: int = Field(default=500, gt=0, le=10_000, description="events per batch")
+    relay_broker_timeout: float = Field(
+        default=10.0, gt=0, description="bound on each broker connect, batch confirm and close"
+    )
+    relay_backoff_max: float = Field(
+        default=30.0, gt=0, description="longest pause between broker connection attempts"
+    )
 
     @field_validator("domains", mode="before")
     @classmethod

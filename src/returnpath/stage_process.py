@@ -52,6 +52,10 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "RETURNPATH_LOG_LEVEL": settings.log_level,
         "RETURNPATH_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
         "RETURNPATH_DB_TIMEOUT": str(settings.db_timeout),
+        "RETURNPATH_RELAY_LINGER": str(settings.relay_linger),
+        "RETURNPATH_RELAY_BATCH_SIZE": str(settings.relay_batch_size),
+        "RETURNPATH_RELAY_BROKER_TIMEOUT": str(settings.relay_broker_timeout),
+        "RETURNPATH_RELAY_BACKOFF_MAX": str(settings.relay_backoff_max),
     }
 
 
@@ -150,7 +154,7 @@ async def run_stage(settings: Settings) -> None:
         busy_timeout=settings.sqlite_busy_timeout,
         timeout=settings.db_timeout,
     )
-    relay = OutboxRelay(store, settings.amqp_url, settings.exchange) if settings.amqp_url else None
+    relay = OutboxRelay.from_settings(store, settings) if settings.amqp_url else None
     stage = Stage(
         store,
         root,
