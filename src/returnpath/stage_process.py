@@ -40,23 +40,14 @@ PARENT = "RETURNPATH_STAGE_PARENT"
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
-    """The settings the stage needs, whatever way ``serve`` got its own."""
-    return {
-        **os.environ,
-        PARENT: str(os.getpid()),
-        "RETURNPATH_DATABASE_URL": settings.database_url,
-        "RETURNPATH_SPOOL_DIR": str(settings.spool_root.resolve()),
-        "RETURNPATH_AMQP_URL": settings.amqp_url,
-        "RETURNPATH_EXCHANGE": settings.exchange,
-        "RETURNPATH_LOG_FORMAT": settings.log_format,
-        "RETURNPATH_LOG_LEVEL": settings.log_level,
-        "RETURNPATH_SQLITE_BUSY_TIMEOUT": str(settings.sqlite_busy_timeout),
-        "RETURNPATH_DB_TIMEOUT": str(settings.db_timeout),
-        "RETURNPATH_RELAY_LINGER": str(settings.relay_linger),
-        "RETURNPATH_RELAY_BATCH_SIZE": str(settings.relay_batch_size),
-        "RETURNPATH_RELAY_BROKER_TIMEOUT": str(settings.relay_broker_timeout),
-        "RETURNPATH_RELAY_BACKOFF_MAX": str(settings.relay_backoff_max),
-    }
+    """Every setting of this ``serve``, whatever way it got them (environment, .env file,
+    code), so that the stage runs with the same ones."""
+    env = {**os.environ, PARENT: str(os.getpid())}
+    for name, value in settings.model_dump().items():
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        env[f"RETURNPATH_{name.upper()}"] = text
+    env["RETURNPATH_SPOOL_DIR"] = str(settings.spool_root.resolve())
+    return env
 
 
 class StageSupervisor:
