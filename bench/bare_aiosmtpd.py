@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -63,7 +64,7 @@ async def serve(port: int) -> None:
     await server.wait_closed()
 
 
-def run(main: Any) -> None:
+def run(main: Coroutine[Any, Any, None]) -> None:
     """uvloop when installed (returnpath's `serve` uses it the same way), plain asyncio otherwise."""
     try:
         import uvloop

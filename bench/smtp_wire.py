@@ -87,6 +87,7 @@ from bench.common import (
     temp_database,
     utc_stamp,
 )
+from bench.smtp_throughput import delete_exchange
 from tests.messages import dsn
 
 TARGETS = ("smtp-sink", "aiosmtpd", "sqlite", "postgres", "sqlite+amqp", "postgres+amqp")
@@ -483,16 +484,6 @@ async def returnpath(
             svc.cleanup()
             if exchange:
                 await delete_exchange(exchange)
-
-
-async def delete_exchange(name: str) -> None:
-    import aio_pika
-
-    with contextlib.suppress(Exception):
-        conn = await aio_pika.connect(AMQP_URL, timeout=10)
-        async with conn:
-            channel = await conn.channel()
-            await channel.exchange_delete(name)
 
 
 def start_target(
