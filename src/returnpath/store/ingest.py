@@ -56,8 +56,6 @@ from returnpath.store.policy import NO_HISTORY, Decision, Effect, History, Polic
 from returnpath.store.tenants import TenantContext, TenantRef, cached_context
 from returnpath.store.verification import Attribution, attribute
 
-log = structlog.get_logger("returnpath.store")
-
 
 @dataclass(frozen=True, slots=True)
 class Received:
@@ -232,7 +230,9 @@ async def record_many(
         metrics.SUPPRESSIONS.inc(len(result.suppressed))
     for message in group.new:
         if message.refused:
-            log.warning(
+            # A logger per call (rare): one cached at import would keep the first
+            # configuration's output for good (cache_logger_on_first_use).
+            structlog.get_logger("returnpath.store").warning(
                 "unverified_cap_reached",
                 message=message.uid,
                 tenant=message.received.tenant.name,
