@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,18 @@ async def test_a_group_of_duplicates_reads_their_uids_back(two_stores: tuple[Sto
 async def test_an_empty_group_writes_nothing(two_stores: tuple[Store, Store]) -> None:
     store, _ = two_stores
     assert await record_many(store, [], publish=True) == []
+
+
+async def test_a_replayed_group_keeps_the_uids_its_250s_named(
+    two_stores: tuple[Store, Store],
+) -> None:
+    """The spool gives each message its uid before the 250; after a crash the stage
+    records the same group again, and every message is a duplicate of itself."""
+    store, _ = two_stores
+    mail = await setup(store)
+    items = [(replace(r, uid=f"{i:032x}"), p) for i, (r, p) in enumerate(group(mail))]
+    first = await record_many(store, items, publish=True)
+    assert first[0].message_uid == f"{0:032x}" and first[7].message_uid == f"{0:032x}"
+    again = await record_many(store, items, publish=True)
+    assert all(r.duplicate and not r.event_uids for r in again)
+    assert [r.message_uid for r in again] == [r.message_uid for r in first]

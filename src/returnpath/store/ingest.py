@@ -246,6 +246,7 @@ async def record_many(
 class _New:
     """A message of the group not stored before: what it wrote and decided."""
 
+    position: int  # in the group
     received: Received
     report: Report
     key: str
@@ -291,7 +292,6 @@ class _Group:
     results: list[Recorded] = field(default_factory=list)
 
     def run(self, conn: Connection) -> None:
-        # Runs again from scratch if the connection retries: nothing is kept between runs.
         self.new, self.results = [], []
         uid_of = self._store_messages(conn)
         if self.new:
@@ -300,9 +300,9 @@ class _Group:
             self._suppress(conn, suppress)
             if self.publish:
                 self._outbox(conn)
-        stored = {id(m.received): m for m in self.new}
-        for (received, _), key in zip(self.items, self.keys, strict=True):
-            m = stored.pop(id(received), None)
+        stored = {m.position: m for m in self.new}
+        for position, ((received, _), key) in enumerate(zip(self.items, self.keys, strict=True)):
+            m = stored.get(position)
             if m is None:
                 self.results.append(Recorded(uid_of[received.tenant.id, key], True, (), ()))
                 continue
@@ -324,12 +324,15 @@ class _Group:
         """
         uid_of: dict[tuple[int, str], str] = {}
         candidates: list[_New] = []
-        for (received, report), key in zip(self.items, self.keys, strict=True):
+        for position, ((received, report), key) in enumerate(
+            zip(self.items, self.keys, strict=True)
+        ):
             if (received.tenant.id, key) in uid_of:
                 continue  # earlier in this very group
             uid = received.uid or new_uid()
             uid_of[received.tenant.id, key] = uid
-            candidates.append(_New(received, report, key, uid, self.contexts[received.tenant.id]))
+            context = self.contexts[received.tenant.id]
+            candidates.append(_New(position, received, report, key, uid, context))
         rows = [_message_row(m) for m in candidates]
         ids: dict[str, int] = dict(conn.execute(self.upserts.message, rows).all())
         stored_before: list[_New] = []
@@ -337,11 +340,17 @@ class _Group:
             m.id = ids.get(m.uid)
             (stored_before if m.id is None else self.new).append(m)
         if stored_before:
+            found: set[tuple[int, str]] = set()
             tenant_ids = sorted({m.received.tenant.id for m in stored_before})
             for keys in _chunks(sorted({m.key for m in stored_before})):
                 params = {"tenant_ids": tenant_ids, "keys": keys}
                 for tenant_id, key, uid in conn.execute(FIND_MESSAGES, params):
                     uid_of[tenant_id, key] = uid
+                    found.add((tenant_id, key))
+            for m in stored_before:
+                if (m.received.tenant.id, m.key) not in found:
+                    # Refused as a duplicate, yet gone (deleted meanwhile): try again later.
+                    raise RuntimeError(f"message {m.key} neither inserted nor found")
         return uid_of
 
     def _store_events(self, conn: Connection) -> None:
