@@ -140,6 +140,11 @@ def report(name: str, findings: list[Finding]) -> Report:
     return Report(findings=tuple(findings), family="rfc3464", message_id=f"<{name}@x>")
 
 
+def bounce(recipient: str, kind: Kind = Kind.HARD_BOUNCE, token: str | None = None) -> Finding:
+    reason = Reason.USERUNKNOWN if kind == Kind.HARD_BOUNCE else Reason.MAILBOXFULL
+    return Finding(kind=kind, reason=reason, recipient=recipient, family="rfc3464", token=token)
+
+
 async def signed_token(store: Store, tenant: TenantRef, recipient: str) -> str:
     key = await current_key(store, tenant.id)
     rp = make_return_path(
@@ -152,24 +157,13 @@ async def test_verified_findings_are_never_capped_nor_count_against_it(
     store: Store, tenant: TenantRef
 ) -> None:
     proved = [
-        Finding(
-            kind=Kind.HARD_BOUNCE,
-            reason=Reason.USERUNKNOWN,
-            recipient=f"signed{i}@example.org",
-            family="rfc3464",
+        bounce(
+            f"signed{i}@example.org",
             token=await signed_token(store, tenant, f"signed{i}@example.org"),
         )
         for i in range(8)
     ]
-    forged = [
-        Finding(
-            kind=Kind.HARD_BOUNCE,
-            reason=Reason.USERUNKNOWN,
-            recipient=f"forged{i}@example.org",
-            family="rfc3464",
-        )
-        for i in range(8)
-    ]
+    forged = [bounce(f"forged{i}@example.org") for i in range(8)]
     with capture_logs() as logs:
         result = await record(
             store, received(tenant, "mixed"), report("mixed", proved + forged), publish=False
@@ -185,15 +179,7 @@ async def test_verified_findings_are_never_capped_nor_count_against_it(
 async def test_soft_bounces_past_the_cap_are_not_counted(store: Store, tenant: TenantRef) -> None:
     # More addresses than one bound list holds (ingest.IN_CHUNK): their histories are
     # read in several queries.
-    findings = [
-        Finding(
-            kind=Kind.SOFT_BOUNCE,
-            reason=Reason.MAILBOXFULL,
-            recipient=f"full{i}@example.org",
-            family="rfc3464",
-        )
-        for i in range(1200)
-    ]
+    findings = [bounce(f"full{i}@example.org", Kind.SOFT_BOUNCE) for i in range(1200)]
     await record(store, received(tenant, "soft"), report("soft", findings), publish=False)
     assert await count(store, Event) == 1200
     async with store.read() as session:
@@ -207,15 +193,7 @@ async def test_an_address_named_twice_takes_one_place_under_the_cap(
 ) -> None:
     await policies.put(store, tenant.id, Policy(unverified_suppressions_per_message=2))
     names = ["a", "a", "a", "b", "c"]
-    findings = [
-        Finding(
-            kind=Kind.HARD_BOUNCE,
-            reason=Reason.USERUNKNOWN,
-            recipient=f"{n}@example.org",
-            family="rfc3464",
-        )
-        for n in names
-    ]
+    findings = [bounce(f"{n}@example.org") for n in names]
     result = await record(
         store, received(tenant, "twice"), report("twice", findings), publish=False
     )
