@@ -1,31 +1,40 @@
-"""Recording one accepted message: raw bytes, events, suppressions, outbox — one transaction.
+"""Recording accepted messages: raw bytes, events, suppressions, outbox — one transaction per group.
 
 This is where a row is written. The SMTP listener answers ``250`` only after
 ``record`` returned, so whatever it says was accepted is on disk.
 
-Mechanism only: for each finding that names an address, this module reads
-what the store knows of the address (``_history``), asks the policy once
-(``policy.decide``) and writes what it decided (``_apply``). Batching several
-messages into one commit is ``group_commit``'s.
+Mechanism only: for each finding that names an address, this module gathers
+what the store knows of the address (``History``), asks the policy once
+(``policy.decide``) and writes what it decided. Several messages share one
+transaction (``record_many``; grouping them is ``group_commit``'s or the stage's).
 
-Written with SQLAlchemy Core and statements built once at import: this runs
-for every message, and the ORM's unit of work and per-call statement
-construction cost more CPU than the SQL itself (measured: ~9 ms → see
-bench/results/smtp_throughput.txt for the figures after).
+The work is done per group, not per message, because per-message statements were
+the cost (about 5 ms of CPU per message through SQLAlchemy Core and the async
+adapter, 4+ statements each; bench/ingest_batch.py): a group is a fixed handful of
+statements whatever its size (one SELECT for the duplicates, one multi-row INSERT
+each for messages, events, address states, suppressions, audits and outbox, two
+SELECTs for the soft-bounce histories), built once per dialect, run as plain
+synchronous SQLAlchemy in one ``run_sync`` hop. The policy is decided in Python in
+between, message by message in arrival order, with the state the earlier messages
+of the group left (their soft bounces, their resets), so a group gives exactly
+what recording its messages one by one gives.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Finding, Kind, Report
@@ -97,18 +106,28 @@ OUTBOX: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 STATES: sa.Table = AddressState.__table__  # type: ignore[attr-defined]
 P = sa.bindparam
 
-FIND_MESSAGE = sa.select(MESSAGES.c.uid).where(
-    MESSAGES.c.tenant_id == P("tenant_id"), MESSAGES.c.dedup_key == P("dedup_key")
+# Bound lists are cut to this length: SQLite allows 32,766 variables per statement, and
+# a forged report may name thousands of addresses.
+IN_CHUNK = 500
+
+FIND_MESSAGES = sa.select(MESSAGES.c.tenant_id, MESSAGES.c.dedup_key, MESSAGES.c.uid).where(
+    MESSAGES.c.tenant_id.in_(P("tenant_ids", expanding=True)),
+    MESSAGES.c.dedup_key.in_(P("keys", expanding=True)),
 )
-INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+# Rows come back matched by uid (unique, ours), not by position: no reliance on the
+# order a multi-row INSERT ... RETURNING answers in.
+INSERT_EVENTS = sa.insert(EVENTS).returning(EVENTS.c.uid, EVENTS.c.id)
 INSERT_OUTBOX = sa.insert(OUTBOX)
 INSERT_AUDIT = sa.insert(AUDIT)
-SOFT_RESET_AT = sa.select(STATES.c.soft_reset_at).where(
-    STATES.c.tenant_id == P("tenant_id"), STATES.c.address == P("address")
+RESET_ATS = sa.select(STATES.c.tenant_id, STATES.c.address, STATES.c.soft_reset_at).where(
+    STATES.c.tenant_id.in_(P("tenant_ids", expanding=True)),
+    STATES.c.address.in_(P("addresses", expanding=True)),
 )
-SOFT_BOUNCES = sa.select(EVENTS.c.created_at, EVENTS.c.reason).where(
-    EVENTS.c.tenant_id == P("tenant_id"),
-    EVENTS.c.recipient == P("address"),
+SOFT_BOUNCES = sa.select(
+    EVENTS.c.id, EVENTS.c.tenant_id, EVENTS.c.recipient, EVENTS.c.created_at, EVENTS.c.reason
+).where(
+    EVENTS.c.tenant_id.in_(P("tenant_ids", expanding=True)),
+    EVENTS.c.recipient.in_(P("addresses", expanding=True)),
     EVENTS.c.kind == Kind.SOFT_BOUNCE.value,
     EVENTS.c.created_at >= P("since"),
 )
@@ -119,38 +138,55 @@ def _insert(dialect: str, table: sa.Table) -> Any:
     return sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
 
 
-def _upsert_state(dialect: str, values: dict[str, Any], on_conflict: dict[str, Any]) -> Any:
-    return (
-        _insert(dialect, STATES)
-        .values(**values)
-        .on_conflict_do_update(index_elements=["tenant_id", "address"], set_=on_conflict)
-    )
+@dataclass(frozen=True, slots=True)
+class _Upserts:
+    """The dialect's ON CONFLICT statements. Built once per dialect: building one (its
+    ``excluded`` alias above all) cost more than running it."""
+
+    message: Any
+    state: Any
+    suppression: Any
 
 
-def _insert_message(dialect: str) -> Any:
-    """Insert unless the same message is already stored: no row back means a duplicate
-    (also when a concurrent delivery of it committed first)."""
-    return (
+@functools.cache
+def _upserts(dialect: str) -> _Upserts:
+    # Insert unless the same message is already stored: no row back means a duplicate
+    # (a concurrent delivery of it committed first).
+    message = (
         _insert(dialect, MESSAGES)
         .on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"])
-        .returning(MESSAGES.c.id)
+        .returning(MESSAGES.c.uid, MESSAGES.c.id)
     )
-
-
-def _upsert_suppression(dialect: str, now: datetime) -> Any:
-    """Suppress unless an active suppression already stands. A permanent one replaces a
-    temporary one; an expired one is renewed. A row back means the list changed."""
-    insert = _insert(dialect, SUPPRESSIONS)
-    new = insert.excluded
+    # One row per address and group carries the group's net change (_StateChange): a
+    # reset in it (soft_reset_at given) restarts the count at the soft bounces after it.
+    state_insert = _insert(dialect, STATES)
+    state_new = state_insert.excluded
+    state = state_insert.on_conflict_do_update(
+        index_elements=["tenant_id", "address"],
+        set_={
+            "soft_bounces": sa.case(
+                (state_new.soft_reset_at.is_(None), STATES.c.soft_bounces + state_new.soft_bounces),
+                else_=state_new.soft_bounces,
+            ),
+            "soft_reset_at": sa.func.coalesce(state_new.soft_reset_at, STATES.c.soft_reset_at),
+            "last_event_at": state_new.last_event_at,
+        },
+    )
+    # Suppress unless an active suppression already stands. A permanent one replaces a
+    # temporary one; an expired one is renewed. A row back means the list changed. The
+    # new row's created_at is the message's time: "expired" is judged at that time.
+    suppression_insert = _insert(dialect, SUPPRESSIONS)
+    new = suppression_insert.excluded
     changed = ("kind", "reason", "event_id", "expires_at", "created_at", "source", "verified")
-    return insert.on_conflict_do_update(
+    suppression = suppression_insert.on_conflict_do_update(
         index_elements=["tenant_id", "address", "stream"],
         set_={name: new[name] for name in changed},
         where=sa.or_(
-            SUPPRESSIONS.c.expires_at <= now,
+            SUPPRESSIONS.c.expires_at <= new.created_at,
             sa.and_(SUPPRESSIONS.c.expires_at.is_not(None), new.expires_at.is_(None)),
         ),
-    ).returning(SUPPRESSIONS.c.id)
+    ).returning(SUPPRESSIONS.c.tenant_id, SUPPRESSIONS.c.address, SUPPRESSIONS.c.stream)
+    return _Upserts(message, state, suppression)
 
 
 # ---------------------------------------------------------------- the transaction
@@ -167,123 +203,396 @@ async def record_many(
 ) -> list[Recorded]:
     """Record several messages in one transaction: one commit (one fsync) for all.
 
-    All or nothing: if the transaction fails, every caller gets the exception
-    (and its SMTP client a 451). ``group_commit.GroupCommit`` retries a failed group
-    one message at a time, so one bad message cannot hold the others back.
+    The same rows and answers as recording them one by one in this order (a message
+    twice in the group: the second is a duplicate of the first). All or nothing: if
+    the transaction fails, every caller gets the exception (and its SMTP client a
+    451); ``group_commit.GroupCommit`` decides whether retrying them one by one helps.
     """
-    dialect = store.engine.dialect.name
-    keys = [dedup_key(received, report) for received, report in items]
-    contexts = [await cached_context(store, received.tenant.id) for received, _ in items]
-    results: list[Recorded | str] = []
+    if not items:
+        return []
+    contexts: dict[int, TenantContext] = {}
+    for received, _ in items:
+        if received.tenant.id not in contexts:
+            contexts[received.tenant.id] = await cached_context(store, received.tenant.id)
+    group = _Group(
+        items=items,
+        keys=[dedup_key(received, report) for received, report in items],
+        contexts=contexts,
+        publish=publish,
+        upserts=_upserts(store.engine.dialect.name),
+    )
     async with store.write_core() as conn:
-        for (received, report), key, context in zip(items, keys, contexts, strict=True):
-            recorded = await _record_new(conn, received, report, key, publish, context, dialect)
-            if recorded is None:  # already stored (maybe earlier in this very group)
-                params = {"tenant_id": received.tenant.id, "dedup_key": key}
-                results.append((await conn.execute(FIND_MESSAGE, params)).scalar_one())
-            else:
-                results.append(recorded)
-    out = [Recorded(r, True, (), ()) if isinstance(r, str) else r for r in results]
-    # Counted only once committed: metrics never show what a rollback undid.
-    for result in out:
+        await conn.run_sync(group.run)
+    # Counted and told only once committed: nothing here shows what a rollback undid.
+    for result in group.results:
         for kind, verified in result.findings:
             metrics.FINDINGS.labels(kind, str(verified).lower()).inc()
         metrics.SUPPRESSIONS.inc(len(result.suppressed))
-    return out
+    for message in group.new:
+        if message.refused:
+            # A logger per call (rare): one cached at import would keep the first
+            # configuration's output for good (cache_logger_on_first_use).
+            structlog.get_logger("returnpath.store").warning(
+                "unverified_cap_reached",
+                message=message.uid,
+                tenant=message.received.tenant.name,
+                cap=message.context.policy.unverified_suppressions_per_message,
+                left_unsuppressed=message.refused,
+            )
+    return group.results
 
 
-async def _record_new(
-    session: AsyncConnection,
-    received: Received,
-    report: Report,
-    key: str,
-    publish: bool,
-    context: TenantContext,
-    dialect: str,
-) -> Recorded | None:
-    now = received.received_at
-    policy = context.policy
-    message_uid = received.uid or new_uid()
-    message_id = (
-        await session.execute(
-            _insert_message(dialect),
-            {
-                "uid": message_uid,
-                "tenant_id": received.tenant.id,
-                "dedup_key": key,
-                "received_at": now,
-                "peer": received.peer,
-                "mail_from": received.mail_from,
-                "rcpt_tos": json.dumps(list(received.rcpt_tos)),
-                "size": len(received.raw),
-                "header_message_id": (report.message_id or None) and report.message_id[:998],
-                "family": report.family,
-                "parse_error": report.error,
-                "raw": received.raw,
-            },
-        )
-    ).scalar_one_or_none()
-    if message_id is None:
-        return None
+@dataclass(slots=True)
+class _New:
+    """A message of the group not stored before: what it wrote and decided."""
 
-    findings = report.findings or (
-        Finding(kind=Kind.UNKNOWN, reason=Reason.UNDEFINED, family=report.family),
-    )
-    bounce_domain = received.rcpt_tos[0].rpartition("@")[2] if received.rcpt_tos else ""
-    events = [
-        _event_row(
-            f,
-            attribute(f, context.signing_keys, bounce_domain, now),
-            received.tenant.id,
-            message_id,
-            now,
-            policy,
-        )
-        for f in findings
-    ]
-    ids = (await session.execute(INSERT_EVENTS, events)).scalars().all()
-    for event, event_id in zip(events, ids, strict=True):
-        event["id"] = event_id
+    position: int  # in the group
+    received: Received
+    report: Report
+    key: str
+    uid: str
+    context: TenantContext
+    id: int | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+    refused: int = 0  # addresses the unverified cap left alone
 
-    suppressed: list[str] = []
-    for event in events:
-        if not event["recipient"]:
-            continue  # nobody to suppress or count
-        seen = Seen(
-            kind=event["kind"],
-            reason=event["reason"],
-            at=now,
-            verified=event["verified"],
-            stream=event["stream"],
-            family=report.family,
-            sender=report.sender,
-        )
-        history = await _history(session, seen, event, policy)
-        if await _apply(session, event, decide(seen, history, policy), now, dialect):
-            suppressed.append(event["recipient"])
-    if publish:
-        await session.execute(
+
+@dataclass(slots=True)
+class _StateChange:
+    """An address's soft-bounce counter after the group, as one upsert row: the soft
+    bounces counted since the group's last reset of it (all of them if none), that
+    reset's time, and the time of the group's last change."""
+
+    soft_bounces: int = 0
+    reset_at: datetime | None = None
+    last_event_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Suppress:
+    message: _New
+    row: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return self.row["tenant_id"], self.row["address"], self.row["stream"]
+
+
+@dataclass(slots=True)
+class _Group:
+    """One transaction's work, run synchronously inside ``AsyncConnection.run_sync``."""
+
+    items: Sequence[tuple[Received, Report]]
+    keys: list[str]
+    contexts: Mapping[int, TenantContext]
+    publish: bool
+    upserts: _Upserts
+    new: list[_New] = field(default_factory=list)
+    results: list[Recorded] = field(default_factory=list)
+
+    def run(self, conn: Connection) -> None:
+        self.new, self.results = [], []
+        uid_of = self._store_messages(conn)
+        if self.new:
+            self._store_events(conn)
+            suppress = self._decide(conn)
+            self._suppress(conn, suppress)
+            if self.publish:
+                self._outbox(conn)
+        stored = {m.position: m for m in self.new}
+        for position, ((received, _), key) in enumerate(zip(self.items, self.keys, strict=True)):
+            m = stored.get(position)
+            if m is None:
+                self.results.append(Recorded(uid_of[received.tenant.id, key], True, (), ()))
+                continue
+            self.results.append(
+                Recorded(
+                    m.uid,
+                    False,
+                    tuple(e["uid"] for e in m.events),
+                    tuple(m.suppressed),
+                    tuple((e["kind"], e["verified"]) for e in m.events),
+                )
+            )
+
+    def _store_messages(self, conn: Connection) -> dict[tuple[int, str], str]:
+        """Insert the group's new messages; the uid each dedup key stands for.
+
+        No look-up first: the insert skips what is already stored (no row back), and
+        only then are the uids of those duplicates read, in one query.
+        """
+        uid_of: dict[tuple[int, str], str] = {}
+        candidates: list[_New] = []
+        for position, ((received, report), key) in enumerate(
+            zip(self.items, self.keys, strict=True)
+        ):
+            if (received.tenant.id, key) in uid_of:
+                continue  # earlier in this very group
+            uid = received.uid or new_uid()
+            uid_of[received.tenant.id, key] = uid
+            context = self.contexts[received.tenant.id]
+            candidates.append(_New(position, received, report, key, uid, context))
+        rows = [_message_row(m) for m in candidates]
+        ids: dict[str, int] = dict(conn.execute(self.upserts.message, rows).all())
+        stored_before: list[_New] = []
+        for m in candidates:
+            m.id = ids.get(m.uid)
+            (stored_before if m.id is None else self.new).append(m)
+        if stored_before:
+            found: set[tuple[int, str]] = set()
+            tenant_ids = sorted({m.received.tenant.id for m in stored_before})
+            for keys in _chunks(sorted({m.key for m in stored_before})):
+                params = {"tenant_ids": tenant_ids, "keys": keys}
+                for tenant_id, key, uid in conn.execute(FIND_MESSAGES, params):
+                    uid_of[tenant_id, key] = uid
+                    found.add((tenant_id, key))
+            for m in stored_before:
+                if (m.received.tenant.id, m.key) not in found:
+                    # Refused as a duplicate, yet gone (deleted meanwhile): try again later.
+                    raise RuntimeError(f"message {m.key} neither inserted nor found")
+        return uid_of
+
+    def _store_events(self, conn: Connection) -> None:
+        for m in self.new:
+            assert m.id is not None
+            received, report = m.received, m.report
+            findings = report.findings or (
+                Finding(kind=Kind.UNKNOWN, reason=Reason.UNDEFINED, family=report.family),
+            )
+            bounce_domain = received.rcpt_tos[0].rpartition("@")[2] if received.rcpt_tos else ""
+            now = received.received_at
+            m.events = [
+                _event_row(
+                    f,
+                    attribute(f, m.context.signing_keys, bounce_domain, now),
+                    received.tenant.id,
+                    m.id,
+                    now,
+                    m.context.policy,
+                )
+                for f in findings
+            ]
+        rows = [e for m in self.new for e in m.events]
+        ids: dict[str, int] = dict(conn.execute(INSERT_EVENTS, rows).all())
+        for event in rows:
+            event["id"] = ids[event["uid"]]
+
+    def _decide(self, conn: Connection) -> list[_Suppress]:
+        """Ask the policy about every event with an address, in arrival order, and write
+        the soft-bounce counters; the suppressions it asked for, in the same order."""
+        soft = _SoftHistories(conn, self.new)
+        states: dict[tuple[int, str], _StateChange] = {}
+        suppress: list[_Suppress] = []
+        for position, m in enumerate(self.new):
+            policy, now = m.context.policy, m.received.received_at
+            acted: set[str] = set()  # addresses this message changed without proof
+            refused: set[str] = set()
+            for event in m.events:
+                address = event["recipient"]
+                if not address:
+                    continue  # nobody to suppress or count
+                seen = _seen(event, m.report, now)
+                key = (event["tenant_id"], address)
+                history = (
+                    soft.history(key, position, policy.soft_window_start(now))
+                    if seen.kind == Kind.SOFT_BOUNCE
+                    else NO_HISTORY
+                )
+                decision = decide(seen, history, policy)
+                if (
+                    not seen.verified
+                    and (decision.suppress or decision.effect is Effect.COUNT_SOFT)
+                    and address not in acted
+                ):
+                    # One forged report must not empty a list: past the cap, recorded only.
+                    if len(acted) >= policy.unverified_suppressions_per_message:
+                        refused.add(address)
+                        continue
+                    acted.add(address)
+                if decision.effect is Effect.RESET:
+                    change = states.setdefault(key, _StateChange())
+                    change.soft_bounces, change.reset_at, change.last_event_at = 0, now, now
+                    soft.reset(key, now)
+                elif decision.effect is Effect.COUNT_SOFT:
+                    change = states.setdefault(key, _StateChange())
+                    change.soft_bounces += 1
+                    change.last_event_at = now
+                if decision.suppress:
+                    suppress.append(_Suppress(m, _suppression_row(event, decision, now)))
+            m.refused = len(refused)
+        if states:
+            conn.execute(
+                self.upserts.state,
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "address": address,
+                        "soft_bounces": change.soft_bounces,
+                        "soft_reset_at": change.reset_at,
+                        "last_event_at": change.last_event_at,
+                    }
+                    for (tenant_id, address), change in states.items()
+                ],
+            )
+        return suppress
+
+    def _suppress(self, conn: Connection, wanted: list[_Suppress]) -> None:
+        """Upsert the suppressions; the database says which ones changed the list.
+
+        One multi-row upsert may not name a row twice (PostgreSQL refuses it, and the
+        second must see the first's outcome), so the n-th request for an address goes
+        in the n-th statement: one statement unless the group names an address twice.
+        """
+        rounds: list[list[_Suppress]] = []
+        seen: defaultdict[tuple[int, str, str], int] = defaultdict(int)
+        for request in wanted:
+            n = seen[request.key]
+            seen[request.key] = n + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(request)
+        changed: set[int] = set()
+        for batch in rounds:
+            rows = conn.execute(self.upserts.suppression, [r.row for r in batch]).all()
+            returned = {(t, a, s) for t, a, s in rows}
+            changed.update(id(r) for r in batch if r.key in returned)
+        audits = []
+        for request in wanted:  # in arrival order, as one by one would have written them
+            if id(request) not in changed:
+                continue  # an active suppression already stood
+            row = request.row
+            request.message.suppressed.append(row["address"])
+            audits.append(
+                {
+                    "tenant_id": row["tenant_id"],
+                    "address": row["address"],
+                    "stream": row["stream"],
+                    "action": "add",
+                    "actor": "bounce",
+                    "kind": row["kind"],
+                    "reason": row["reason"],
+                    "at": row["created_at"],
+                }
+            )
+        if audits:
+            conn.execute(INSERT_AUDIT, audits)
+
+    def _outbox(self, conn: Connection) -> None:
+        conn.execute(
             INSERT_OUTBOX,
             [
                 {
                     "event_uid": e["uid"],
                     "routing_key": routing_key(e["kind"], e["reason"]),
                     "body": json.dumps(
-                        event_body(e, received.tenant.name, message_uid), separators=(",", ":")
+                        event_body(e, m.received.tenant.name, m.uid), separators=(",", ":")
                     ),
-                    "created_at": now,
+                    "created_at": m.received.received_at,
                     "attempts": 0,
                 }
-                for e in events
+                for m in self.new
+                for e in m.events
             ],
         )
-    return Recorded(
-        message_uid,
-        False,
-        tuple(e["uid"] for e in events),
-        tuple(suppressed),
-        tuple((e["kind"], e["verified"]) for e in events),
+
+
+class _SoftHistories:
+    """The soft bounces and last resets of the group's soft-bounced addresses, read in
+    two queries, and served to each message as it would have found them recorded one
+    by one: the group's own soft bounces up to and including that message's, and the
+    resets of the messages before it."""
+
+    def __init__(self, conn: Connection, new: list[_New]) -> None:
+        self.bounces: defaultdict[tuple[int, str], list[tuple[int, datetime, str]]]
+        self.bounces = defaultdict(list)
+        self.reset_at: dict[tuple[int, str], datetime | None] = {}
+        self.position: dict[int, int] = {}  # event id -> position of its message in the group
+        soft = [
+            (position, m, e)
+            for position, m in enumerate(new)
+            for e in m.events
+            if e["recipient"] and e["kind"] == Kind.SOFT_BOUNCE.value
+        ]
+        if not soft:
+            return
+        for position, _, e in soft:
+            self.position[e["id"]] = position
+        tenant_ids = sorted({e["tenant_id"] for _, _, e in soft})
+        since = min(m.context.policy.soft_window_start(m.received.received_at) for _, m, _ in soft)
+        for addresses in _chunks(sorted({e["recipient"] for _, _, e in soft})):
+            params = {"tenant_ids": tenant_ids, "addresses": addresses}
+            for tenant_id, address, reset_at in conn.execute(RESET_ATS, params):
+                self.reset_at[tenant_id, address] = reset_at
+            for event_id, tenant_id, address, at, reason in conn.execute(
+                SOFT_BOUNCES, {**params, "since": since}
+            ):
+                self.bounces[tenant_id, address].append((event_id, at, reason))
+
+    def history(self, key: tuple[int, str], position: int, since: datetime) -> History:
+        return History(
+            soft_bounces=[
+                (at, reason)
+                for event_id, at, reason in self.bounces.get(key, ())
+                if at >= since and self.position.get(event_id, -1) <= position
+            ],
+            soft_reset_at=self.reset_at.get(key),
+        )
+
+    def reset(self, key: tuple[int, str], at: datetime) -> None:
+        self.reset_at[key] = at
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def _seen(event: Mapping[str, Any], report: Report, now: datetime) -> Seen:
+    """The event as ``decide`` judges it: the one place a ``Seen`` is built."""
+    return Seen(
+        kind=event["kind"],
+        reason=event["reason"],
+        at=now,
+        verified=event["verified"],
+        stream=event["stream"],
+        family=report.family,
+        sender=report.sender,
     )
+
+
+def _message_row(m: _New) -> dict[str, Any]:
+    received, report = m.received, m.report
+    return {
+        "uid": m.uid,
+        "tenant_id": received.tenant.id,
+        "dedup_key": m.key,
+        "received_at": received.received_at,
+        "peer": received.peer,
+        "mail_from": received.mail_from,
+        "rcpt_tos": json.dumps(list(received.rcpt_tos)),
+        "size": len(received.raw),
+        "header_message_id": (report.message_id or None) and report.message_id[:998],
+        "family": report.family,
+        "parse_error": report.error,
+        "raw": received.raw,
+    }
+
+
+def _suppression_row(event: Mapping[str, Any], decision: Decision, now: datetime) -> dict[str, Any]:
+    return {
+        "tenant_id": event["tenant_id"],
+        "address": event["recipient"],
+        "stream": decision.stream,
+        "kind": event["kind"],
+        "reason": event["reason"],
+        "event_id": event["id"],
+        "expires_at": decision.until,
+        "created_at": now,
+        "source": "bounce",
+        "verified": event["verified"],
+        "note": None,
+    }
 
 
 def _clip(value: str | None, n: int) -> str | None:
@@ -320,96 +629,3 @@ def _event_row(
         "stream": _clip(who.stream, 64),
         "verified": who.verified,
     }
-
-
-async def _history(
-    session: AsyncConnection, seen: Seen, event: Mapping[str, Any], policy: Policy
-) -> History:
-    """What the store knows of the address that ``decide`` needs: only a soft bounce
-    looks back (its count of days), so only a soft bounce costs these reads."""
-    if seen.kind != Kind.SOFT_BOUNCE:
-        return NO_HISTORY
-    key = {"tenant_id": event["tenant_id"], "address": event["recipient"]}
-    reset_at = (await session.execute(SOFT_RESET_AT, key)).scalar()
-    since = policy.soft_window_start(seen.at)
-    rows = (await session.execute(SOFT_BOUNCES, {**key, "since": since})).all()
-    return History(soft_bounces=[(at, reason) for at, reason in rows], soft_reset_at=reset_at)
-
-
-async def _apply(
-    session: AsyncConnection,
-    event: Mapping[str, Any],
-    decision: Decision,
-    now: datetime,
-    dialect: str,
-) -> bool:
-    """Write what the policy decided for one event; True if it suppressed the address."""
-    if decision.effect is Effect.RECORD:
-        return False
-    address, tenant_id = event["recipient"], event["tenant_id"]
-    if decision.effect is Effect.RESET:
-        await session.execute(
-            _upsert_state(
-                dialect,
-                {
-                    "tenant_id": tenant_id,
-                    "address": address,
-                    "soft_bounces": 0,
-                    "soft_reset_at": now,
-                    "last_event_at": now,
-                },
-                {"soft_bounces": 0, "soft_reset_at": now, "last_event_at": now},
-            )
-        )
-    elif decision.effect is Effect.COUNT_SOFT:
-        await session.execute(
-            _upsert_state(
-                dialect,
-                {
-                    "tenant_id": tenant_id,
-                    "address": address,
-                    "soft_bounces": 1,
-                    "last_event_at": now,
-                },
-                {"soft_bounces": STATES.c.soft_bounces + 1, "last_event_at": now},
-            )
-        )
-    if not decision.suppress:
-        return False
-    return await _suppress(session, event, decision.stream, decision.until, now, dialect)
-
-
-async def _suppress(
-    session: AsyncConnection,
-    event: Mapping[str, Any],
-    stream: str,
-    expires_at: datetime | None,
-    now: datetime,
-    dialect: str,
-) -> bool:
-    key = {"tenant_id": event["tenant_id"], "address": event["recipient"], "stream": stream}
-    row = {
-        **key,
-        "kind": event["kind"],
-        "reason": event["reason"],
-        "event_id": event["id"],
-        "expires_at": expires_at,
-        "created_at": now,
-        "source": "bounce",
-        "verified": event["verified"],
-        "note": None,
-    }
-    if (await session.execute(_upsert_suppression(dialect, now), row)).first() is None:
-        return False  # an active suppression already stands
-    await session.execute(
-        INSERT_AUDIT,
-        {
-            **key,
-            "action": "add",
-            "actor": "bounce",
-            "kind": event["kind"],
-            "reason": event["reason"],
-            "at": now,
-        },
-    )
-    return True
