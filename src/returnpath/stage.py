@@ -47,7 +47,7 @@ from returnpath.parsers import parse
 from returnpath.parsers.model import Report
 from returnpath.store import metrics
 from returnpath.store.db import Store
-from returnpath.store.errors import store_unavailable
+from returnpath.store.errors import about_the_data
 from returnpath.store.ingest import Received, Recorded, record, record_many
 from returnpath.store.tenants import TenantRef
 
@@ -148,8 +148,8 @@ class Stage:
                 self.store, pairs, publish=self.publish
             )
         except Exception as exc:
-            if store_unavailable(exc):
-                raise  # run() waits and retries the whole group: nothing skipped
+            if not about_the_data(exc):
+                raise  # the store's trouble: run() waits and retries the group, nothing skipped
             results = [
                 await self._record_alone(directory, item, pair)
                 for item, pair in zip(items, pairs, strict=True)
@@ -183,7 +183,7 @@ class Stage:
         try:
             return await record(self.store, *pair, publish=self.publish)
         except Exception as exc:
-            if store_unavailable(exc):
+            if not about_the_data(exc):
                 raise
             path = quarantine(directory, item)
             metrics.QUARANTINED.inc()

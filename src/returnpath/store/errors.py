@@ -12,19 +12,29 @@ class NotFound(Exception):
     """No such thing for this tenant (never says whether another tenant has it)."""
 
 
-def store_unavailable(exc: BaseException) -> bool:
-    """Is this failure the store's (wait and retry) rather than one message's?
+# SQLSTATE classes a single row can cause: 22 data exception (a value out of range, a
+# byte the encoding refuses), 23 integrity constraint violation.
+DATA_SQLSTATE_CLASSES = ("22", "23")
 
-    A message that breaks a constraint or a column type fails on every replay:
-    retrying it alone, then setting it aside, lets the rest through. Anything
-    else from the database (lost connections, timeouts, locks, a broken
-    migration) would fail for every message alike: the right answer is to
-    wait, never to set messages aside.
+
+def about_the_data(error: BaseException) -> bool:
+    """Could one message alone have caused ``error``?
+
+    A message that breaks a constraint or holds a value the database refuses
+    fails on every replay: the stage retries it alone, then sets it aside, and
+    the rest go through. Everything about the store itself (operational errors
+    such as a locked SQLite file, connection loss, statement and pool timeouts,
+    deadlocks, a broken migration) says no: every message would meet it, and
+    the answer is to wait, never to set messages aside. asyncpg's errors reach
+    SQLAlchemy mostly as the generic DBAPIError, so for those the SQLSTATE
+    decides. An error raised outside the driver (a value that cannot be bound
+    or encoded) comes from what a message holds.
     """
-    if isinstance(exc, IntegrityError | DataError):
-        return False
-    if isinstance(exc, DBAPIError):
+    if isinstance(error, IntegrityError | DataError):
         return True
-    if isinstance(exc, StatementError):  # a value no column takes, caught before the driver
-        return False
-    return isinstance(exc, SQLAlchemyError | OSError | TimeoutError)
+    if isinstance(error, DBAPIError):
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return isinstance(state, str) and state[:2] in DATA_SQLSTATE_CLASSES
+    if isinstance(error, StatementError):
+        return True  # a parameter's own conversion failed before the database saw it
+    return not isinstance(error, SQLAlchemyError | OSError | TimeoutError)

@@ -6,7 +6,7 @@ This is where a row is written. The SMTP listener answers ``250`` only after
 Mechanism only: for each finding that names an address, this module gathers
 what the store knows of the address (``History``), asks the policy once
 (``policy.decide``) and writes what it decided. Several messages share one
-transaction (``record_many``; grouping them is ``group_commit``'s or the stage's).
+transaction (``record_many``; grouping them is the stage's, ``returnpath.stage``).
 
 The work is done per group, not per message, because per-message statements were
 the cost (about 5 ms of CPU per message through SQLAlchemy Core and the async
@@ -205,8 +205,8 @@ async def record_many(
 
     The same rows and answers as recording them one by one in this order (a message
     twice in the group: the second is a duplicate of the first). All or nothing: if
-    the transaction fails, every caller gets the exception (and its SMTP client a
-    451); ``group_commit.GroupCommit`` decides whether retrying them one by one helps.
+    the transaction fails, the caller gets the exception; the stage decides whether
+    retrying them one by one helps (``store.errors.about_the_data``).
     """
     if not items:
         return []
