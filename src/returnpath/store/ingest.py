@@ -16,6 +16,7 @@ bench/results/smtp_throughput.txt for the figures after).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
 from returnpath.store.db import Store
+from returnpath.store.dkim import complaint_signers
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (
     AddressState,
@@ -174,10 +176,21 @@ async def record_many(
     dialect = store.engine.dialect.name
     keys = [dedup_key(received, report) for received, report in items]
     contexts = [await cached_context(store, received.tenant.id) for received, _ in items]
+    # DKIM (DNS) before the transaction, never holding the writer: only listed FBLs' complaints.
+    signers = await asyncio.gather(
+        *(
+            complaint_signers(r.raw, rep, c.policy)
+            for (r, rep), c in zip(items, contexts, strict=True)
+        )
+    )
     results: list[Recorded | str] = []
     async with store.write_core() as conn:
-        for (received, report), key, context in zip(items, keys, contexts, strict=True):
-            recorded = await _record_new(conn, received, report, key, publish, context, dialect)
+        for (received, report), key, context, dkim_domains in zip(
+            items, keys, contexts, signers, strict=True
+        ):
+            recorded = await _record_new(
+                conn, received, report, key, publish, context, dialect, dkim_domains
+            )
             if recorded is None:  # already stored (maybe earlier in this very group)
                 params = {"tenant_id": received.tenant.id, "dedup_key": key}
                 results.append((await conn.execute(FIND_MESSAGE, params)).scalar_one())
@@ -200,6 +213,7 @@ async def _record_new(
     publish: bool,
     context: TenantContext,
     dialect: str,
+    dkim_domains: frozenset[str] = frozenset(),
 ) -> Recorded | None:
     now = received.received_at
     policy = context.policy
@@ -257,6 +271,7 @@ async def _record_new(
             stream=event["stream"],
             family=report.family,
             sender=report.sender,
+            dkim_domains=dkim_domains,
         )
         history = await _history(session, seen, event, policy)
         if await _apply(session, event, decide(seen, history, policy), now, dialect):
