@@ -32,7 +32,7 @@ from dkim.crypto import parse_pem_private_key
 
 from returnpath.parsers import parse
 from returnpath.store import dkim
-from returnpath.store.dkim import TxtLookup, complaint_signers, signing_domains
+from returnpath.store.dkim import TxtLookup, complaint_signers, signers_of, signing_domains
 from returnpath.store.policy import Policy
 from tests.messages import arf, dsn
 
@@ -427,3 +427,22 @@ async def test_a_bounce_costs_no_lookup(fbl: Signer, monkeypatch: pytest.MonkeyP
     assert report.findings and all(f.kind != "complaint" for f in report.findings)
     assert await complaint_signers(bounce, report, LISTED) == frozenset()
     assert keys.asked == []
+
+
+async def test_a_group_checks_only_the_complaints_that_can_use_it(
+    fbl: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = Keys().publish(fbl)
+    monkeypatch.setattr(dkim, "LOOKUP", keys)
+    listed = fbl.sign(REPORT)
+    unlisted = fbl.sign(arf("x@example.org").replace(b"fbl.example.net", b"other.example"))
+    bounce = dsn("gone@example.org")
+    group = [(raw, parse(raw), LISTED) for raw in (bounce, listed, unlisted, listed)]
+    assert await signers_of(group) == [
+        frozenset(),
+        {"fbl.example.net"},
+        frozenset(),
+        {"fbl.example.net"},
+    ]
+    assert len(keys.asked) == 2  # the two listed complaints, concurrently
+    assert await signers_of([]) == []

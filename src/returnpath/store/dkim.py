@@ -32,6 +32,9 @@ Why each choice:
   thread (``asyncio.to_thread``); the lookups there are blocking dnspython
   calls, bounded as above. Answers are cached (dnspython's LRU cache, by
   TTL): a feedback loop signs with one key for months.
+* **Loaded on first use.** dkimpy, dnspython and PyNaCl are imported by the
+  first report that needs them (imports inside ``signing_domains`` and ``TxtLookup``): a service
+  whose tenants list no feedback loop never pays their start-up time.
 * **Failure is "no signer", never an error.** A missing key, a timeout, a
   malformed signature or a parser error in dkimpy leave the complaint
   recorded and untrusted; nothing is lost and nothing raises.
@@ -47,14 +50,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import dkim
-import dns.exception
-import dns.resolver
 import structlog
 
 from returnpath.parsers.model import Kind, Report
 from returnpath.store.policy import Policy, domain_of, listed_feedback_loop
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 log = structlog.get_logger("returnpath.dkim")
 
@@ -64,6 +68,8 @@ MAX_SIGNATURES = 4
 MAX_HEADER_LINES = 2_000
 MAX_HEADER_BYTES = 256 * 1024
 MIN_RSA_BITS = 1024
+
+NO_SIGNERS: frozenset[str] = frozenset()
 
 #: dkimpy's ``dnsfunc``: the TXT record at a name (``selector._domainkey.domain.``), or None.
 DnsFunc = Callable[..., bytes | None]
@@ -97,6 +103,8 @@ class TxtLookup:
         self._lock = threading.Lock()
 
     def _get_resolver(self) -> dns.resolver.Resolver:
+        import dns.resolver  # on first use: see "Loaded on first use"
+
         with self._lock:
             if self._resolver is None:
                 resolver = dns.resolver.Resolver(configure=self.nameservers is None)
@@ -116,7 +124,7 @@ class TxtLookup:
                 raise_on_no_answer=False,
                 search=False,
             )
-        except (dns.exception.DNSException, UnicodeError, ValueError):
+        except Exception:  # dns.exception.DNSException (every failure of a lookup), bad names
             return None
         if answer.rrset is None:
             return None
@@ -155,6 +163,8 @@ def signing_domains(
         left = deadline - time.monotonic()
         return dnsfunc(name, timeout=min(timeout, left)) if left > 0 else None
 
+    import dkim  # dkimpy, on first use: see "Loaded on first use"
+
     try:
         verifier = dkim.DKIM(raw, logger=_DKIMPY_LOG, minkey=MIN_RSA_BITS, timeout=DNS_TIMEOUT)
         count = sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
@@ -192,3 +202,19 @@ async def complaint_signers(raw: bytes, report: Report, policy: Policy) -> froze
     signers = await asyncio.to_thread(signing_domains, raw, LOOKUP)
     log.info("complaint report DKIM", sender=report.sender, signers=sorted(signers))
     return signers
+
+
+async def signers_of(
+    messages: Sequence[tuple[bytes, Report, Policy]],
+) -> list[frozenset[str]]:
+    """``complaint_signers`` of a group, in order, concurrently: the usual group (bounces,
+    unlisted complaints) is answered without a task, a thread or a lookup."""
+    found = [NO_SIGNERS] * len(messages)
+    wanted = [
+        i for i, (_, report, policy) in enumerate(messages) if wants_signature(report, policy)
+    ]
+    if wanted:
+        checked = await asyncio.gather(*(complaint_signers(*messages[i]) for i in wanted))
+        for i, signers in zip(wanted, checked, strict=True):
+            found[i] = signers
+    return found

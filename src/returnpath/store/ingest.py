@@ -16,7 +16,6 @@ bench/results/smtp_throughput.txt for the figures after).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -33,7 +32,7 @@ from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
 from returnpath.store.db import Store
-from returnpath.store.dkim import complaint_signers
+from returnpath.store.dkim import signers_of
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (
     AddressState,
@@ -177,11 +176,8 @@ async def record_many(
     keys = [dedup_key(received, report) for received, report in items]
     contexts = [await cached_context(store, received.tenant.id) for received, _ in items]
     # DKIM (DNS) before the transaction, never holding the writer: only listed FBLs' complaints.
-    signers = await asyncio.gather(
-        *(
-            complaint_signers(r.raw, rep, c.policy)
-            for (r, rep), c in zip(items, contexts, strict=True)
-        )
+    signers = await signers_of(
+        [(r.raw, p, c.policy) for (r, p), c in zip(items, contexts, strict=True)]
     )
     results: list[Recorded | str] = []
     async with store.write_core() as conn:
