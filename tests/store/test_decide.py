@@ -47,6 +47,7 @@ def seen(kind: Kind, reason: str, **kw: object) -> Seen:
 
 SUPPRESS, COUNT, RESET, RECORD = Effect.SUPPRESS, Effect.COUNT_SOFT, Effect.RESET, Effect.RECORD
 VERIFIED = {"verified": True}
+EXAMPLE_NET = frozenset({"example.net"})
 
 ROWS = [
     # hard bounce, complaint, unsubscribe: at once, permanently
@@ -72,9 +73,37 @@ ROWS = [
         (SUPPRESS, True, "", None),
     ),
     Row(
-        "an unsubscribe suppresses its stream, signed or not",
-        seen(Kind.UNSUBSCRIBE, "mailto", stream="news"),
+        "a verified unsubscribe suppresses the stream its token names",
+        seen(Kind.UNSUBSCRIBE, "mailto", verified=True, stream="news"),
         (SUPPRESS, True, "news", None),
+    ),
+    Row(
+        "a verified one-click unsubscribe suppresses the stream its token names",
+        seen(Kind.UNSUBSCRIBE, "oneclick", verified=True, stream="news"),
+        (SUPPRESS, True, "news", None),
+    ),
+    Row(
+        "a verified unsubscribe whose token names no stream suppresses every stream",
+        seen(Kind.UNSUBSCRIBE, "mailto", verified=True),
+        (SUPPRESS, True, "", None),
+    ),
+    # an unverified unsubscribe is a From header anyone can write: never acted on
+    Row(
+        "an unverified unsubscribe is only recorded",
+        seen(Kind.UNSUBSCRIBE, "mailto"),
+        (RECORD, False, "", None),
+    ),
+    Row(
+        "an unverified unsubscribe is only recorded by a lenient tenant too",
+        seen(Kind.UNSUBSCRIBE, "mailto", family="unsubscribe"),
+        (RECORD, False, "", None),
+        policy=Policy(unverified_hard_bounces="suppress"),
+    ),
+    Row(
+        "an unverified unsubscribe is only recorded whatever feedback loops are listed",
+        seen(Kind.UNSUBSCRIBE, "mailto", sender="fbl@example.net", dkim_domains=EXAMPLE_NET),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
     ),
     # soft bounces: distinct days within the window
     Row(
@@ -205,16 +234,83 @@ ROWS = [
         (RECORD, False, "", None),
     ),
     Row(
-        "an unverified complaint from a named feedback loop (or a subdomain) suppresses",
-        seen(Kind.COMPLAINT, "feedback", sender="scomp@FBL.Example.net"),
+        "a complaint from a named feedback loop (or a subdomain) signed by its domain suppresses",
+        seen(Kind.COMPLAINT, "feedback", sender="scomp@FBL.Example.net", dkim_domains=EXAMPLE_NET),
         (SUPPRESS, True, "", None),
         policy=Policy(feedback_loop_sources=["example.net"]),
     ),
     Row(
-        "a domain that merely ends like a named feedback loop is not one",
-        seen(Kind.COMPLAINT, "feedback", sender="fbl@badexample.net"),
+        "a complaint signed by exactly the sender's domain suppresses",
+        seen(
+            Kind.COMPLAINT,
+            "feedback",
+            sender="scomp@fbl.example.net",
+            dkim_domains=frozenset({"fbl.example.net"}),
+        ),
+        (SUPPRESS, True, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a listed domain is compared without case or final dot",
+        seen(Kind.COMPLAINT, "feedback", sender="fbl@example.net", dkim_domains=EXAMPLE_NET),
+        (SUPPRESS, True, "", None),
+        policy=Policy(feedback_loop_sources=["Example.NET."]),
+    ),
+    Row(
+        "an unsigned complaint from a named feedback loop is only recorded (From is forgeable)",
+        seen(Kind.COMPLAINT, "feedback", sender="scomp@fbl.example.net"),
         (RECORD, False, "", None),
         policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a complaint from a named feedback loop signed by another domain is only recorded",
+        seen(
+            Kind.COMPLAINT,
+            "feedback",
+            sender="scomp@fbl.example.net",
+            dkim_domains=frozenset({"attacker.example"}),
+        ),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a signature by a subdomain of the sender's is not aligned",
+        seen(
+            Kind.COMPLAINT,
+            "feedback",
+            sender="fbl@example.net",
+            dkim_domains=frozenset({"users.example.net"}),
+        ),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a signature by a top-level label aligns with nothing",
+        seen(Kind.COMPLAINT, "feedback", sender="fbl@example.net", dkim_domains=frozenset({"net"})),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a signed complaint from an unlisted sender is only recorded",
+        seen(Kind.COMPLAINT, "feedback", sender="fbl@example.net", dkim_domains=EXAMPLE_NET),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["other.example"]),
+    ),
+    Row(
+        "a domain that merely ends like a named feedback loop is not one, signed or not",
+        seen(
+            Kind.COMPLAINT,
+            "feedback",
+            sender="fbl@badexample.net",
+            dkim_domains=frozenset({"badexample.net"}),
+        ),
+        (RECORD, False, "", None),
+        policy=Policy(feedback_loop_sources=["example.net"]),
+    ),
+    Row(
+        "a complaint with a valid token needs no signature",
+        seen(Kind.COMPLAINT, "feedback", verified=True, sender="fbl@anywhere.example"),
+        (SUPPRESS, True, "", None),
     ),
 ]
 

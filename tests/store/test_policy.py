@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from returnpath.parsers.model import Finding, Kind, Report
-from returnpath.store import policies, suppressions
+from returnpath.parsers.signing import make_return_path
+from returnpath.parsers.verp import token_of_address
+from returnpath.store import policies, signing_keys, suppressions
 from returnpath.store.db import Store
 from returnpath.store.ingest import Received, record
 from returnpath.store.policy import Effect, Policy, effect_of
@@ -258,7 +260,26 @@ async def test_auto_replies_and_delays_never_suppress(store: Store, tenant: Tena
     assert await active(store, tenant) == []
 
 
-async def test_unsubscribe_suppresses_at_once(store: Store, tenant: TenantRef) -> None:
-    assert await deliver(store, tenant, datetime.now(UTC), Kind.UNSUBSCRIBE, "unsubscribe") == (
-        ADDR,
+async def test_unsubscribe_suppresses_at_once_only_with_its_token(
+    store: Store, tenant: TenantRef
+) -> None:
+    """Issue 16, item 3: a From header proves nothing; the return-path token does."""
+    now = datetime.now(UTC)
+    assert await deliver(store, tenant, now, Kind.UNSUBSCRIBE, "mailto", family="unsubscribe") == ()
+    assert await active(store, tenant) == []
+    key = await signing_keys.current_key(store, tenant.id)
+    rp = make_return_path(
+        secret=key.secret, key_id=key.key_id, domain="bounces.example.com", recipient=ADDR
     )
+    finding = Finding(
+        kind=Kind.UNSUBSCRIBE,
+        reason="mailto",
+        recipient=ADDR,
+        token=token_of_address(rp),
+        family="unsubscribe",
+    )
+    report = Report(findings=(finding,), family="unsubscribe", message_id="<unsub@test>")
+    received = Received(
+        tenant=tenant, raw=b"unsubscribe", peer=None, mail_from="", rcpt_tos=(rp,), received_at=now
+    )
+    assert (await record(store, received, report, publish=False)).suppressed == (ADDR,)

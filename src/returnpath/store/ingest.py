@@ -41,6 +41,7 @@ from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
 from returnpath.store.db import Store
+from returnpath.store.dkim import signers_of
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (
     AddressState,
@@ -214,10 +215,16 @@ async def record_many(
     for received, _ in items:
         if received.tenant.id not in contexts:
             contexts[received.tenant.id] = await cached_context(store, received.tenant.id)
+    # DKIM (DNS) before the transaction, never holding the writer: only the complaints
+    # of listed feedback loops pay for it (store.dkim).
+    signers = await signers_of(
+        [(received.raw, report, contexts[received.tenant.id].policy) for received, report in items]
+    )
     group = _Group(
         items=items,
         keys=[dedup_key(received, report) for received, report in items],
         contexts=contexts,
+        signers=signers,
         publish=publish,
         upserts=_upserts(store.engine.dialect.name),
     )
@@ -286,6 +293,7 @@ class _Group:
     items: Sequence[tuple[Received, Report]]
     keys: list[str]
     contexts: Mapping[int, TenantContext]
+    signers: Sequence[frozenset[str]]  # per item: domains with a valid DKIM signature
     publish: bool
     upserts: _Upserts
     new: list[_New] = field(default_factory=list)
@@ -392,7 +400,7 @@ class _Group:
                 address = event["recipient"]
                 if not address:
                     continue  # nobody to suppress or count
-                seen = _seen(event, m.report, now)
+                seen = _seen(event, m.report, now, self.signers[m.position])
                 key = (event["tenant_id"], address)
                 history = (
                     soft.history(key, position, policy.soft_window_start(now))
@@ -548,7 +556,9 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
         yield values[start : start + IN_CHUNK]
 
 
-def _seen(event: Mapping[str, Any], report: Report, now: datetime) -> Seen:
+def _seen(
+    event: Mapping[str, Any], report: Report, now: datetime, dkim_domains: frozenset[str]
+) -> Seen:
     """The event as ``decide`` judges it: the one place a ``Seen`` is built."""
     return Seen(
         kind=event["kind"],
@@ -558,6 +568,7 @@ def _seen(event: Mapping[str, Any], report: Report, now: datetime) -> Seen:
         stream=event["stream"],
         family=report.family,
         sender=report.sender,
+        dkim_domains=dkim_domains,
     )
 
 

@@ -8,6 +8,12 @@ effect (``EFFECT_BY_KIND``); the reason decides whose fault it is
 (``parsers.vocabulary.SENDER_SIDE_REASONS``); the tenant's ``Policy`` decides
 thresholds, holds, streams and how far an unverified finding is trusted.
 The rules are the README's, section "Policy".
+
+What proves a finding: a valid signed return path (``store.verification``)
+always; for an unsubscribe nothing else (anyone can mail ``From: victim`` and
+"unsubscribe"); for a complaint from a listed feedback loop, a valid DKIM
+signature aligned with the report's sender (``store.dkim`` finds the signers,
+``feedback_loop_vouched`` judges them); for a bounce, what the tenant chose.
 """
 
 from __future__ import annotations
@@ -78,7 +84,10 @@ class Policy(BaseModel):
     )
     feedback_loop_sources: list[str] = Field(
         default_factory=list,
-        description="sender domains of feedback-loop reports whose unverified complaints suppress",
+        description=(
+            "sender domains of feedback-loop reports whose unverified complaints suppress,"
+            " when the report carries a valid DKIM signature aligned with its sender"
+        ),
     )
     unverified_suppressions_per_message: int = Field(
         default=5,
@@ -107,7 +116,10 @@ class Seen:
 
     ``family`` and ``sender`` are the report's (its format, and who sent the
     report: a feedback loop's domain); ``stream`` and ``verified`` come from
-    the signed return path, when there was one.
+    the signed return path, when there was one. ``dkim_domains``: the ``d=``
+    of every valid DKIM signature on the report (``store.dkim``; computed
+    only for complaints whose sender is a listed feedback loop, since only
+    they can use it), lower case.
     """
 
     kind: str
@@ -117,6 +129,7 @@ class Seen:
     stream: str | None = None
     family: str = ""
     sender: str | None = None
+    dkim_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +169,14 @@ class Decision:
 
 def decide(finding: Seen, history: History, policy: Policy) -> Decision:
     """The one decision the policy makes about a finding's address."""
-    if not trusted(policy, finding.kind, finding.verified, finding.family, finding.sender):
+    if not trusted(
+        policy,
+        finding.kind,
+        finding.verified,
+        finding.family,
+        finding.sender,
+        finding.dkim_domains,
+    ):
         return Decision(Effect.RECORD, f"unverified {finding.kind} not trusted by the tenant")
     effect = effect_of(finding.kind, finding.reason)
     if effect is Effect.RECORD:
@@ -203,25 +223,75 @@ def effect_of(kind: str, reason: str) -> Effect:
 
 
 def trusted(
-    policy: Policy, kind: str, verified: bool, family: str, report_sender: str | None
+    policy: Policy,
+    kind: str,
+    verified: bool,
+    family: str,
+    report_sender: str | None,
+    dkim_domains: frozenset[str] = frozenset(),
 ) -> bool:
     """May this finding change suppressions? Verified findings always may.
 
     Forged bounces are cheap; a tenant can insist on signatures. The default
     trusts unverified hard bounces only in standard RFC 3464 reports (the
     format real MTAs produce), and unverified complaints only from the
-    feedback-loop senders the tenant named.
+    feedback-loop senders the tenant named, signed by them (DKIM). An
+    unverified unsubscribe is never trusted, under any policy: its only
+    evidence is a From header that anyone can write, and its effect is
+    permanent.
     """
-    if verified or kind == Kind.UNSUBSCRIBE:
+    if verified:
         return True
+    if kind == Kind.UNSUBSCRIBE:
+        return False
     if kind == Kind.COMPLAINT:
-        domain = (report_sender or "").rpartition("@")[2].lower()
-        return any(domain == s or domain.endswith("." + s) for s in policy.feedback_loop_sources)
+        return feedback_loop_vouched(policy, report_sender, dkim_domains)
     if kind in (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE):
         if policy.unverified_hard_bounces == "suppress":
             return True
         return policy.unverified_hard_bounces == "rfc3464_only" and family == "rfc3464"
     return True
+
+
+def domain_of(address: str | None) -> str:
+    """The domain of an address (or a bare domain) as compared here: lower case, no final dot."""
+    return (address or "").rpartition("@")[2].strip().rstrip(".").lower()
+
+
+def within(domain: str, parent: str) -> bool:
+    """``domain`` is ``parent`` or one of its subdomains (``fbl.example.net`` is within
+    ``example.net``; ``badexample.net`` is not)."""
+    return bool(parent) and (domain == parent or domain.endswith("." + parent))
+
+
+def listed_feedback_loop(policy: Policy, report_sender: str | None) -> str | None:
+    """The listed feedback-loop domain the report's sender belongs to, or None."""
+    domain = domain_of(report_sender)
+    if not domain:
+        return None
+    for source in policy.feedback_loop_sources:
+        if within(domain, domain_of(source)):
+            return domain_of(source)
+    return None
+
+
+def feedback_loop_vouched(
+    policy: Policy, report_sender: str | None, dkim_domains: frozenset[str]
+) -> bool:
+    """A complaint report that its listed feedback loop demonstrably sent.
+
+    The From header alone proves nothing: anyone can write ``From:
+    fbl@listed.example``. So the report must also carry a valid DKIM signature
+    whose ``d=`` is aligned with the sender: equal to the sender's domain or a
+    parent of it (relaxed alignment, as DMARC's), never a bare top-level label.
+    Because the sender is within a listed domain, the signer is then within
+    that domain or a parent of it: a signature by any other domain (an
+    attacker's own, correctly signed) vouches for nothing.
+    """
+    if listed_feedback_loop(policy, report_sender) is None:
+        return False
+    sender = domain_of(report_sender)
+    return any("." in signer and within(sender, signer) for signer in dkim_domains)
 
 
 def soft_suppression_until(policy: Policy, reason: str, now: datetime) -> datetime:

@@ -6,6 +6,20 @@ finding ``verified``, names the recipient we actually sent to (which beats
 a forwarded Final-Recipient), and tells the stream. Anything else leaves the
 finding unverified — the token may still *name* the recipient when the
 report names none, but it is never trusted for that.
+
+Unsubscribes (mailed to the return path as RFC 2369's ``mailto:``, or posted
+as RFC 8058's one-click) are judged like every other finding: only a valid
+token makes them count (``policy.trusted``), and then for the recipient the
+token was issued for, not for the request's From. The token is the proof, as
+the one-click POST (which has no From at all) already assumed: whoever holds
+the message can unsubscribe the address it was sent to, from its stream, and
+nobody else. Requiring the From to equal that address as well would refuse
+people who read their mail through an alias or a forward, and proves nothing
+a forger could not write. A token carrying only a hash of the recipient is
+the exception: the From is then the only name on offer, and it must hash to
+the token's (``verify_return_path``'s ``recipient_hint``). People unsubscribe
+from mail read long after it was sent: unsubscribes accept tokens up to
+``UNSUBSCRIBE_TOKEN_AGE`` old, the age the one-click route has always allowed.
 """
 
 from __future__ import annotations
@@ -22,6 +36,9 @@ from returnpath.parsers.vocabulary import Reason
 from returnpath.store.db import Store
 from returnpath.store.models import utcnow
 from returnpath.store.tenants import load_context
+
+#: How old a token an unsubscribe may present (the one-click route's 400 days).
+UNSUBSCRIBE_TOKEN_AGE = timedelta(days=400)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +62,8 @@ def attribute(
 ) -> Attribution:
     if not finding.token:
         return NO_TOKEN
+    if finding.kind == Kind.UNSUBSCRIBE:
+        max_age = max(max_age, UNSUBSCRIBE_TOKEN_AGE)
     live = {
         kid: secret
         for kid, (secret, retire_at) in keys.items()
