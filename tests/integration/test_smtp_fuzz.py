@@ -719,33 +719,24 @@ def report(findings: Findings, backend: str) -> str:
     return head + "\n\n" + "\n\n".join(findings.failures[:20])
 
 
-async def test_fuzzed_sessions_on_sqlite(
-    sqlite_url: str,
+# Sized so that the whole file stays well within a minute on a busy 2-core machine.
+SESSIONS = {"sqlite": 360, "postgresql": 120}
+
+
+async def test_fuzzed_sessions(
+    database_url: str,
     start_service: StartService,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    svc = await start_service(sqlite_url, max_message_size=MAX_SIZE)
-    sessions = int(360 * SCALE)
+    svc = await start_service(database_url, max_message_size=MAX_SIZE)
+    backend = svc.store.engine.dialect.name
+    sessions = int(SESSIONS[backend] * SCALE)
     findings = await fuzz(svc, sessions, capfd, caplog)
-    print(findings.summary())
-    assert not findings.failures, report(findings, "sqlite")
+    print(backend, findings.summary())
+    assert not findings.failures, report(findings, backend)
     # The fuzz tested what it is for: most acceptable messages got through to the store.
-    assert findings.acceptable_stored >= sessions // 2, findings.acceptable_stored
-
-
-async def test_fuzzed_sessions_on_postgres(
-    postgres_url: str,
-    start_service: StartService,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    svc = await start_service(postgres_url, max_message_size=MAX_SIZE)
-    sessions = int(120 * SCALE)
-    findings = await fuzz(svc, sessions, capfd, caplog)
-    print(findings.summary())
-    assert not findings.failures, report(findings, "postgres")
-    assert findings.acceptable_stored >= sessions // 2, findings.acceptable_stored
+    assert findings.acceptable_stored >= sessions // 2, findings.summary()
 
 
 # ---------------------------------------------------------------- the known bugs, shown
@@ -765,10 +756,11 @@ async def test_known_edge_bugs_an_address_ending_at_its_at_sign(
     svc = await start_service(sqlite_url)
     with caplog.at_level(logging.WARNING):
         talk = await connect(svc.smtp_port)
+        # One line per command that parses an address (RCPT's path is MAIL's): each
+        # traceback costs seconds to render with the test run's console logger.
         replies = await talk.say(b"EHLO fuzz.example\r\n", b"VRFY a@\r\n", b"MAIL FROM:<@\r\n")
-        replies += await talk.say(b"MAIL FROM:<>\r\n", b"RCPT TO:<x@\r\n")
         talk.close()
     out, err = capfd.readouterr()
-    assert [r[:1] for r in replies] == [b"2", b"5", b"5", b"2", b"5"], replies
+    assert [r[:1] for r in replies] == [b"2", b"5", b"5"], replies
     assert not any(r.startswith(b"500 Error: (") for r in replies), replies
     assert log_failures(out + err, caplog.records) == []
