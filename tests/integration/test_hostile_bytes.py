@@ -96,8 +96,8 @@ async def test_a_nul_in_the_subject_is_stored_visibly(
     )
     uid = await deliver(svc, request, rcpt=f"unsubscribe@{DOMAIN}".encode())
     _, [event] = await stored(svc, uid)
-    assert (event.kind, event.recipient) == ("unsubscribe", "eve@example.org")
-    assert event.diagnostic == "unsubscribe\\x00 me"
+    # Only what this test is about: how item 3 of issue 16 treats such a request may change.
+    assert (event.recipient, event.diagnostic) == ("eve@example.org", "unsubscribe\\x00 me")
 
 
 async def test_a_nul_in_mail_from_is_stored_visibly(
