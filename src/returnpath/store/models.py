@@ -3,10 +3,13 @@
 Every row carries ``tenant_id``: isolation is a WHERE clause in each query, so
 it is visible in code review. Timestamps are stored in UTC and read back as
 aware datetimes on every backend (SQLite drops tzinfo; ``UTCDateTime`` restores it).
+Every text column is a ``StoredString``: whatever text a message or a request
+carries, the database can hold it (see ``storable``).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +25,81 @@ def utcnow() -> datetime:
 
 def new_uid() -> str:
     return uuid.uuid4().hex
+
+
+# What no database text column can take: U+0000 (PostgreSQL refuses it in text) and lone
+# surrogates (no UTF-8 encoder writes them; Python makes them when it decodes bytes that
+# are not UTF-8 with ``surrogateescape``, as aiosmtpd and the email parser do).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that surrogateescape kept: write the byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code == 0 else f"\\u{code:04x}"
+
+
+def storable(value: str) -> str:
+    """``value`` as text every backend can hold: NUL as ``\\x00``, a byte that was not
+    UTF-8 (a ``surrogateescape`` surrogate) as ``\\xNN``, another lone surrogate as
+    ``\\uXXXX``.
+
+    Why escape and not refuse: the text comes from a bounce (a Message-ID, a
+    diagnostic, an envelope address) or an API request. Refused by the database,
+    the insert would fail on every retry, and the sending MTA, told ``451``, would
+    retry until it gives up and drops the bounce. Visible escapes keep the evidence
+    readable; the raw message keeps the exact bytes.
+    """
+    if value.isascii():  # O(1) in CPython: no surrogate can be in it
+        return value if "\x00" not in value else value.replace("\x00", "\\x00")
+    if "\x00" not in value:
+        try:  # text in other scripts: the UTF-8 encoder finds a surrogate faster than re
+            value.encode()
+            return value
+        except UnicodeEncodeError:
+            pass
+    return _UNSTORABLE.sub(_visible, value)
+
+
+class StoredString(TypeDecorator[str]):
+    """A VARCHAR that takes any Python text: bound values pass through ``storable``.
+
+    Here, at the type, rather than in each writer, because every path that binds
+    text to a column goes through it: the SMTP ingest, the API's writes, and the
+    lookups (a WHERE on an address with a NUL in it would fail on PostgreSQL just as
+    the insert would). An escape lengthens the text, so an escaped value is cut to
+    the column's length: the writers clip to it before, and an escape must not turn a
+    value that fitted into one PostgreSQL refuses forever.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        # The fast path, for nearly every value: one flag read and one memchr.
+        if value is None or (value.isascii() and "\x00" not in value):
+            return value
+        escaped = storable(value)
+        length = self.length
+        return escaped[:length] if length is not None and len(escaped) > length else escaped
+
+
+class StoredText(StoredString):
+    """A TEXT column (unbounded) with ``StoredString``'s escaping."""
+
+    impl = sa.Text
+    cache_ok = True
+
+
+def text_field(length: int | None = None, **kw: Any) -> Any:
+    """A SQLModel field for a text column: VARCHAR(length), or TEXT without a length."""
+    column_type = StoredString(length) if length is not None else StoredText()
+    return Field(max_length=length, sa_type=column_type, **kw)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,22 +121,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Tenant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=sa.Column(sa.String(100), unique=True, nullable=False))
+    name: str = Field(sa_column=sa.Column(StoredString(100), unique=True, nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     # Policy overrides as JSON (store.policy.Policy); empty means the documented defaults.
     policy: str = Field(
-        default="{}", sa_column=sa.Column(sa.Text, nullable=False, server_default="{}")
+        default="{}", sa_column=sa.Column(StoredText(), nullable=False, server_default="{}")
     )
 
 
 class ApiKey(SQLModel, table=True):
     """An API key: only a hash is kept; the key itself is shown once, at creation."""
 
-    id: str = Field(sa_column=sa.Column(sa.String(32), primary_key=True))
+    id: str = Field(sa_column=sa.Column(StoredString(32), primary_key=True))
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
-    secret_hash: str = Field(max_length=64)
-    scope: str = Field(max_length=8)  # read | write
-    name: str | None = Field(default=None, max_length=200)
+    secret_hash: str = text_field(64)
+    scope: str = text_field(8)  # read | write
+    name: str | None = text_field(200, default=None)
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
 
@@ -77,15 +155,15 @@ class SentCount(SQLModel, table=True):
     """How many messages the sending side says it sent: the denominator of the rates."""
 
     tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
-    day: str = Field(max_length=10, primary_key=True)  # YYYY-MM-DD (UTC)
-    stream: str = Field(default="", max_length=64, primary_key=True)
+    day: str = text_field(10, primary_key=True)  # YYYY-MM-DD (UTC)
+    stream: str = text_field(64, default="", primary_key=True)
     count: int = 0
 
 
 class Domain(SQLModel, table=True):
     """A bounce domain: mail to any address at it belongs to the tenant."""
 
-    domain: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
+    domain: str = Field(sa_column=sa.Column(StoredString(255), primary_key=True))
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
 
 
@@ -93,17 +171,17 @@ class Message(SQLModel, table=True):
     """A received message, raw, exactly as accepted (the evidence behind every event)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    uid: str = Field(sa_column=sa.Column(sa.String(32), unique=True, nullable=False))
+    uid: str = Field(sa_column=sa.Column(StoredString(32), unique=True, nullable=False))
     tenant_id: int = Field(foreign_key="tenant.id")
-    dedup_key: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    dedup_key: str = Field(sa_column=sa.Column(StoredString(64), nullable=False))
     received_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    peer: str | None = Field(default=None, max_length=255)
-    mail_from: str | None = Field(default=None, max_length=1024)
-    rcpt_tos: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    peer: str | None = text_field(255, default=None)
+    mail_from: str | None = text_field(1024, default=None)
+    rcpt_tos: str = Field(default="", sa_column=sa.Column(StoredText(), nullable=False))
     size: int
-    header_message_id: str | None = Field(default=None, max_length=998)
-    family: str = Field(max_length=64)
-    parse_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    header_message_id: str | None = text_field(998, default=None)
+    family: str = text_field(64)
+    parse_error: str | None = Field(default=None, sa_column=sa.Column(StoredText()))
     raw: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
     __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),)
@@ -113,22 +191,22 @@ class Event(SQLModel, table=True):
     """One finding about one recipient, as recorded. Never updated, never deleted."""
 
     id: int | None = Field(default=None, primary_key=True)  # the feed cursor
-    uid: str = Field(sa_column=sa.Column(sa.String(32), unique=True, nullable=False))
+    uid: str = Field(sa_column=sa.Column(StoredString(32), unique=True, nullable=False))
     tenant_id: int = Field(foreign_key="tenant.id")
     message_id: int = Field(foreign_key="message.id", index=True)
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
-    recipient: str | None = Field(default=None, max_length=320)
-    kind: str = Field(max_length=32)
-    reason: str = Field(max_length=64)
-    status: str | None = Field(default=None, max_length=32)
-    smtp_code: str | None = Field(default=None, max_length=8)
-    diagnostic: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    remote_mta: str | None = Field(default=None, max_length=255)
-    reporting_mta: str | None = Field(default=None, max_length=255)
-    feedback_type: str | None = Field(default=None, max_length=64)
-    original_message_id: str | None = Field(default=None, max_length=998)
-    family: str = Field(max_length=64)
-    stream: str | None = Field(default=None, max_length=64)
+    recipient: str | None = text_field(320, default=None)
+    kind: str = text_field(32)
+    reason: str = text_field(64)
+    status: str | None = text_field(32, default=None)
+    smtp_code: str | None = text_field(8, default=None)
+    diagnostic: str | None = Field(default=None, sa_column=sa.Column(StoredText()))
+    remote_mta: str | None = text_field(255, default=None)
+    reporting_mta: str | None = text_field(255, default=None)
+    feedback_type: str | None = text_field(64, default=None)
+    original_message_id: str | None = text_field(998, default=None)
+    family: str = text_field(64)
+    stream: str | None = text_field(64, default=None)
     verified: bool = False
 
     __table_args__ = (
@@ -142,16 +220,16 @@ class Suppression(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id")
-    address: str = Field(max_length=320)
-    stream: str = Field(default="", max_length=64)
-    kind: str = Field(max_length=32)
-    reason: str = Field(max_length=64)
-    source: str = Field(default="bounce", max_length=16)  # bounce | manual | import
+    address: str = text_field(320)
+    stream: str = text_field(64, default="")
+    kind: str = text_field(32)
+    reason: str = text_field(64)
+    source: str = text_field(16, default="bounce")  # bounce | manual | import
     event_id: int | None = Field(default=None, foreign_key="event.id")
     verified: bool = False
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = text_field(1000, default=None)
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "address", "stream", name="uq_suppression_address"),
@@ -169,12 +247,12 @@ class SuppressionAudit(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
-    address: str = Field(max_length=320)
-    stream: str = Field(default="", max_length=64)
-    action: str = Field(max_length=16)  # add | remove
-    actor: str = Field(max_length=64)  # "bounce", "key:<id>", "admin"
-    kind: str | None = Field(default=None, max_length=32)
-    reason: str | None = Field(default=None, max_length=1000)
+    address: str = text_field(320)
+    stream: str = text_field(64, default="")
+    action: str = text_field(16)  # add | remove
+    actor: str = text_field(64)  # "bounce", "key:<id>", "admin"
+    kind: str | None = text_field(32, default=None)
+    reason: str | None = text_field(1000, default=None)
     at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
 
 
@@ -182,7 +260,7 @@ class AddressState(SQLModel, table=True):
     """Per-address counters that policy needs (soft bounces since the last reset)."""
 
     tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
-    address: str = Field(max_length=320, primary_key=True)
+    address: str = text_field(320, primary_key=True)
     soft_bounces: int = 0
     soft_reset_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     last_event_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
@@ -192,9 +270,9 @@ class Outbox(SQLModel, table=True):
     """Events waiting for the broker's confirm (transactional outbox)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    event_uid: str = Field(max_length=32)
-    routing_key: str = Field(max_length=128)
-    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    event_uid: str = text_field(32)
+    routing_key: str = text_field(128)
+    body: str = Field(sa_column=sa.Column(StoredText(), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
     attempts: int = 0
