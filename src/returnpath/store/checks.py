@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
-from returnpath.store.models import utcnow
+from returnpath.store.models import storable, utcnow
 
 
 class Hit(NamedTuple):
@@ -155,6 +155,7 @@ class SlicedChecks:
         stream: str | None,
         now: datetime | None = None,
     ) -> dict[str, list[Hit]]:
+        stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
         return by_address(await in_slices(addresses, self.slice_size, fetch))
 
@@ -165,5 +166,6 @@ class SlicedChecks:
         stream: str | None,
         now: datetime | None = None,
     ) -> dict[str, str]:
+        stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
         return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
