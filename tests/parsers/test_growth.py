@@ -87,8 +87,13 @@ def test_the_growth_check_would_catch_quadratic_code() -> None:
     make = SHAPES["a Subject folded over n LF lines"]
 
     def cpu(raw: bytes) -> float:
-        start = time.process_time()
-        quadratic(raw)
-        return time.process_time() - start
+        best = float("inf")  # the best of three, as _cpu: a busy machine only adds time
+        for _ in range(3):
+            start = time.process_time()
+            quadratic(raw)
+            best = min(best, time.process_time() - start)
+        return best
 
-    assert cpu(make(4 * N)) / cpu(make(N)) > 10
+    # At twice the checks' size: at N the copies are so cheap (memmove) that the fixed
+    # cost per line still shows, and a loaded machine measured 8.5-11 instead of ~16.
+    assert cpu(make(8 * N)) / cpu(make(2 * N)) > 10
