@@ -75,6 +75,10 @@ def test_serve_starts_on_defaults_accepts_mail_and_stops_cleanly_on_sigterm(tmp_
                 break
             time.sleep(0.05)
         assert r.status_code == 200
+        # One scrape shows every process of this serve: the stage (a child) counted it.
+        scrape = httpx.get(f"http://127.0.0.1:{api_port}/metrics").text
+        assert 'returnpath_messages_total{duplicate="false",family="rfc3464"} 1.0' in scrape
+        assert 'returnpath_smtp_replies_total{code="250"} 1.0' in scrape
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         rest = proc.stdout.read()
