@@ -17,7 +17,8 @@ Each database is measured three ways: ``commits`` (no relay; the baseline),
 main:src/returnpath/bus/relay.py > /tmp/relay_main.py``). Reported: CPU seconds of
 this process (``time.process_time``: every thread, the SQLite driver's included)
 and, on PostgreSQL, of the bench database's backends (``/proc/<pid>/stat``); the
-relay's cost per event is the difference from the baseline divided by the events.
+relay's cost per event is the difference from the baseline divided by the events,
+pooled over the ``--repeat`` rounds (each round's own figure in brackets).
 Other work on the machine adds noise: compare runs of one invocation. Not a test.
 """
 
@@ -212,26 +213,27 @@ async def main() -> None:
         f"{'db':8} {'relay':8} {'ms CPU/event (process)':>24} {'(+ PG backends)':>16} {'events/batch':>13}"
     )
     for kind in dbs:
+        bases = [r for r in results if r.db == kind and r.mode == "commits"]
         for mode, _cls in modes[1:]:
             runs = [r for r in results if r.db == kind and r.mode == mode]
-            bases = [r for r in results if r.db == kind and r.mode == "commits"]
-            own = [(r.cpu - b.cpu) / r.events * 1000 for r, b in zip(runs, bases, strict=True)]
-            total = [
-                (r.cpu + r.backend_cpu - b.cpu - b.backend_cpu) / r.events * 1000
-                for r, b in zip(runs, bases, strict=True)
-            ]
-            per_batch = [f"{r.events / r.batches:.0f}" for r in runs if r.batches]
-            print(
-                f"{kind:8} {mode:8} {_figures(own):>24} {_figures(total):>16} "
-                f"{','.join(per_batch) or 'n/a':>13}"
+            own = _figures([r.cpu for r in runs], [b.cpu for b in bases], runs)
+            total = _figures(
+                [r.cpu + r.backend_cpu for r in runs], [b.cpu + b.backend_cpu for b in bases], runs
             )
+            per_batch = [f"{r.events / r.batches:.0f}" for r in runs if r.batches]
+            print(f"{kind:8} {mode:8} {own:>24} {total:>16} {','.join(per_batch) or 'n/a':>13}")
 
 
-def _figures(values: list[float]) -> str:
-    """Median and range of the rounds (each round against its own baseline)."""
-    ordered = sorted(values)
-    mid = ordered[len(ordered) // 2]
-    return f"{mid:.3f} ({ordered[0]:.2f}-{ordered[-1]:.2f})" if len(ordered) > 1 else f"{mid:.3f}"
+def _figures(cpu: list[float], base: list[float], runs: list[Result]) -> str:
+    """ms per event pooled over the rounds (all the relay's CPU minus all the baseline's,
+    over all events: one noisy baseline weighs less than in a per-round median), and
+    the per-round range."""
+    events = sum(r.events for r in runs)
+    pooled = (sum(cpu) - sum(base)) / events * 1000
+    rounds = sorted((c - b) / r.events * 1000 for c, b, r in zip(cpu, base, runs, strict=True))
+    return (
+        f"{pooled:.3f} ({rounds[0]:.2f}-{rounds[-1]:.2f})" if len(rounds) > 1 else f"{pooled:.3f}"
+    )
 
 
 if __name__ == "__main__":
