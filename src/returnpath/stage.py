@@ -162,7 +162,9 @@ class Stage:
             log.info(
                 "message_recorded",
                 message=item.uid,
+                peer=item.peer,
                 tenant=item.tenant_name,
+                size=len(item.raw),
                 family=report.family,
                 kinds=report.kinds,
                 events=len(result.event_uids),

@@ -129,7 +129,10 @@ class BounceHandler:
         finally:
             self.in_flight -= 1
         seconds = time.perf_counter() - started
-        log.info(
+        # At debug: the stage's message_recorded line tells the whole story once (it
+        # carries the peer, the size and the verdict); two info lines per message
+        # would double the log volume and cost the listener CPU on its hot path.
+        log.debug(
             "message_accepted",
             message=item.uid,
             peer=peer,
