@@ -135,3 +135,21 @@ async def test_what_counts_as_the_data_and_what_as_the_store(postgres_url: str) 
         assert not about_the_data(caught.value)
     finally:
         await unreachable.close()
+
+
+async def test_row_ids_past_32_bits_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """At 1,000 messages a second a 32-bit id runs out in about 25 days."""
+    store = Store(postgres_url)
+    await store.create_schema()
+    await ensure_tenant(store, "default", ["bounces.example.com"])
+    try:
+        async with store.engine.begin() as conn:
+            for table in ("message", "event", "suppression", "suppressionaudit", "outbox"):
+                await conn.execute(sa.text(f"ALTER SEQUENCE {table}_id_seq RESTART 3000000000"))
+        await spool(tmp_path, [spooled(1)])
+        assert await Stage(store, tmp_path, publish=True).run_once() == 1
+        async with store.engine.connect() as conn:
+            ids = (await conn.execute(sa.text("SELECT id, message_id FROM event"))).one()
+        assert min(ids) >= 3_000_000_000
+    finally:
+        await store.close()
