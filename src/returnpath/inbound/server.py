@@ -162,6 +162,8 @@ class ReturnpathSMTP(SMTP):
         # failure to parse is what aiosmtpd's None means: a malformed address, which
         # MAIL, RCPT and VRFY answer 5xx. Not public, but the one place all three
         # commands parse; test_edge_smtp's address shapes fail if it is renamed.
+        if arg.startswith("<>"):  # the null reverse-path of every bounce; the parser's answer
+            return "<>", arg[2:]
         plain = PLAIN_PATH.match(arg)
         if plain is not None and not (
             self.local_part_limit and plain[1].index("@") > self.local_part_limit
