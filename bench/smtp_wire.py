@@ -51,6 +51,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import itertools
 import json
 import os
 import secrets
@@ -264,8 +265,15 @@ async def generate(spec: dict[str, Any]) -> None:
     queue = iter(numbers)
     t_cpu, t_wall = os.times(), time.monotonic()
 
+    rate: float = spec.get("rate", 0.0)  # messages/s this generator offers; 0: as fast as it can
+    turns = itertools.count()
+
     async def client_loop(client: WireClient) -> None:
         for n in queue:
+            if rate:  # paced: message k is due k/rate seconds after the start, whoever sends it
+                delay = t_wall + next(turns) / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             now = time.monotonic()
             if now - t_wall > max_s:
                 res.capped = True
@@ -616,6 +624,7 @@ async def _spawn_generators(
             "max_s": args.max_seconds,
             "warmup": args.warmup // args.generators,
             "sources": srcs,
+            "rate": args.rate / args.generators,
         }
         gens.append(
             await asyncio.create_subprocess_exec(
@@ -1028,6 +1037,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="300 messages, one round")
     p.add_argument("--out", default=str(REPO / "bench" / "results" / "smtp_wire"))
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offer at most this many messages/s in all (paced); default 0: as fast as possible",
+    )
     p.add_argument("--generate", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
