@@ -67,6 +67,14 @@ async def test_a_stalled_postgresql_gets_250_from_smtp_503_from_the_api_then_cat
         async with asyncio.timeout(CEILING):
             listed = await svc.api.get("/v1/suppressions?limit=1")
         assert listed.status_code == 503
+        async with asyncio.timeout(CEILING):  # the pre-send check has a pool of its own
+            checked = await svc.api.post(
+                "/v1/suppressions/check", json={"addresses": ["before@example.org"]}
+            )
+        assert checked.status_code == 503
+        async with asyncio.timeout(CEILING):
+            single = await svc.api.get("/v1/suppressions/before@example.org")
+        assert single.status_code == 503
     finally:
         pg_proxy.resume()
 

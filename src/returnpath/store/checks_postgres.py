@@ -93,8 +93,11 @@ class PostgresChecks(SlicedChecks):
 
     slice_size = 1250
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, timeout: float = 5.0) -> None:
         self.dsn = dsn  # asyncpg's form: postgresql://...
+        # One bound on each check's wait (opening the pool, a free connection, the
+        # statement): a stalled server costs the caller a TimeoutError, the API a 503.
+        self.timeout = timeout
         self._pool: Any = None  # asyncpg.Pool
         self._opening = asyncio.Lock()
 
@@ -107,6 +110,10 @@ class PostgresChecks(SlicedChecks):
         extra = () if stream is None else (["", stream],)
 
         async def fetch(chunk: list[str]) -> list[Any]:
+            async with asyncio.timeout(self.timeout):
+                return await bounded(chunk)
+
+        async def bounded(chunk: list[str]) -> list[Any]:
             pool = self._pool or await self._open()
             joined = "\n".join(chunk)
             one_text = joined.count("\n") == len(chunk) - 1

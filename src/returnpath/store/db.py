@@ -63,11 +63,14 @@ def make_engine(
     )
 
 
-def make_checks(url: sa.URL, busy_timeout: float = 30.0) -> SuppressionChecks:
+def make_checks(
+    url: sa.URL, busy_timeout: float = 30.0, timeout: float = DEFAULT_TIMEOUT
+) -> SuppressionChecks:
     """The pre-send check's backend for this database, chosen once (see store.checks)."""
     if url.get_backend_name() == "postgresql":
         return PostgresChecks(
-            url.set(drivername="postgresql").render_as_string(hide_password=False)
+            url.set(drivername="postgresql").render_as_string(hide_password=False),
+            timeout=timeout,
         )
     path = sqlite_file(url)
     if path is None:
@@ -122,9 +125,9 @@ class Store:
         self.timeout = timeout
         self.engine = make_engine(url, busy_timeout, timeout)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        # The largest id the tables' integer keys hold: SQLite's are 64-bit, the
-        # migrations make PostgreSQL's ``integer`` (32-bit).
-        self.max_row_id = 2**63 - 1 if self.is_sqlite else 2**31 - 1
+        # The largest id the tables' keys hold (the event feed's cursor is one): 64-bit on
+        # both (SQLite's INTEGER; BIGINT on PostgreSQL since migration 0003).
+        self.max_row_id = 2**63 - 1
         # How long one SQLite statement may wait for another process's lock.
         self._sqlite_wait = min(busy_timeout, timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -132,7 +135,7 @@ class Store:
         # Short-lived cache of per-tenant settings (policy, signing keys); see store.tenants.
         self.cache: TtlCache[tuple[str, int], Any] = TtlCache(ttl=2.0)
         # The pre-send check's own read path: its connections open on first use.
-        self.checks = make_checks(self.engine.url, busy_timeout)
+        self.checks = make_checks(self.engine.url, busy_timeout, timeout)
 
     async def create_schema(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe with several replicas).
