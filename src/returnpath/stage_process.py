@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ctypes
 import fcntl
+import gc
 import os
 import signal
 import sys
@@ -155,6 +156,10 @@ async def run_stage(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stage.stop)
+    # Everything built so far (the parsers' tables, SQLAlchemy's) lives as long as the
+    # process: out of the collector's sight, so that the collections the parsers'
+    # short-lived objects cause walk only those (as serve does after start-up).
+    gc.freeze()
     tasks = [asyncio.create_task(stage.run(), name="stage")]
     if relay is not None:
         tasks.append(asyncio.create_task(relay.run(), name="relay"))
