@@ -28,7 +28,7 @@ from returnpath.inbound.handler import BounceHandler
 from returnpath.inbound.server import SMTPListener
 from returnpath.inbound.spool import SpoolWriter
 from returnpath.settings import Settings
-from returnpath.stage import Stage
+from returnpath.stage import Stage, spool_drained
 from returnpath.stage_process import StageSupervisor
 from returnpath.store.db import Store
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
@@ -170,8 +170,7 @@ class Service:
     async def settle(self) -> None:
         """Wait until the stage has recorded everything spooled so far (tests, tools);
         callers bound the wait (``asyncio.timeout``)."""
-        probe = Stage(self.store, self.settings.spool_root, publish=False)
-        while not await probe.drained():
+        while not spool_drained(self.settings.spool_root):
             await asyncio.sleep(0.01)
 
     async def run(self, after_start: Callable[[], None] | None = None) -> None:

@@ -56,6 +56,14 @@ log = structlog.get_logger("returnpath.stage")
 QUARANTINE = "quarantine"
 
 
+def spool_drained(root: Path) -> bool:
+    """Has every listener's spool under ``root`` been recorded up to its end?"""
+    return not any(
+        read_batch(d, read_checkpoint(d), max_items=1, max_bytes=1).items
+        for d in listener_directories(root)
+    )
+
+
 def listener_directories(root: Path) -> list[Path]:
     """One spool directory per listener process (``w0``, ``w1``, ...)."""
     if not root.is_dir():
@@ -132,11 +140,7 @@ class Stage:
 
     async def drained(self) -> bool:
         """Has every listener's spool been recorded up to its end?"""
-        for directory in listener_directories(self.root):
-            batch = read_batch(directory, read_checkpoint(directory), max_items=1, max_bytes=1)
-            if batch.items:
-                return False
-        return True
+        return spool_drained(self.root)
 
     async def _record(self, directory: Path, batch: Batch) -> None:
         items = batch.items
