@@ -52,6 +52,12 @@ class Finding:
     token: str | None = None  # return-path token (the part after '+'), undecoded
     last_attempt: str | None = None  # Last-Attempt-Date as written
     family: str = "unknown"  # which parser module produced this finding
+    #: the id of the table row or family step that set ``kind`` and ``reason``
+    #: (``returnpath explain`` prints it in words); None only before issue 17's
+    #: evidence work fills it everywhere
+    decided_by: str | None = None
+    #: the text that row matched (a phrase of the diagnostic, a status code, a header)
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
