@@ -86,7 +86,6 @@ class Service:
                     root,
                     publish=bool(s.amqp_url),
                     on_committed=self.relay.wake if self.relay else None,
-                    parse_in_thread=True,
                 )
             else:
                 self.supervisor = StageSupervisor(s, grace=s.shutdown_grace)

@@ -153,3 +153,40 @@ async def test_row_ids_past_32_bits_on_postgresql(postgres_url: str, tmp_path: P
         assert min(ids) >= 3_000_000_000
     finally:
         await store.close()
+
+
+async def test_read_ahead_keeps_order_and_survives_a_failed_group(tmp_path: Path) -> None:
+    """With read-ahead the next group is parsed while one commits; when that commit
+    fails, the group read ahead (from past the failed one) must be dropped, not
+    recorded: the failed group comes first again, and each message once, in order."""
+    path = tmp_path / "ahead.db"
+    store = Store(f"sqlite+aiosqlite:///{path}", busy_timeout=0.3, timeout=0.5)
+    await store.create_schema()
+    await ensure_tenant(store, "default", ["bounces.example.com"])
+    items = [spooled(n) for n in range(30)]
+    await spool(tmp_path, items)
+    stage = Stage(store, tmp_path, publish=False, max_items=10)
+    try:
+        assert await stage.run_once(read_ahead=True) == 10  # and 10..19 read ahead
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            with pytest.raises(sa.exc.OperationalError):
+                await stage.run_once(read_ahead=True)  # 10..19 fail; 20..29 read ahead
+        finally:
+            holder.close()
+        assert await stage.run_once(read_ahead=True) == 10
+        async with store.read() as session:
+            got = list(
+                (
+                    await session.execute(sa.select(Message.uid).order_by(Message.id))  # type: ignore[call-overload]
+                ).scalars()
+            )
+        assert got == [i.uid for i in items[:20]]
+        assert await stage.run_once(read_ahead=True) == 10
+        assert await stage.run_once(read_ahead=True) == 0
+        stage.discard_read_ahead()
+        assert await stage.drained()
+        assert await uids(store) == {i.uid for i in items}
+    finally:
+        await store.close()
