@@ -35,7 +35,7 @@ PYTHONS := 3.12 3.13
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 find_python = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
 
-.PHONY: install serve test lint test-pythons bench lock clean
+.PHONY: install serve test lint docs test-pythons bench lock clean
 
 install: $(INSTALLED)
 
@@ -44,7 +44,9 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install -q --disable-pip-version-check 'uv>=0.4'
 
 $(INSTALLED): pyproject.toml requirements/dev.txt hatch_build.py $(PARSER_SOURCES) | $(BIN)/uv
+	@echo "returnpath: installing the locked dependencies into $(VENV) ..."
 	$(BIN)/uv pip install -q -p $(BIN)/python --require-hashes -r requirements/dev.txt
+	@echo "returnpath: installing returnpath (the first time it compiles the parsers with mypyc: about a minute) ..."
 	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps --reinstall-package returnpath -e .
 	rm -f $(VENV)/.installed-mypyc-*
 	touch $@
@@ -57,7 +59,12 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The manual (docs/, MkDocs Material), built offline into build/site; --strict: a broken
+# link, a missing anchor or a page left out of the nav fails.
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q -d build/site
+
+test: lint docs
 	$(BIN)/pytest -q --cov=returnpath --cov-report=term:skip-covered
 
 test-pythons: $(PYTHONS:%=test-python-%)
