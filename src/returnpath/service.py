@@ -66,7 +66,7 @@ class Service:
     async def start(self) -> None:
         s = self.settings
         await self.store.create_schema()
-        tenant = await ensure_tenant(self.store, DEFAULT_TENANT, s.domains)
+        tenant = await ensure_tenant(self.store, DEFAULT_TENANT, s.domains, only=True)
         if not self.admin_key:
             self.admin_key = "rp_admin_" + secrets.token_urlsafe(24)
             log.warning(

@@ -9,21 +9,43 @@ runs is accepted without a restart.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 
 from returnpath.parsers.addresses import normalise_domain, try_normalise_domain
 from returnpath.store.db import Store
-from returnpath.store.errors import Conflict
+from returnpath.store.errors import Conflict, NotFound
 from returnpath.store.models import Domain, SigningKey, Tenant, utcnow
 from returnpath.store.policy import Policy
 from returnpath.store.signing_keys import ensure_key
 
 DEFAULT_TENANT = "default"
+
+# RFC 1035 2.3.1 (letters, digits, hyphens; RFC 1123 allows a leading digit): each
+# label 1-63 octets, the whole name at most 253, as an A-label after IDNA 2008
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+
+
+def bounce_domain(domain: str) -> str:
+    """A bounce domain as stored and looked up (lower case, IDNA 2008 A-labels), or
+    ValueError saying what is wrong: an address, a space, a label no DNS name has."""
+    text = domain.strip()
+    if not text:
+        raise ValueError("a bounce domain is empty")
+    if "@" in text:
+        raise ValueError(f"{domain!r} is an address, not a domain: give only what follows the @")
+    key = normalise_domain(text)  # InvalidAddress (a ValueError) where IDNA 2008 refuses
+    labels = key.split(".")
+    if len(key) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(
+            f"{domain!r} is not a host name (letters, digits and hyphens in dot-separated labels)"
+        )
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +88,19 @@ async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
     return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
 
 
-async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
+async def ensure_tenant(
+    store: Store, name: str, domains: list[str], *, only: bool = False
+) -> TenantRef:
     """Create the tenant if missing and give it these domains (idempotent).
 
     A domain is kept as ``parsers.addresses`` writes it (lower case, IDNA 2008
-    A-labels), the form the listener looks up; one that IDNA 2008 refuses
-    raises InvalidAddress (a ValueError), as no mail can arrive for it.
+    A-labels), the form the listener looks up; one that is not a host name
+    raises ValueError (``bounce_domain``), as no mail can arrive for it. With
+    ``only``, the tenant's other domains are removed: ``RETURNPATH_DOMAINS`` is
+    the whole list of the default tenant's domains, so a domain taken out of it
+    is no longer accepted.
     """
+    wanted = {bounce_domain(d) for d in domains if d.strip()}
     async with store.write() as session:
         tenant = (
             await session.execute(select(Tenant).where(col(Tenant.name) == name))
@@ -83,13 +111,55 @@ async def ensure_tenant(store: Store, name: str, domains: list[str]) -> TenantRe
             await session.flush()
         assert tenant.id is not None
         await ensure_key(session, tenant.id)
-        for domain in {normalise_domain(d) for d in domains if d.strip()}:
+        for domain in wanted:
             owner = await session.get(Domain, domain)
             if owner is None:
                 session.add(Domain(domain=domain, tenant_id=tenant.id))
             elif owner.tenant_id != tenant.id:
                 raise Conflict(f"domain {domain} already belongs to another tenant")
+        if only:
+            await session.execute(
+                delete(Domain).where(
+                    col(Domain.tenant_id) == tenant.id, col(Domain.domain).not_in(wanted)
+                )
+            )
         return TenantRef(tenant.id, tenant.name)
+
+
+async def add_domain(store: Store, name: str, domain: str) -> str:
+    """Give a tenant one more bounce domain (idempotent); NotFound, Conflict, ValueError."""
+    key = bounce_domain(domain)
+    async with store.write() as session:
+        tenant = await _tenant_named(session, name)
+        assert tenant.id is not None
+        owner = await session.get(Domain, key)
+        if owner is None:
+            session.add(Domain(domain=key, tenant_id=tenant.id))
+        elif owner.tenant_id != tenant.id:
+            raise Conflict(f"domain {key} already belongs to another tenant")
+    return key
+
+
+async def remove_domain(store: Store, name: str, domain: str) -> str:
+    """Stop accepting mail for one of a tenant's domains (within the listener's
+    directory reload, two seconds). What was recorded for it stays."""
+    key = bounce_domain(domain)
+    async with store.write() as session:
+        tenant = await _tenant_named(session, name)
+        owner = await session.get(Domain, key)
+        if owner is None or owner.tenant_id != tenant.id:
+            raise NotFound(f"tenant {name!r} has no domain {key}")
+        await session.delete(owner)
+    return key
+
+
+async def _tenant_named(session: AsyncSession, name: str) -> Tenant:
+    tenant = (
+        await session.execute(select(Tenant).where(col(Tenant.name) == name))
+    ).scalar_one_or_none()
+    if tenant is None:
+        raise NotFound(f"no tenant {name!r}")
+    return tenant
 
 
 async def create_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:

@@ -47,6 +47,32 @@ async def list_tenants(store: StoreDep, _: Admin) -> list[TenantPublic]:
     ]
 
 
+@router.put("/v1/tenants/{name}/domains/{domain}", status_code=204)
+async def add_domain(name: str, domain: str, store: StoreDep, _: Admin) -> Response:
+    """One more bounce domain for a tenant (idempotent); accepted within two seconds."""
+    try:
+        await tenants.add_domain(store, name, domain)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return Response(status_code=204)
+
+
+@router.delete("/v1/tenants/{name}/domains/{domain}", status_code=204)
+async def remove_domain(name: str, domain: str, store: StoreDep, _: Admin) -> Response:
+    """Stop accepting mail for a domain (within two seconds); what was recorded stays."""
+    try:
+        await tenants.remove_domain(store, name, domain)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return Response(status_code=204)
+
+
 @router.post("/v1/keys", response_model=KeyCreated, status_code=201)
 async def create_key(body: KeyCreate, store: StoreDep, _: Admin) -> KeyCreated:
     try:
