@@ -34,7 +34,9 @@ from returnpath.parsers.addresses import InvalidAddress, normalise_address
 from returnpath.store import policies, suppressions
 
 PREFIX = "/v1/suppressions/"
-_NOT_FOUND = problems.problem(404, NOT_SUPPRESSED)
+_NOT_FOUND = problems.problem(
+    404, NOT_SUPPRESSED, type_=problems.NOT_SUPPRESSED_TYPE, title="Not suppressed"
+)
 _NOT_FOUND_MESSAGES: list[Message] = [
     {"type": "http.response.start", "status": 404, "headers": _NOT_FOUND.raw_headers},
     {"type": "http.response.body", "body": bytes(_NOT_FOUND.body)},

@@ -30,10 +30,33 @@ DatabaseUnavailable = (
 )
 
 
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+# Problem types of our own (RFC 9457 3.1.1: relative references, documented in
+# docs/api.md): a sender must be able to tell "this address may be mailed" from "this
+# URL is wrong", which share the status 404.
+NOT_SUPPRESSED_TYPE = "/problems/not-suppressed"
+NO_SUCH_ROUTE_TYPE = "/problems/no-such-route"
+
+
+class Problem(StarletteHTTPException):
+    """An HTTP error with a problem type of its own."""
+
+    def __init__(self, status: int, detail: str, *, type_: str, title: str) -> None:
+        super().__init__(status, detail)
+        self.type = type_
+        self.title = title
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    title: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "type": type_,
+        "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         **extra,
@@ -44,7 +67,17 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, Problem):
+            return problem(exc.status_code, str(exc.detail), type_=exc.type, title=exc.title)
+        if exc.status_code == 404 and exc.detail == HTTPStatus.NOT_FOUND.phrase:
+            # the router's own 404: no route has this path (our routes' 404s say more)
+            return problem(
+                404,
+                f"no such route: {req.method} {req.url.path} (the API's routes: /docs)",
+                type_=NO_SUCH_ROUTE_TYPE,
+                title="No such route",
+            )
         return problem(exc.status_code, str(exc.detail))
 
     async def database_down(_req: Request, exc: Exception) -> JSONResponse:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from returnpath.api import cursor
+from returnpath.api import cursor, problems
 from returnpath.api.deps import BEARER_SECURITY, PolicyDep, ReadCallDep, Reader, StoreDep, Writer
 from returnpath.api.schemas import (
     CheckRequest,
@@ -168,11 +168,17 @@ async def get_suppression(address: str, call: ReadCallDep, stream: str | None = 
     normal = _address(address, call.policy)
     hits = await suppressions.get_active(call.store, call.who.tenant_id, normal, stream)
     if not hits:
-        raise HTTPException(404, NOT_SUPPRESSED)
+        raise not_suppressed()
     return Response(single_answer(hits), media_type="application/json")
 
 
-NOT_SUPPRESSED = "no active suppression for this address"
+NOT_SUPPRESSED = "no active suppression for this address: it may be mailed"
+
+
+def not_suppressed() -> problems.Problem:
+    return problems.Problem(
+        404, NOT_SUPPRESSED, type_=problems.NOT_SUPPRESSED_TYPE, title="Not suppressed"
+    )
 
 
 def single_answer(hits: list[checks.Hit]) -> bytes:
