@@ -16,7 +16,7 @@ from returnpath.store import checks, suppressions
 from returnpath.store.checks_postgres import PostgresChecks
 from returnpath.store.checks_sqlite import SqliteChecks
 from returnpath.store.db import Store
-from returnpath.store.models import Suppression
+from returnpath.store.models import ORJSON_TIMES, Suppression, rfc3339
 from returnpath.store.tenants import DEFAULT_TENANT, ensure_tenant
 
 SUPPRESSION: sa.Table = Suppression.__table__  # type: ignore[attr-defined]
@@ -40,7 +40,8 @@ def answer_members(hit: checks.Hit) -> str:
             "stream": hit.stream or None,
             "since": hit.created_at,
             "until": hit.expires_at,
-        }
+        },
+        option=ORJSON_TIMES,
     ).decode()[1:-1]
 
 
@@ -187,6 +188,6 @@ async def test_answers_are_the_json_of_the_orm_rows(store: Store) -> None:
             "kind": kind,
             "reason": reason,
             "stream": stream or None,
-            "since": created.isoformat(),
-            "until": None if expires is None else expires.isoformat(),
+            "since": rfc3339(created),
+            "until": None if expires is None else rfc3339(expires),
         }

@@ -102,15 +102,15 @@ EVENT_JOIN = " LEFT JOIN event e ON e.id = s.event_id"
 
 def answer_columns(stamp: Callable[[str], str], quote: Callable[[str], str]) -> str:
     """The members of a bulk answer as one SQL text expression: what orjson writes of
-    ``{"kind", "reason", "stream", "since", "until"}``, its RFC 3339 form of a UTC time
-    (microseconds only when there are any). ``stamp`` and ``quote`` are the backend's
+    ``{"kind", "reason", "stream", "since", "until"}`` with ``models.ORJSON_TIMES``
+    (RFC 3339 in UTC with ``Z``, microseconds only when there are any). ``stamp`` and ``quote`` are the backend's
     SQL for a timestamp's text and a JSON string."""
     return (
         f"""'"kind":' || {quote("s.kind")} || ',"reason":' || {quote("s.reason")}"""
         f""" || ',"stream":' || CASE WHEN s.stream = '' THEN 'null' ELSE {quote("s.stream")} END"""
-        f""" || ',"since":"' || {stamp("s.created_at")} || '+00:00"'"""
+        f""" || ',"since":"' || {stamp("s.created_at")} || 'Z"'"""
         """ || ',"until":' || CASE WHEN s.expires_at IS NULL THEN 'null'"""
-        f""" ELSE '"' || {stamp("s.expires_at")} || '+00:00"' END"""
+        f""" ELSE '"' || {stamp("s.expires_at")} || 'Z"' END"""
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from returnpath.store.models import rfc3339
+
 VERSION = 1
 
 
@@ -39,7 +41,7 @@ def event_body(event: Mapping[str, Any], tenant: str, message_uid: str) -> dict[
         "version": VERSION,
         "id": event["uid"],
         "tenant": tenant,
-        "created_at": event["created_at"].isoformat(),
+        "created_at": rfc3339(event["created_at"]),
         **{name: event[name] for name in FIELDS},
         "message": message_uid,
     }

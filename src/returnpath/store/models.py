@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -21,6 +22,19 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rfc3339(at: datetime) -> str:
+    """A time as every answer and event writes it: RFC 3339 in UTC with ``Z``
+    (what pydantic writes for the API's models; microseconds only when there are
+    any). A naive time is the database's UTC."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat() + "Z"
+
+
+#: orjson options that write times as ``rfc3339`` does
+ORJSON_TIMES = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
 def new_uid() -> str:

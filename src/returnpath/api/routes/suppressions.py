@@ -24,7 +24,7 @@ from returnpath.api.schemas import (
 )
 from returnpath.parsers.addresses import InvalidAddress, normalise_address, normalise_many
 from returnpath.store import checks, suppressions
-from returnpath.store.models import utcnow
+from returnpath.store.models import ORJSON_TIMES, utcnow
 from returnpath.store.policy import Policy
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
@@ -199,7 +199,8 @@ def single_answer(hits: list[checks.Hit]) -> bytes:
                 "note": h.note,
             }
             for h in hits
-        ]
+        ],
+        option=ORJSON_TIMES,
     )
 
 

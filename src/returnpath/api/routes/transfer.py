@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from returnpath.api.deps import PolicyDep, Reader, StoreDep, Writer
 from returnpath.parsers.addresses import InvalidAddress, normalise_address
+from returnpath.store.models import rfc3339
 from returnpath.store.policy import Policy
 from returnpath.store.transfer import (
     ImportCounts,
@@ -206,8 +207,8 @@ def _export_record(row: Any) -> dict[str, Any]:
         "reason": reason,
         "source": source,
         "verified": verified,
-        "since": since.isoformat(),
-        "until": until.isoformat() if until else "",
+        "since": rfc3339(since),
+        "until": rfc3339(until) if until else "",
     }
 
 
