@@ -11,6 +11,8 @@ from returnpath.api import cursor
 from returnpath.api.deps import Reader, StoreDep, Writer
 from returnpath.api.schemas import EventPage, EventPublic, Instant
 from returnpath.parsers.addresses import try_normalise
+from returnpath.parsers.model import Kind
+from returnpath.parsers.vocabulary import Reason
 from returnpath.store import events
 from returnpath.store.models import Event
 
@@ -44,8 +46,8 @@ def public(event: Event, message_uid: str) -> EventPublic:
 async def feed(
     store: StoreDep,
     who: Reader,
-    kind: str | None = None,
-    reason: str | None = None,
+    kind: Kind | None = None,
+    reason: Reason | None = None,
     recipient: str | None = None,
     since: Instant | None = None,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,

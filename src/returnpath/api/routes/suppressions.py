@@ -18,6 +18,7 @@ from returnpath.api.schemas import (
     CheckResponse,
     HistoryItem,
     Instant,
+    SuppressionKind,
     SuppressionPage,
     SuppressionPublic,
     SuppressionPut,
@@ -57,7 +58,7 @@ def _address(raw: str, policy: Policy) -> str:
 async def list_suppressions(
     store: StoreDep,
     who: Reader,
-    kind: str | None = None,
+    kind: SuppressionKind | None = None,
     reason: str | None = None,
     stream: str | None = None,
     since: Instant | None = None,
