@@ -65,6 +65,10 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(req: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -90,7 +94,16 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(unavailable, database_down)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(req: Request, exc: RequestValidationError) -> JSONResponse:
+        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        body_refused = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors())
+        if body_refused and not _is_json(ctype) and req.method in ("POST", "PUT", "PATCH"):
+            # FastAPI reads a body it was not told is JSON as no body at all, and says
+            # "Field required": the fix is the header, so say that
+            return problem(
+                415,
+                f"send the body as application/json (Content-Type was {ctype or 'missing'})",
+            )
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
