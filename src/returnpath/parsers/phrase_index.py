@@ -182,3 +182,33 @@ def reason_text(diagnostic: str | None, collapsed: bool = False) -> str:
         return ""
     text = diagnostic[:TEXT_CAP].lower()
     return _join_reply_lines(text if collapsed else _collapse(text))
+
+
+def phrase_of(n: int, text: str, heads: set[str]) -> str | None:
+    """The phrase of row ``n`` that ``phrase_hits`` found in ``text`` (the evidence a
+    finding carries: the first in the text, the longest of those starting there), else the
+    text its regex matched, else None. Called once per decision, for the deciding row
+    only: it walks the same buckets as ``phrase_hits``."""
+    best: str | None = None
+    best_at = len(text) + 1
+    for key in heads:
+        bucket = _KEY_BUCKETS.get(key)
+        if bucket is None:
+            continue
+        for needs, phrases in bucket:
+            if all(head in heads for head in needs):
+                for phrase in phrases:
+                    if n in _PHRASE_ROWS[phrase]:
+                        at = text.find(phrase)
+                        if at >= 0 and (
+                            at < best_at or (at == best_at and len(phrase) > len(best or ""))
+                        ):
+                            best, best_at = phrase, at
+    if best is not None:
+        return best
+    for gate, regex in _ROW_REGEXES.get(n, ()):
+        if any(word in text for word in gate):
+            m = regex.search(text)
+            if m is not None:
+                return m.group(0)
+    return None
