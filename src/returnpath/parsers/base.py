@@ -83,6 +83,12 @@ def make_finding(
     certain (a provider's own error page). ``context`` is nearby report text
     that may name the SMTP command the remote host refused when the
     diagnostic itself does not.
+
+    The finding names what decided (``decided_by``: the provider's row, the reason
+    table's row or fallback, see ``reasons.decide``) and what that matched
+    (``evidence``); a family that forces ``reason`` may name its own step with
+    ``decided_by=`` and ``evidence=`` (``textbounce`` does), else ``_forced_evidence``
+    does.
     """
     # str.split() and the regex \s agree on what is whitespace (Py_UNICODE_ISSPACE):
     # same text as _SPACE_RE.sub(" ", ...).strip(), without the regex engine

@@ -1,7 +1,7 @@
 """the evidence behind each event: decided_by (the rule row or family step) and evidence
 
-Two nullable columns: events recorded before this revision keep NULL (``returnpath
-reparse`` can fill them from the stored raw message). Adding a nullable column without
+Two nullable columns: events recorded before this revision keep NULL (their raw
+messages are kept, so a later re-parse could fill them). Adding a nullable column without
 a default rewrites no table on PostgreSQL or SQLite.
 
 Revision ID: 0004
