@@ -13,12 +13,17 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from returnpath.store.models import DECIDED_BY_CHARS, EVIDENCE_CHARS, StoredString
+from returnpath.store.models import StoredString
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# the lengths as of this revision (models.DECIDED_BY_CHARS, EVIDENCE_CHARS): a migration
+# stays what it was when the models change
+DECIDED_BY_CHARS = 128
+EVIDENCE_CHARS = 200
 
 
 def upgrade() -> None:
