@@ -199,3 +199,17 @@ def test_no_finding_of_the_corpus_or_the_fixtures_lacks_its_evidence() -> None:
             assert f.evidence is None or len(f.evidence) <= EVIDENCE_CAP
     # the fixtures alone hold over fifty findings; the shared corpus, when present, ~550 more
     assert seen > (500 if (CORPUS / "maildir").is_dir() else 50), seen
+
+
+def test_the_steps_of_each_text_family_have_unique_ids() -> None:
+    """A TextFamily's own ``reasons`` and ``section_reasons`` rows are named like the
+    tables' (``family.<name>.<reason>.<slug>``): two rows of one family never share one."""
+    from returnpath.parsers.registry import FAMILIES
+    from returnpath.parsers.textbounce import TextFamily, _step_id
+
+    for family in FAMILIES:
+        if isinstance(family, TextFamily):
+            rows = (*family.section_reasons, *family.reasons)
+            ids = [_step_id(family, pattern, reason) for pattern, reason in rows]
+            assert len(ids) == len(set(ids)), ids
+            assert all(_ID.match(i) for i in ids), ids
