@@ -134,3 +134,47 @@ def requeue_command() -> None:
     settings = Settings()
     count = requeue_quarantined(settings.spool_root)
     typer.echo(f"{count} quarantined message(s) requeued; the running stage records them")
+
+
+# -- issue 17: the evidence behind each verdict (imports inside: `--help` stays fast) --------
+
+
+@app.command("explain")
+def explain_command(
+    paths: Annotated[list[Path], typer.Argument(help=".eml files or directories of them")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+) -> None:
+    """Say how each message was recognised and why each finding got its kind and reason."""
+    import json as json_
+
+    from returnpath.explain import as_text, explain_bytes
+
+    for n, path in enumerate(_files(paths)):
+        data = explain_bytes(path.read_bytes())
+        if as_json:
+            typer.echo(json_.dumps({"file": str(path), **data}, ensure_ascii=False))
+        else:
+            typer.echo(("\n" if n else "") + as_text(str(path), data))
+
+
+@app.command("classify")
+def classify_command(
+    text: Annotated[str, typer.Argument(help="an SMTP reply or bounce text; - reads stdin")],
+    status: Annotated[
+        str | None, typer.Option(help="an enhanced status code known from elsewhere")
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option(help="the SMTP command the reply answered (RCPT, DATA, ...)")
+    ] = None,
+) -> None:
+    """Classify a bare SMTP reply or a bounce text: prints kind, reason, status, reply code,
+    whose fault, decided_by and evidence as one JSON object."""
+    import json as json_
+    import sys as sys_
+
+    from returnpath.classify import MAX_TEXT, classify_text
+
+    if text == "-":
+        text = sys_.stdin.read(MAX_TEXT + 1)
+    result = classify_text(text, status, command)
+    typer.echo(json_.dumps(result.to_dict(), ensure_ascii=False))

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_LIMIT = 2 * 1024 * 1024  # a 10,000-address check is about 300 KB
 IMPORT_LIMIT = 1024 * 1024 * 1024  # a million-row import is about 40 MB; generous, still bounded
+CLASSIFY_LIMIT = 64 * 1024  # one reply or bounce text (classify.MAX_TEXT characters) in JSON
 
 
 class _TooLarge(HTTPException):
@@ -32,7 +33,10 @@ class BodyLimit:
     ) -> None:
         self.app = app
         self.default = default
-        self.large = large or {"/v1/suppressions/import": IMPORT_LIMIT}
+        self.large = large or {
+            "/v1/suppressions/import": IMPORT_LIMIT,
+            "/v1/classify": CLASSIFY_LIMIT,
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

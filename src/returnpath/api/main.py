@@ -16,6 +16,7 @@ from returnpath.api.fast_check import FastCheck
 from returnpath.api.limits import BodyLimit
 from returnpath.api.routes import (
     admin,
+    classify,
     events,
     health,
     metrics,
@@ -50,6 +51,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(events.router)
     app.include_router(policy.router)
     app.include_router(reasons.router)
+    app.include_router(classify.router)
     app.include_router(stats.router)
     app.include_router(return_paths.router)
     app.include_router(unsubscribe.router)

@@ -94,6 +94,14 @@ class EventPublic(BaseModel):
     stream: str | None
     verified: bool
     message: str
+    decided_by: str | None = Field(
+        default=None,
+        description="the rule row or family step that set kind and reason "
+        "(null on events recorded before it was kept)",
+    )
+    evidence: str | None = Field(
+        default=None, description="what that row matched: a phrase, a status or reply code"
+    )
 
 
 class EventPage(BaseModel):
@@ -143,3 +151,7 @@ class HistoryItem(BaseModel):
     actor: str | None = Field(description="who added or removed it: bounce, admin, key:<id>")
     stream: str | None
     event: str | None
+    decided_by: str | None = Field(
+        default=None, description="for an event: the rule row or family step that decided it"
+    )
+    evidence: str | None = Field(default=None, description="for an event: what that row matched")

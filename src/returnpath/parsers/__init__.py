@@ -19,6 +19,7 @@ from returnpath.parsers.fastparse import message_from_bytes
 from returnpath.parsers.mime import MEMO, first_address, header_text
 from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.registry import FAMILIES
+from returnpath.parsers.steps import name_steps
 from returnpath.parsers.verp import decode_token, find_token
 
 __all__ = ["Finding", "Kind", "Report", "parse", "parse_message"]
@@ -97,6 +98,7 @@ def _parse(msg: Msg, envelope_recipient: str | None) -> Report:
             if findings:
                 family_name = family.name
                 break
+    findings = name_steps(findings, msg)
     if token is not None:
         findings = _attribute(findings, token)
     return Report(

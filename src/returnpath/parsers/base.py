@@ -22,7 +22,7 @@ from returnpath.parsers import (  # none imports base: no cycle
 from returnpath.parsers._types import Msg
 from returnpath.parsers.heads import token_heads
 from returnpath.parsers.model import Finding
-from returnpath.parsers.providers import provider_reason  # imports only gates and heads
+from returnpath.parsers.providers import provider_decision  # imports gates, heads, reason_rules
 from returnpath.parsers.vocabulary import Reason
 
 
@@ -83,6 +83,12 @@ def make_finding(
     certain (a provider's own error page). ``context`` is nearby report text
     that may name the SMTP command the remote host refused when the
     diagnostic itself does not.
+
+    The finding names what decided (``decided_by``: the provider's row, the reason
+    table's row or fallback, see ``reasons.decide``) and what that matched
+    (``evidence``); a family that forces ``reason`` may name its own step with
+    ``decided_by=`` and ``evidence=`` (``textbounce`` does), else ``_forced_evidence``
+    does.
     """
     # str.split() and the regex \s agree on what is whitespace (Py_UNICODE_ISSPACE):
     # same text as _SPACE_RE.sub(" ", ...).strip(), without the regex engine
@@ -102,10 +108,20 @@ def make_finding(
     if command is None:
         heads = token_heads(low)
         command = smtp_codes.find_command(diagnostic, heads) or smtp_codes.find_command(context)
-    if not reason and (action or "").lower() not in ("delivered", "relayed", "expanded"):
+    # the evidence: which row decided, what it matched (a family may name its own step
+    # by passing decided_by= and evidence=, which then stand)
+    decided_by = extra.pop("decided_by", None)
+    evidence = extra.pop("evidence", None)
+    delivered = (action or "").lower() in ("delivered", "relayed", "expanded")
+    if reason:
+        if decided_by is None:
+            decided_by, evidence = _forced_evidence(family, reason, diagnostic, recipient, extra)
+    elif not delivered:
         if heads is None:
             heads = token_heads(low)
-        reason = provider_reason(diagnostic, extra.get("remote_mta"), recipient, heads=heads)
+        found = provider_decision(diagnostic, extra.get("remote_mta"), recipient, heads=heads)
+        if found is not None:
+            reason, decided_by, evidence = found
     if reason:
         kind = reasons.kind_for(reason, status, action, smtp_code)
     else:
@@ -114,9 +130,11 @@ def make_finding(
         text = phrase_index.reason_text(diagnostic, collapsed=True)
         if heads is None or text != low:
             heads = token_heads(text)
-        kind, reason = reasons.classify(
+        decision = reasons.decide(
             diagnostic, status, smtp_code, action, command, diagnostic_type, text, heads
         )
+        reason, decided_by, evidence = decision.reason, decision.decided_by, decision.evidence
+        kind = reasons.kind_for(reason, status, action, smtp_code)
     return Finding(
         kind=kind,
         reason=reason,
@@ -126,5 +144,41 @@ def make_finding(
         diagnostic=diagnostic[:1000] if diagnostic else None,
         action=action,
         family=family,
+        decided_by=decided_by,
+        evidence=clip_evidence(evidence),
         **extra,
     )
+
+
+#: a finding's evidence is a phrase, a code or a header: never the whole diagnostic
+EVIDENCE_CAP = 200
+
+
+def clip_evidence(evidence: str | None) -> str | None:
+    """Whitespace collapsed, at most ``EVIDENCE_CAP`` characters; a longer regex match
+    keeps its end, where a pattern that spans a text puts what it looked for ("...
+    (state 17)"). An empty match (a family that decides by its format alone) is None."""
+    if not evidence:
+        return None
+    if len(evidence) <= EVIDENCE_CAP and " ".join(evidence.split()) == evidence:
+        return evidence
+    text = " ".join(evidence.split())
+    return text if len(text) <= EVIDENCE_CAP else "..." + text[3 - EVIDENCE_CAP :]
+
+
+def _forced_evidence(
+    family: str,
+    reason: Reason,
+    diagnostic: str | None,
+    recipient: str | None,
+    extra: dict[str, str | None],
+) -> tuple[str, str | None]:
+    """``decided_by`` and ``evidence`` for a reason the family forced without naming its
+    step: a provider's row when the provider's table gives that reason (rfc3464 asks the
+    reporting system's table), else ``family.<name>.forced``."""
+    found = provider_decision(
+        diagnostic, extra.get("reporting_mta"), extra.get("remote_mta"), recipient
+    )
+    if found is not None and found[0] == reason:
+        return found[1], found[2]
+    return f"family.{family}.forced", None

@@ -182,3 +182,47 @@ def reason_text(diagnostic: str | None, collapsed: bool = False) -> str:
         return ""
     text = diagnostic[:TEXT_CAP].lower()
     return _join_reply_lines(text if collapsed else _collapse(text))
+
+
+def _row_keys() -> tuple[dict[str, tuple[str, ...]], ...]:
+    """Per row of ``ALL_RULES``: its phrases by index key (``phrase_of`` reads one row)."""
+    out: list[dict[str, tuple[str, ...]]] = []
+    for rule in ALL_RULES:
+        keys: dict[str, tuple[str, ...]] = {}
+        for phrase in rule.words:
+            keys[_key(phrase)] = (*keys.get(_key(phrase), ()), phrase)
+        out.append(keys)
+    return tuple(out)
+
+
+_ROW_KEYS = _row_keys()
+
+
+def phrase_of(n: int, text: str, heads: set[str]) -> str | None:
+    """The phrase of row ``n`` that ``phrase_hits`` found in ``text`` (the evidence a
+    finding carries: the first in the text, the longest of those starting there), else the
+    text its regex matched, else None. Called once per decision, for the deciding row
+    only: its phrases filed under a head of the text are searched (the smaller of the two
+    sets is walked)."""
+    best: str | None = None
+    best_at = len(text) + 1
+    keys = _ROW_KEYS[n]
+    if len(keys) <= len(heads):
+        found = [phrases for key, phrases in keys.items() if key in heads]
+    else:
+        found = [keys[key] for key in heads if key in keys]
+    for phrases in found:
+        for phrase in phrases:
+            at = text.find(phrase)
+            if at >= 0 and (at < best_at or (at == best_at and len(phrase) > len(best or ""))):
+                best, best_at = phrase, at
+    if best is not None:
+        return best
+    for gate, regex in _ROW_REGEXES.get(n, ()):
+        for word in gate:
+            if word in text:
+                m = regex.search(text)
+                if m is not None:
+                    return m.group(0)
+                break
+    return None

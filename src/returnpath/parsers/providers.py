@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from returnpath.parsers.gates import gate_text, gated_search
 from returnpath.parsers.heads import HeadGates, PatternHeads, pattern_heads, token_heads
+from returnpath.parsers.reason_rules import slug
 from returnpath.parsers.vocabulary import Reason
 
 
@@ -33,6 +34,10 @@ class Provider:
     hosts: re.Pattern[str]
     gate: PatternHeads
     rules: tuple[tuple[re.Pattern[str], Reason], ...]
+    #: each rule's stable id, what a finding's ``decided_by`` says:
+    #: ``provider.<name>.<reason>.<slug of its pattern>`` (``provider.orange.userunknown.ofr-lpn-416-418``),
+    #: from the row's own content so that adding a row renames no other
+    ids: tuple[str, ...] = ()
 
 
 def _p(name: str, hosts: str, *rules: tuple[str, Reason]) -> Provider:
@@ -42,6 +47,7 @@ def _p(name: str, hosts: str, *rules: tuple[str, Reason]) -> Provider:
         pattern,
         pattern_heads(pattern),
         tuple((re.compile(rx, re.I), reason) for rx, reason in rules),
+        tuple(f"provider.{name}.{reason.value}.{slug(rx)}" for rx, reason in rules),
     )
 
 
@@ -470,7 +476,15 @@ PROVIDERS: tuple[Provider, ...] = (
 def provider_reason(
     diagnostic: str | None, *where: str | None, heads: set[str] | None = None
 ) -> Reason | None:
-    """The reason a provider's own table gives, or None.
+    """The reason a provider's own table gives, or None (see ``provider_decision``)."""
+    found = provider_decision(diagnostic, *where, heads=heads)
+    return found[0] if found is not None else None
+
+
+def provider_decision(
+    diagnostic: str | None, *where: str | None, heads: set[str] | None = None
+) -> tuple[Reason, str, str] | None:
+    """``(reason, rule id, matched text)`` of the provider row that decides, or None.
 
     ``heads``, when the caller has them, are ``token_heads(diagnostic.lower())``.
     Those of the whole diagnostic serve for its first 600 characters: a host
@@ -496,9 +510,10 @@ def provider_reason(
             # The rules read what the provider wrote, not a 32 kB text bounce around it.
             text = diagnostic[:_RULE_TEXT]
             gate_low = gate_text(text)  # for the literal gates
-            for pattern, reason in provider.rules:
-                if gated_search(pattern, text, gate_low):
-                    return reason
+            for n, (pattern, reason) in enumerate(provider.rules):
+                m = gated_search(pattern, text, gate_low)
+                if m is not None:
+                    return reason, provider.ids[n], m.group(0)
     return None
 
 

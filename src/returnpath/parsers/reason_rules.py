@@ -58,6 +58,11 @@ class Rule:
     #: with no known command, an explicit status naming another reason wins
     #: over the words ("550 5.2.1 ... User unknown" is a filter's refusal)
     defer_to_status: bool = False
+    #: the row's stable name, what a finding's ``decided_by`` says: ``<table>.<reason>.<slug
+    #: of its first word, regex, status or reply code>`` (``rules.userunknown.user-unknown``),
+    #: given to every row once its table is complete (``_named``); ``id=`` in ``_rule``
+    #: overrides it when two rows of a table would otherwise share one
+    id: str = ""
 
 
 def _rule(
@@ -71,6 +76,7 @@ def _rule(
     not_commands: Iterable[str] = (),
     permanent: bool = False,
     defer_to_status: bool = False,
+    id: str = "",
 ) -> Rule:
     compiled = tuple(
         ((gate,) if isinstance(gate, str) else gate, re.compile(r)) for gate, r in regexes
@@ -86,6 +92,7 @@ def _rule(
         frozenset(not_commands),
         permanent,
         defer_to_status,
+        id,
     )
 
 
@@ -1343,3 +1350,69 @@ LATE_RULES: tuple[Rule, ...] = (
 
 #: by subject sub-code when the full code names nothing (RFC 3463 section 2)
 SUBJECT_REASONS: dict[str, Reason] = {"6": Reason.CONTENTERROR, "7": Reason.SECURITYERROR}
+
+
+# -- row ids (``Rule.id``): derived from each row's own content, never its position, so
+# that adding, moving or removing a row changes no other row's id ---------------------------
+
+_ESCAPES_RE = re.compile(r"\\[A-Za-z]|\(\?[:!=<]+|\(\?P<\w+>")
+_NON_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, cap: int = 40) -> str:
+    """``text`` as an id's last part: lower-case letters and digits joined by ``-``, at most
+    ``cap`` characters cut at a ``-`` (a regex's escapes and group syntax dropped first:
+    ``\\b(?:OFR|LPN)\\w*_416\\b`` -> ``ofr-lpn-416``)."""
+    words = _NON_SLUG_RE.sub("-", _ESCAPES_RE.sub(" ", text).lower()).strip("-")
+    if len(words) > cap:
+        cut = words[: cap + 1].rfind("-")
+        words = words[: cut if cut > 0 else cap]
+    return words or "any"
+
+
+def _row_slug(rule: Rule) -> str:
+    if rule.words:
+        return slug(rule.words[0])
+    if rule.regexes:
+        return slug(rule.regexes[0][1].pattern)
+    if rule.statuses:
+        return slug(min(rule.statuses))
+    if rule.replycodes:
+        return slug(min(rule.replycodes))
+    return "row"
+
+
+def _named(table: str, rows: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The rows of ``table`` with their ids (an explicit ``id=`` is kept as written)."""
+    return tuple(
+        r
+        if r.id
+        else Rule(
+            r.reason,
+            r.words,
+            r.regexes,
+            r.statuses,
+            r.unless,
+            r.replycodes,
+            r.commands,
+            r.not_commands,
+            r.permanent,
+            r.defer_to_status,
+            f"{table}.{r.reason.value}.{_row_slug(r)}",
+        )
+        for r in rows
+    )
+
+
+RULES = _named("rules", RULES)
+LATE_RULES = _named("late", LATE_RULES)
+
+
+def status_id(status: str) -> str:
+    """The id of a ``STATUS_REASONS`` entry: ``status.5.1.1``."""
+    return f"status.{status}"
+
+
+def subject_id(subject: str) -> str:
+    """The id of a ``SUBJECT_REASONS`` entry: ``subject.7``."""
+    return f"subject.{subject}"

@@ -20,6 +20,8 @@ with a 5.x.x code is soft.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from returnpath.parsers.heads import token_heads
 from returnpath.parsers.model import Kind
 from returnpath.parsers.phrase_index import (
@@ -30,6 +32,7 @@ from returnpath.parsers.phrase_index import (
     REPLY_ROWS,
     STATUS_ROWS,
     phrase_hits,
+    phrase_of,
     reason_text,
     regex_hit,
 )
@@ -40,11 +43,29 @@ from returnpath.parsers.reason_rules import (
     SUBJECT_REASONS,
     WEAK_STATUS_REASONS,
     Rule,
+    status_id,
+    subject_id,
 )
 from returnpath.parsers.smtp_codes import find_command, is_vague
 from returnpath.parsers.vocabulary import HARD_REASONS, Reason
 
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A reason and the evidence behind it: ``decided_by`` is the id of the row that
+    decided (``rules.userunknown.user-unknown``, ``status.5.1.1``, ``subject.7``,
+    ``fallback.expired``), ``evidence`` what it matched: the phrase found in the
+    diagnostic, the text its regex matched, or the code (``5.1.1``, ``550``)."""
+
+    reason: Reason
+    decided_by: str
+    evidence: str | None = None
+
+
+# what _match says: no match, or a match by the words, the status, the reply code
+_NO, _WORDS, _STATUS, _REPLY = 0, 1, 2, 3
 
 
 def _match(
@@ -56,7 +77,7 @@ def _match(
     reply: str | None,
     command: str | None,
     temporary: bool,
-) -> bool:
+) -> int:
     if n in hits:
         ok = True
         if rule.commands and command not in rule.commands:
@@ -73,10 +94,26 @@ def _match(
         ):
             ok = False
         if ok:
-            return True
+            return _WORDS
     if status and status in rule.statuses:
-        return not any(w in text for w in rule.unless)
-    return bool(reply and reply in rule.replycodes)
+        return _NO if any(w in text for w in rule.unless) else _STATUS
+    return _REPLY if reply and reply in rule.replycodes else _NO
+
+
+def _by_row(
+    n: int, how: int, text: str, heads: set[str], status: str | None, reply: str | None
+) -> Decision:
+    """The decision of row ``n`` and what it matched (``how``: see ``_match``)."""
+    rule = ALL_RULES[n]
+    if how == _WORDS:
+        # a row whose words hit but whose command check passed on its status: the
+        # phrase is still what was found first
+        evidence = phrase_of(n, text, heads) or status
+    elif how == _STATUS:
+        evidence = status
+    else:
+        evidence = reply
+    return Decision(rule.reason, rule.id, evidence)
 
 
 def reason_for(
@@ -94,9 +131,27 @@ def reason_for(
     ``text`` and ``heads``, when the caller has them, are ``reason_text(diagnostic)``
     and its ``token_heads`` (base.make_finding shares them with its other lookups).
     """
+    return decide(
+        diagnostic, status, reply_code, action, command, diagnostic_type, text, heads
+    ).reason
+
+
+def decide(
+    diagnostic: str | None,
+    status: str | None = None,
+    reply_code: str | None = None,
+    action: str | None = None,
+    command: str | None = None,
+    diagnostic_type: str | None = None,
+    text: str | None = None,
+    heads: set[str] | None = None,
+) -> Decision:
+    """``reason_for`` with the evidence: which row decided and what it matched."""
     action = (action or "").lower()
-    if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
-        return Reason.DELIVERED
+    if action in _DELIVERED_ACTIONS:
+        return Decision(Reason.DELIVERED, "fallback.delivered", f"action {action}")
+    if (status or "").startswith("2."):
+        return Decision(Reason.DELIVERED, "fallback.delivered", status)
     if text is None:
         text = reason_text(diagnostic)
     if heads is None:
@@ -108,7 +163,7 @@ def reason_for(
         command = find_command(text, heads)
     hits = phrase_hits(text, heads)
     # Only rows in ``hits``, listing the status / reply code, or with regexes can
-    # match (``_match`` is False for every other row): test those, in table order. A
+    # match (``_match`` is 0 for every other row): test those, in table order. A
     # regex row's regexes run when the row's turn comes and its words did not hit:
     # rows after the deciding one never pay for theirs.
     by_code = REPLY_ROWS.get(reply_code, ()) if reply_code else ()
@@ -118,35 +173,39 @@ def reason_for(
             break
         if n in EARLY_REGEX_ROWS and n not in hits and text and regex_hit(n, text):
             hits.add(n)
-        rule = RULES[n]
-        if _match(n, rule, hits, text, status, reply_code, command, temporary):
-            return rule.reason
+        how = _match(n, RULES[n], hits, text, status, reply_code, command, temporary)
+        if how:
+            return _by_row(n, how, text, heads, status, reply_code)
     by_status = STATUS_REASONS.get(status or "")
-    if by_status and by_status not in WEAK_STATUS_REASONS:
-        return by_status
+    if status and by_status and by_status not in WEAK_STATUS_REASONS:
+        return Decision(by_status, status_id(status), status)
     # the late rows are read without the status
     for n in sorted(hits.union(by_code, LATE_REGEX_ROWS)):
         if n >= LATE_OFFSET:
             if n in LATE_REGEX_ROWS and n not in hits and text and regex_hit(n, text):
                 hits.add(n)
-            rule = ALL_RULES[n]
-            if _match(n, rule, hits, text, None, reply_code, command, temporary):
-                return rule.reason
-    if by_status:
-        return by_status
+            how = _match(n, ALL_RULES[n], hits, text, None, reply_code, command, temporary)
+            if how:
+                return _by_row(n, how, text, heads, None, reply_code)
+    if status and by_status:
+        return Decision(by_status, status_id(status), status)
     if status:
         subject = status.split(".")[1]
         if subject in SUBJECT_REASONS:
-            return SUBJECT_REASONS[subject]
+            return Decision(SUBJECT_REASONS[subject], subject_id(subject), status)
     if (diagnostic_type or "").lower().startswith("x-unix"):
-        return Reason.MAILERERROR
-    if action == "delayed" or (action == "failed" and status and status.startswith("4.")):
+        return Decision(Reason.MAILERERROR, "fallback.mailererror", diagnostic_type)
+    if action == "delayed":
         # a specific temporary failure reported as final is the MTA giving up after
         # retries (Postfix's maximal_queue_lifetime keeps the last deferral's 4.x.x)
-        return Reason.EXPIRED
+        return Decision(Reason.EXPIRED, "fallback.expired", "action delayed")
+    if action == "failed" and status and status.startswith("4."):
+        return Decision(Reason.EXPIRED, "fallback.expired", f"action failed, status {status}")
     if command in ("HELO", "CONN"):
-        return Reason.BLOCKED
-    return Reason.ONHOLD if text else Reason.UNDEFINED
+        return Decision(Reason.BLOCKED, "fallback.blocked", f"command {command}")
+    if text:
+        return Decision(Reason.ONHOLD, "fallback.onhold")
+    return Decision(Reason.UNDEFINED, "fallback.undefined")
 
 
 def kind_for(

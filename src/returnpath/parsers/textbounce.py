@@ -38,6 +38,7 @@ from returnpath.parsers.mime import (
     report_text,
 )
 from returnpath.parsers.model import Finding
+from returnpath.parsers.reason_rules import slug
 from returnpath.parsers.smtp_codes import find_command as _command
 from returnpath.parsers.vocabulary import Reason
 
@@ -389,15 +390,7 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
         if not diag or (len(blocks) == 1 and not _CODE_RE.search(diag)):
             # one recipient and no SMTP reply next to it: the report's own words explain
             diag = f"{diag}\n{section}" if diag else section
-        forced = next(
-            (r for pat, r in family.section_reasons if gated_search(pat, section, section_low)),
-            None,
-        )
-        if forced is None and family.reasons:
-            diag_low = gate_text(diag)
-            forced = next(
-                (r for pat, r in family.reasons if gated_search(pat, diag, diag_low)), None
-            )
+        forced, decided_by, evidence = _forced(family, section, section_low, diag)
         command = (
             family.command or _command(diag) or (_command(section) if len(blocks) == 1 else None)
         )
@@ -412,6 +405,8 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
                 command=command,
                 original_message_id=orig_id,
                 original_recipient=alias,
+                decided_by=decided_by,
+                evidence=evidence,
             )
         )
         if alias:
@@ -427,9 +422,34 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
                     reason=forced,
                     command=command,
                     original_message_id=orig_id,
+                    decided_by=decided_by,
+                    evidence=evidence,
                 )
             )
     return findings
+
+
+def _forced(
+    family: TextFamily, section: str, section_low: str | None, diag: str
+) -> tuple[Reason | None, str | None, str | None]:
+    """The reason the family's own ``section_reasons`` (the whole section) or ``reasons``
+    (the recipient's lines) give, with its step id (``family.<name>.<reason>.<slug of the
+    pattern>``) and the matched text; ``(None, None, None)`` when none matches."""
+    for pattern, reason in family.section_reasons:
+        m = gated_search(pattern, section, section_low)
+        if m is not None:
+            return reason, _step_id(family, pattern, reason), m.group(0)
+    if family.reasons:
+        diag_low = gate_text(diag)
+        for pattern, reason in family.reasons:
+            m = gated_search(pattern, diag, diag_low)
+            if m is not None:
+                return reason, _step_id(family, pattern, reason), m.group(0)
+    return None, None, None
+
+
+def _step_id(family: TextFamily, pattern: re.Pattern[str], reason: Reason) -> str:
+    return f"family.{family.name}.{reason.value}.{slug(pattern.pattern)}"
 
 
 _EXPANDED_RE = re.compile(rf"\(expanded from:?\s*<?({ADDR})>?\s*\)", re.I)

@@ -12,6 +12,9 @@ from typing import Any
 from returnpath.store.models import rfc3339
 
 VERSION = 1
+#: additions within a version: 1 = ``decided_by`` and ``evidence`` (issue 17). A consumer
+#: that reads version 1 reads every minor of it; absent means 0.
+MINOR = 1
 
 
 def routing_key(kind: str, reason: str) -> str:
@@ -32,6 +35,8 @@ FIELDS = (
     "family",
     "stream",
     "verified",
+    "decided_by",
+    "evidence",
 )
 
 
@@ -39,6 +44,7 @@ def event_body(event: Mapping[str, Any], tenant: str, message_uid: str) -> dict[
     """The JSON document for an event row (as written by store.ingest)."""
     return {
         "version": VERSION,
+        "minor": MINOR,
         "id": event["uid"],
         "tenant": tenant,
         "created_at": rfc3339(event["created_at"]),

@@ -44,6 +44,8 @@ from returnpath.store.db import Store
 from returnpath.store.dkim import signers_of
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (
+    DECIDED_BY_CHARS,
+    EVIDENCE_CHARS,
     AddressState,
     Event,
     Message,
@@ -639,4 +641,6 @@ def _event_row(
         "family": finding.family[:64],
         "stream": _clip(who.stream, 64),
         "verified": who.verified,
+        "decided_by": _clip(finding.decided_by, DECIDED_BY_CHARS),
+        "evidence": _clip(finding.evidence, EVIDENCE_CHARS),
     }

@@ -207,6 +207,12 @@ class Message(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),)
 
 
+#: the stored lengths of an event's evidence (the parsers keep evidence within 200 characters;
+#: a rule id is a few dozen)
+DECIDED_BY_CHARS = 128
+EVIDENCE_CHARS = 200
+
+
 class Event(SQLModel, table=True):
     """One finding about one recipient, as recorded. Never updated, never deleted."""
 
@@ -228,6 +234,10 @@ class Event(SQLModel, table=True):
     family: str = text_field(64)
     stream: str | None = text_field(64, default=None)
     verified: bool = False
+    #: the id of the rule row or family step that set kind and reason, and what it matched
+    #: (parsers' Finding.decided_by / evidence; null on events recorded before 0004)
+    decided_by: str | None = text_field(DECIDED_BY_CHARS, default=None)
+    evidence: str | None = text_field(EVIDENCE_CHARS, default=None)
 
     __table_args__ = (
         sa.Index("ix_event_tenant_id", "tenant_id", "id"),

@@ -175,6 +175,8 @@ class HistoryEntry:
     actor: str | None
     stream: str
     event: str | None
+    decided_by: str | None = None
+    evidence: str | None = None
 
 
 async def history(
@@ -204,7 +206,17 @@ async def history(
         entries = [
             HistoryEntry(a.at, a.action, a.kind, a.reason, a.actor, a.stream, None) for a in audits
         ] + [
-            HistoryEntry(e.created_at, "event", e.kind, e.reason, None, e.stream or "", e.uid)
+            HistoryEntry(
+                e.created_at,
+                "event",
+                e.kind,
+                e.reason,
+                None,
+                e.stream or "",
+                e.uid,
+                e.decided_by,
+                e.evidence,
+            )
             for e in events
         ]
     return sorted(entries, key=lambda h: (h.at, h.what != "event"), reverse=True)[:limit]

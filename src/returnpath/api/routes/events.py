@@ -39,6 +39,8 @@ def public(event: Event, message_uid: str) -> EventPublic:
         stream=event.stream,
         verified=event.verified,
         message=message_uid,
+        decided_by=event.decided_by,
+        evidence=event.evidence,
     )
 
 

@@ -269,6 +269,8 @@ async def address_history(
             actor=e.actor,
             stream=e.stream or None,
             event=e.event,
+            decided_by=e.decided_by,
+            evidence=e.evidence,
         )
         for e in entries
     ]
