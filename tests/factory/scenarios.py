@@ -1,0 +1,301 @@
+"""Scenarios, cases and the run: what each MTA is made to go through, and what must come out.
+
+A *case* is one message through one MTA: one recipient whose local part
+names the MTA, the scenario and the reply row (``postfix.rcpt.g-nosuchuser``),
+sent from a signed return path (``parsers.signing.make_return_path``) on the
+bounce domain. The MTA delivers it to ``reject.test`` & co. (the scripted
+sink, a closed port, a server that never answers), fails, and writes its own
+DSN to the return path, which the same sink accepts and records. The DSN is
+then parsed with ``returnpath.parsers.parse``; the case's expectations come
+from the reply row (tests/factory/replies.py) or the scenario (``EXPECT``).
+
+Scenarios and what they must give (kind; reasons accepted):
+
+==========  ==========================================================  =====================
+rcpt        the row's reply answers RCPT TO                             row's kind; row's
+                                                                        reason (4xx: or
+                                                                        ``expired``)
+data        RCPT accepted; the row's reply answers the end of DATA      same
+refused     nothing listens on the route's port; the MTA retries        soft; expired,
+            until it gives up                                           networkerror
+timeout     the server accepts the connection and never answers         soft; expired,
+                                                                        networkerror
+tls         the server answers MAIL FROM with "530 5.7.0 Must issue a   soft; failedstarttls,
+            STARTTLS command first"                                      securityerror
+==========  ==========================================================  =====================
+
+Not run (no network here, and the MTAs' resolvers cannot be pointed at a
+loopback DNS server on another port without replacing /etc/resolv.conf for
+the whole process tree): an unresolvable domain and a null MX. The reply
+table covers what receiving servers say about both (pf-rcpt-domain-notfound,
+pf-nullmx, rfc-5.1.10, ms-dns-domain-missing, ...).
+
+Delay warnings ("Action: delayed", Postfix and Exim) that come before a
+give-up are kept beside the final DSN: none of them may be a hard bounce.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from returnpath.parsers import parse
+from returnpath.parsers.model import Finding, Kind
+from returnpath.parsers.signing import make_return_path, verify_return_path
+from returnpath.parsers.vocabulary import Reason
+
+from tests.factory.mtas import LIFETIME, MTA_CLASSES, SKIPS, FactoryMTA
+from tests.factory.replies import REPLIES, Reply
+from tests.factory.sink import Phase, ScriptedSink, SilentServer, Step, closed_port
+from tests.mta import CLIENT_HELO, LOOPBACK, Received, Route, original_message
+
+BOUNCES = "bounces.example.com"
+SECRET = b"bounce-factory-test-secret-0001"
+KEY_ID = 1
+REFUSED_HOST = "127.0.0.2"
+SILENT_HOST = "127.0.0.3"
+TLS_HOST = "127.0.0.4"
+TLS_REPLY = "530 5.7.0 Must issue a STARTTLS command first"
+
+
+class Scenario(StrEnum):
+    RCPT = "rcpt"
+    DATA = "data"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+
+
+#: the recipient domain of each scenario (each routed by the MTA to its own server)
+DOMAINS: dict[Scenario, str] = {
+    Scenario.RCPT: "reject.test",
+    Scenario.DATA: "reject.test",
+    Scenario.REFUSED: "refused.test",
+    Scenario.TIMEOUT: "silent.test",
+    Scenario.TLS: "tls.test",
+}
+
+#: expectations of the scenarios that do not take a reply row
+EXPECT: dict[Scenario, tuple[Kind, frozenset[Reason]]] = {
+    Scenario.REFUSED: (Kind.SOFT_BOUNCE, frozenset({Reason.EXPIRED, Reason.NETWORKERROR})),
+    Scenario.TIMEOUT: (Kind.SOFT_BOUNCE, frozenset({Reason.EXPIRED, Reason.NETWORKERROR})),
+    Scenario.TLS: (Kind.SOFT_BOUNCE, frozenset({Reason.FAILEDSTARTTLS, Reason.SECURITYERROR})),
+}
+
+#: scenarios where the remote side only ever failed temporarily: never a hard bounce
+TEMPORARY = frozenset({Scenario.REFUSED, Scenario.TIMEOUT})
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    mta: str
+    scenario: Scenario
+    reply: Reply | None = None
+
+    @property
+    def id(self) -> str:
+        row = f".{self.reply.id}" if self.reply else ""
+        return f"{self.mta}.{self.scenario}{row}"
+
+    @property
+    def recipient(self) -> str:
+        return f"{self.id}@{DOMAINS[self.scenario]}"
+
+    @property
+    def return_path(self) -> str:
+        return make_return_path(
+            secret=SECRET, key_id=KEY_ID, domain=BOUNCES, recipient=self.recipient
+        )
+
+    @property
+    def temporary(self) -> bool:
+        return self.scenario in TEMPORARY or (self.reply is not None and self.reply.temporary)
+
+    @property
+    def expected_kind(self) -> Kind:
+        return self.reply.kind if self.reply else EXPECT[self.scenario][0]
+
+    @property
+    def expected_reasons(self) -> frozenset[Reason]:
+        if self.reply is None:
+            return EXPECT[self.scenario][1]
+        if self.reply.temporary:  # the MTA gave up: its own words may say "expired"
+            return frozenset({self.reply.reason, Reason.EXPIRED})
+        return frozenset({self.reply.reason})
+
+
+@dataclass
+class Outcome:
+    case: Case
+    dsn: bytes | None = None  # the final DSN, as received
+    kind: str = "none"  # what the parsers said ("none": no DSN came, "unknown": no finding)
+    reason: str = "none"
+    status: str | None = None
+    family: str = "none"
+    decided_by: str | None = None
+    verified: bool = False  # the DSN came back to a valid signed return path
+    warnings: list[str] = field(default_factory=list)  # kinds of "Action: delayed" DSNs
+
+    @property
+    def kind_ok(self) -> bool:
+        return self.kind == self.case.expected_kind.value
+
+    @property
+    def reason_ok(self) -> bool:
+        return self.reason in {r.value for r in self.case.expected_reasons}
+
+    @property
+    def false_hard(self) -> bool:
+        """A hard bounce where the truth is soft (the costly mistake), warnings included."""
+        wrong_final = self.kind == Kind.HARD_BOUNCE and self.case.expected_kind != Kind.HARD_BOUNCE
+        return wrong_final or (self.case.temporary and Kind.HARD_BOUNCE.value in self.warnings)
+
+
+def cases(
+    mtas: Iterable[str],
+    rcpt_rows: Sequence[Reply] = REPLIES,
+    data_rows: Sequence[Reply] = REPLIES,
+    scenarios: Iterable[Scenario] = (Scenario.REFUSED, Scenario.TIMEOUT, Scenario.TLS),
+) -> list[Case]:
+    out: list[Case] = []
+    for mta in mtas:
+        skips = SKIPS.get(mta, {})
+        out += [Case(mta, Scenario.RCPT, row) for row in rcpt_rows]
+        out += [Case(mta, Scenario.DATA, row) for row in data_rows]
+        out += [Case(mta, s) for s in scenarios if s.value not in skips]
+    return out
+
+
+def _is_warning(mta: FactoryMTA, raw: bytes) -> bool:
+    return mta.warns and b"action: delayed" in raw.lower()
+
+
+def _read(case: Case, raw: bytes) -> tuple[Finding | None, str]:
+    report = parse(raw, envelope_recipient=case.return_path)
+    mine = [f for f in report.findings if (f.recipient or "").lower() == case.recipient.lower()]
+    found = mine or list(report.findings)
+    return (found[0] if found else None), report.family
+
+
+def _submit_all(mta: FactoryMTA, batch: list[Case]) -> None:
+    """All of one MTA's messages over one SMTP connection (a new one every 100 messages)."""
+    for start in range(0, len(batch), 100):
+        with smtplib.SMTP(LOOPBACK, mta.port, local_hostname=CLIENT_HELO, timeout=30) as client:
+            for n, case in enumerate(batch[start : start + 100], start):
+                sender = case.return_path
+                refused = client.sendmail(
+                    sender, [case.recipient], original_message(sender, [case.recipient], n)
+                )
+                if refused:
+                    raise RuntimeError(f"{mta.name} refused {refused}")
+
+
+@dataclass
+class Run:
+    outcomes: list[Outcome]
+    logs: dict[str, str]  # each MTA's log, for a failure's message
+    seconds: float
+
+
+def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
+    """Start the servers and the MTAs the cases name, send every case, collect every DSN.
+
+    Waits until every case has its final DSN or ``timeout`` seconds passed
+    (a case without a DSN is an outcome of kind "none": a failure, not a hang).
+    """
+    began = time.monotonic()
+    script: dict[str, Step] = {}
+    for case in all_cases:
+        if case.reply is not None:
+            phase = Phase.RCPT if case.scenario is Scenario.RCPT else Phase.DATA
+            script[case.id.lower()] = Step(phase, case.reply.wire(case.recipient))
+    by_return_path = {case.return_path.lower(): case for case in all_cases}
+    finals: dict[Case, Received] = {}
+    warnings: dict[Case, list[Received]] = {case: [] for case in all_cases}
+    mta_names = sorted({case.mta for case in all_cases})
+
+    with (
+        ScriptedSink(script, capture_domain=BOUNCES) as sink,
+        ScriptedSink({}, capture_domain=BOUNCES, mail_reply=TLS_REPLY, host=TLS_HOST) as tls,
+        SilentServer(SILENT_HOST) as silent,
+    ):
+        # one loopback address per kind of server: MTAs keep per-host state (Exim reuses a
+        # connection for another message to the same IP, OpenSMTPD disables a failing IP)
+        routes: dict[str, Route] = {
+            "reject.test": sink.port,
+            "tls.test": (TLS_HOST, tls.port),
+            "silent.test": (SILENT_HOST, silent.port),
+            "refused.test": (REFUSED_HOST, closed_port()),
+            BOUNCES: sink.port,
+        }
+        started: list[FactoryMTA] = []
+        logs: dict[str, str] = {}
+        lock = threading.Lock()
+
+        def start(name: str) -> FactoryMTA:
+            mta = MTA_CLASSES[name](routes)
+            with lock:
+                started.append(mta)
+            mta.start()
+            return mta
+
+        try:
+            with ThreadPoolExecutor(len(mta_names)) as pool:
+                mtas = dict(zip(mta_names, pool.map(start, mta_names), strict=True))
+                list(
+                    pool.map(
+                        lambda name: _submit_all(
+                            mtas[name], [c for c in all_cases if c.mta == name]
+                        ),
+                        mta_names,
+                    )
+                )
+
+            def settle(received: list[Received]) -> bool:
+                for msg in received[len(seen) :]:
+                    seen.append(msg)
+                    for rcpt in msg.rcpt_tos:
+                        case = by_return_path.get(rcpt.lower())
+                        if case is None:
+                            continue
+                        if _is_warning(mtas[case.mta], msg.data):
+                            warnings[case].append(msg)
+                        else:
+                            finals.setdefault(case, msg)
+                return len(finals) == len(all_cases)
+
+            seen: list[Received] = []
+            deadline = time.monotonic() + timeout
+            while not settle(sink.received) and time.monotonic() < deadline:
+                sink.wait_until(lambda r: len(r) > len(seen), min(2.0, timeout))
+        finally:
+            logs.update({mta.name: mta.log() for mta in started})
+            for mta in started:
+                mta.stop()
+
+    outcomes = []
+    for case in all_cases:
+        out = Outcome(case)
+        for msg in warnings[case]:
+            finding, _ = _read(case, msg.data)
+            out.warnings.append(finding.kind.value if finding else "unknown")
+        msg = finals.get(case)
+        if msg is not None:
+            out.dsn = msg.data
+            [rcpt] = [r for r in msg.rcpt_tos if r.lower() == case.return_path.lower()]
+            out.verified = verify_return_path(
+                rcpt, secrets={KEY_ID: SECRET}, domain=BOUNCES, recipient_hint=case.recipient
+            ).verified
+            finding, out.family = _read(case, msg.data)
+            if finding is None:
+                out.kind = out.reason = "unknown"
+            else:
+                out.kind, out.reason = finding.kind.value, finding.reason.value
+                out.status, out.decided_by = finding.status, finding.decided_by
+        outcomes.append(out)
+    return Run(outcomes, logs, time.monotonic() - began)
