@@ -14,6 +14,11 @@ hostunknown, hasmoved, notaccept) is a hard bounce; every other permanent
 reply is a soft bounce; every temporary (4xx) reply is a soft bounce once the
 MTA gives up (issue 17: "Temporary failures are never hard").
 
+Reasons follow Sisimai's vocabulary as returnpath uses it: a malformed
+*recipient* address (X.1.3, "Bad destination mailbox address syntax") is
+``userunknown`` (that address can never work), ``syntaxerror`` is kept for
+SMTP command syntax (5.5.x); a STARTTLS demand is ``failedstarttls``.
+
 ``{rcpt}`` in a text is replaced by the recipient address, as the servers do.
 A text with ``\\n`` is a multi-line reply (each line gets the code, as Gmail's
 replies do). IP addresses in the texts are from the documentation ranges
@@ -26,7 +31,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from returnpath.parsers.model import Kind
 from returnpath.parsers.vocabulary import HARD_REASONS, Reason
@@ -43,7 +47,7 @@ class Reply:
     reason: Reason
     source: str
 
-    @cached_property
+    @property
     def code(self) -> int:
         return int(self.text[:3])
 
@@ -187,8 +191,8 @@ REPLIES: tuple[Reply, ...] = (
     Reply("sm-dnsbl-temp", "451 4.7.1 Temporary lookup failure of 192.0.2.25 at zen.spamhaus.org", R.BLOCKED, SM + " (FEATURE(dnsbl) temporary text)"),
     Reply("sm-sender-domain", "553 5.1.8 <b@bounces.example.com>... Domain of sender address b@bounces.example.com does not exist", R.REJECTED, SM),
     Reply("sm-sender-domain-temp", "451 4.1.8 Domain of sender address b@bounces.example.com does not resolve", R.REJECTED, SM),
-    Reply("sm-user-address-required", "553 5.1.3 <{rcpt}>... User address required", R.SYNTAXERROR, SM),
-    Reply("sm-unbalanced", "553 5.1.3 <{rcpt}>... Unbalanced '<'", R.SYNTAXERROR, SM),
+    Reply("sm-user-address-required", "553 5.1.3 <{rcpt}>... User address required", R.USERUNKNOWN, SM),
+    Reply("sm-unbalanced", "553 5.1.3 <{rcpt}>... Unbalanced '<'", R.USERUNKNOWN, SM),
     Reply("sm-hop-count", "554 5.4.6 Too many hops 26 (25 max)", R.NETWORKERROR, SM),
     Reply("sm-mail-loop", "554 5.4.6 Mail loops back to me (MX problem?)", R.NETWORKERROR, SM),
     Reply("sm-service-unavailable", "554 5.0.0 Service unavailable", R.REJECTED, SM),
@@ -214,7 +218,7 @@ REPLIES: tuple[Reply, ...] = (
     Reply("chk-sender-domain", "553 sorry, can't find a valid MX for sender domain (#5.1.1 - chkuser)", R.REJECTED, CHK),
     Reply("chk-rcpt-mx", "550 sorry, can't find a valid MX for rcpt domain (#5.1.2 - chkuser)", R.HOSTUNKNOWN, CHK),
     Reply("chk-too-many-rcpt", "571 sorry, reached maximum number of recipients for one session (#5.7.1 - chkuser)", R.RATELIMITED, CHK),
-    Reply("chk-invalid-char", "553 sorry, invalid character in recipient address (#5.1.1 - chkuser)", R.SYNTAXERROR, CHK),
+    Reply("chk-invalid-char", "553 sorry, invalid character in recipient address (#5.1.1 - chkuser)", R.USERUNKNOWN, CHK),
     Reply("chk-tmp-mbx", "451 sorry, temporary unavailable mailbox (#4.2.1 - chkuser)", R.SYSTEMERROR, CHK),
     # --- Courier ----------------------------------------------------------------------------
     Reply("ci-unknown-user", "550 User unknown.", R.USERUNKNOWN, CI),
@@ -264,7 +268,7 @@ REPLIES: tuple[Reply, ...] = (
     Reply("g-app-blocked", "552 5.7.0 This message was blocked because its content presents a potential\nsecurity issue. Please visit https://support.google.com/mail/?p=BlockedMessage\nto review our message content and attachment content guidelines. - gsmtp", R.VIRUSDETECTED, GOOGLE),
     Reply("g-blocked-sender", "550 5.7.1 The user or domain that you are sending to (or from) has a policy\nthat prohibited the mail that you sent. - gsmtp", R.POLICYVIOLATION, GOOGLE),
     Reply("g-bad-domain", "550 5.1.2 We weren't able to find the recipient domain. Please check for any\nspelling errors, and make sure you didn't enter any spaces, periods,\nor other punctuation after the recipient's email address. - gsmtp", R.HOSTUNKNOWN, GOOGLE),
-    Reply("g-bad-syntax", "553 5.1.3 The recipient address <{rcpt}> is not a valid RFC 5321 address. - gsmtp", R.SYNTAXERROR, GOOGLE),
+    Reply("g-bad-syntax", "553 5.1.3 The recipient address <{rcpt}> is not a valid RFC 5321 address. - gsmtp", R.USERUNKNOWN, GOOGLE),
     Reply("g-ipv6-ptr", "550 5.7.1 [2001:db8::25] Our system has detected that this message does not meet\nIPv6 sending guidelines regarding PTR records and authentication. - gsmtp", R.REQUIREPTR, GOOGLE),
     Reply("g-ipv6-ptr-temp", "421 4.7.1 [2001:db8::25] Our system has detected that this message does not meet\nIPv6 sending guidelines regarding PTR records and authentication. - gsmtp", R.REQUIREPTR, GOOGLE),
     # --- Microsoft (Exchange Online, Outlook.com) ---------------------------------------------
@@ -308,7 +312,7 @@ REPLIES: tuple[Reply, ...] = (
     Reply("ms-journal", "550 5.7.520 Access denied, Your organization does not allow external forwarding.", R.POLICYVIOLATION, MS),
     Reply("ms-storage-temp", "452 4.3.1 Insufficient system resources", R.SYSTEMFULL, MS),
     Reply("ms-mailbox-disabled", "550 5.2.1 Mailbox cannot be accessed", R.SUSPEND, MS),
-    Reply("ms-invalid-address", "501 5.1.3 Invalid address", R.SYNTAXERROR, MS),
+    Reply("ms-invalid-address", "501 5.1.3 Invalid address", R.USERUNKNOWN, MS),
     # --- Yahoo / AOL -------------------------------------------------------------------------
     Reply("y-dd-no-account", "554 delivery error: dd This user doesn't have a yahoo.com account ({rcpt}) [0] - mta1234.mail.gq1.yahoo.com", R.USERUNKNOWN, YAHOO),
     Reply("y-dd-disabled", "554 delivery error: dd Sorry your message to {rcpt} cannot be delivered. This mailbox is disabled (554.30). - mta1234.mail.gq1.yahoo.com", R.SUSPEND, YAHOO),
@@ -384,7 +388,7 @@ REPLIES: tuple[Reply, ...] = (
     # --- RFC 3463 / 5321 generic texts ----------------------------------------------------------
     Reply("rfc-5.1.1", "550 5.1.1 Bad destination mailbox address", R.USERUNKNOWN, RFC3463),
     Reply("rfc-5.1.2", "550 5.1.2 Bad destination system address", R.HOSTUNKNOWN, RFC3463),
-    Reply("rfc-5.1.3", "553 5.1.3 Bad destination mailbox address syntax", R.SYNTAXERROR, RFC3463),
+    Reply("rfc-5.1.3", "553 5.1.3 Bad destination mailbox address syntax", R.USERUNKNOWN, RFC3463),
     Reply("rfc-5.1.6", "551 5.1.6 Destination mailbox has moved, No forwarding address", R.HASMOVED, RFC3463),
     Reply("rfc-5.1.10", "556 5.1.10 Recipient address has null MX", R.NOTACCEPT, RFC7505),
     Reply("rfc-5.2.1", "550 5.2.1 Mailbox disabled, not accepting messages", R.SUSPEND, RFC3463),
@@ -418,7 +422,7 @@ REPLIES: tuple[Reply, ...] = (
     Reply("rfc-550", "550 Requested action not taken: mailbox unavailable", R.USERUNKNOWN, RFC5321),
     Reply("rfc-551", "551 User not local; please try <someone@example.org>", R.HASMOVED, RFC5321),
     Reply("rfc-552", "552 Requested mail action aborted: exceeded storage allocation", R.MAILBOXFULL, RFC5321),
-    Reply("rfc-553", "553 Requested action not taken: mailbox name not allowed", R.SYNTAXERROR, RFC5321),
+    Reply("rfc-553", "553 Requested action not taken: mailbox name not allowed", R.USERUNKNOWN, RFC5321),
     Reply("rfc-554", "554 Transaction failed", R.REJECTED, RFC5321),
     Reply("rfc-5.5.4", "501 5.5.4 Invalid command arguments", R.SYNTAXERROR, RFC3463),
     # --- widely deployed filters (SpamAssassin/rspamd/amavis via MTAs) ---------------------------

@@ -50,13 +50,14 @@ from returnpath.parsers.signing import make_return_path, verify_return_path
 from returnpath.parsers.vocabulary import Reason
 
 from tests.factory.mtas import LIFETIME, MTA_CLASSES, SKIPS, FactoryMTA
-from tests.factory.replies import REPLIES, Reply
+from tests.factory.replies import BY_ID, REPLIES, Reply
 from tests.factory.sink import Phase, ScriptedSink, SilentServer, Step, closed_port
 from tests.mta import CLIENT_HELO, LOOPBACK, Received, Route, original_message
 
 BOUNCES = "bounces.example.com"
 SECRET = b"bounce-factory-test-secret-0001"
 KEY_ID = 1
+CAPTURE_HOST = "127.0.0.6"  # where the DSNs go (the sink playing returnpath)
 REFUSED_HOST = "127.0.0.2"
 SILENT_HOST = "127.0.0.3"
 TLS_HOST = "127.0.0.4"
@@ -79,6 +80,17 @@ DOMAINS: dict[Scenario, str] = {
     Scenario.TIMEOUT: "silent.test",
     Scenario.TLS: "tls.test",
 }
+
+#: a 421 reply closes the connection and makes the MTA hold back everything bound for that
+#: host (Postfix throttles the destination, OpenSMTPD disables the route, Exim records a
+#: host retry): each row that answers 421 gets a domain and a loopback address of its own
+CLOSING_DOMAIN = "r421.test"
+
+
+def closing_host(reply: Reply) -> str:
+    n = [r.id for r in REPLIES].index(reply.id) + 1
+    return f"127.1.{n // 256}.{n % 256}"
+
 
 #: expectations of the scenarios that do not take a reply row
 EXPECT: dict[Scenario, tuple[Kind, frozenset[Reason]]] = {
@@ -103,8 +115,14 @@ class Case:
         return f"{self.mta}.{self.scenario}{row}"
 
     @property
+    def domain(self) -> str:
+        if self.reply is not None and self.reply.code == 421:
+            return f"{self.reply.id}.{CLOSING_DOMAIN}"
+        return DOMAINS[self.scenario]
+
+    @property
     def recipient(self) -> str:
-        return f"{self.id}@{DOMAINS[self.scenario]}"
+        return f"{self.id}@{self.domain}"
 
     @property
     def return_path(self) -> str:
@@ -219,9 +237,16 @@ def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
     warnings: dict[Case, list[Received]] = {case: [] for case in all_cases}
     mta_names = sorted({case.mta for case in all_cases})
 
+    closing = sorted({c.reply.id for c in all_cases if c.reply and c.domain != DOMAINS[c.scenario]})
     with (
         ScriptedSink(script, capture_domain=BOUNCES) as sink,
-        ScriptedSink({}, capture_domain=BOUNCES, mail_reply=TLS_REPLY, host=TLS_HOST) as tls,
+        ScriptedSink(
+            script,
+            capture_domain=BOUNCES,
+            hosts=[closing_host(BY_ID[rid]) for rid in closing] or [LOOPBACK],
+        ) as closer,
+        ScriptedSink({}, capture_domain=BOUNCES, hosts=[CAPTURE_HOST]) as capture,
+        ScriptedSink({}, capture_domain=BOUNCES, mail_reply=TLS_REPLY, hosts=[TLS_HOST]) as tls,
         SilentServer(SILENT_HOST) as silent,
     ):
         # one loopback address per kind of server: MTAs keep per-host state (Exim reuses a
@@ -231,8 +256,10 @@ def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
             "tls.test": (TLS_HOST, tls.port),
             "silent.test": (SILENT_HOST, silent.port),
             "refused.test": (REFUSED_HOST, closed_port()),
-            BOUNCES: sink.port,
+            BOUNCES: (CAPTURE_HOST, capture.port),
         }
+        for rid in closing:
+            routes[f"{rid}.{CLOSING_DOMAIN}"] = (closing_host(BY_ID[rid]), closer.port)
         started: list[FactoryMTA] = []
         logs: dict[str, str] = {}
         lock = threading.Lock()
@@ -271,8 +298,8 @@ def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
 
             seen: list[Received] = []
             deadline = time.monotonic() + timeout
-            while not settle(sink.received) and time.monotonic() < deadline:
-                sink.wait_until(lambda r: len(r) > len(seen), min(2.0, timeout))
+            while not settle(capture.received) and time.monotonic() < deadline:
+                capture.wait_until(lambda r: len(r) > len(seen), min(2.0, timeout))
         finally:
             logs.update({mta.name: mta.log() for mta in started})
             for mta in started:

@@ -4,7 +4,11 @@
 local part it has a step (answer RCPT with this reply, or accept RCPT and
 answer the end of DATA with it), and it accepts and records whatever is sent
 to the bounce domain: the DSNs the MTAs under test write. ``mail_reply``
-makes it refuse MAIL FROM for everyone (the "TLS required" server).
+makes it refuse MAIL FROM for everyone (the "TLS required" server). It can
+listen on several loopback addresses at once (one port): the MTAs keep state
+per remote IP (a 421 makes Postfix throttle the destination and OpenSMTPD
+disable the route), so replies that would spill onto other cases get an
+address of their own.
 
 ``SilentServer`` accepts TCP connections and never says a word: the
 "timeout" scenario.
@@ -17,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -90,29 +94,44 @@ class ScriptedSink:
         *,
         capture_domain: str,
         mail_reply: str | None = None,
-        host: str = LOOPBACK,
+        hosts: Sequence[str] = (LOOPBACK,),
     ) -> None:
-        self.host = host
-        self.port = free_port()
+        self.hosts = tuple(hosts)
+        self.port = free_port()  # the same port on every host
         self.handler = _Handler(dict(script), capture_domain.lower(), mail_reply)
-        self._controller = Controller(
-            self.handler,
-            hostname=host,
-            port=self.port,
-            server_hostname="mx.remote.example.org",
-            decode_data=False,
-            data_size_limit=10 * 1024 * 1024,
-        )
+        self._controllers = [
+            Controller(
+                self.handler,
+                hostname=host,
+                port=self.port,
+                server_hostname="mx.remote.example.org",
+                decode_data=False,
+                data_size_limit=10 * 1024 * 1024,
+            )
+            for host in self.hosts
+        ]
+        self._started: list[Controller] = []
+
+    @property
+    def host(self) -> str:
+        return self.hosts[0]
 
     def start(self) -> ScriptedSink:
-        self._controller.start()
+        for controller in self._controllers:
+            controller.start()
+            self._started.append(controller)
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        while self._started:
+            self._started.pop().stop()
 
     def __enter__(self) -> ScriptedSink:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
