@@ -13,6 +13,7 @@ miss (reply text, expected, got, decided_by, family). About 2 minutes.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter, defaultdict
@@ -27,6 +28,25 @@ from tests.factory.replies import REPLIES  # noqa: E402
 from tests.factory.scenarios import Outcome, cases, run  # noqa: E402
 
 COLUMNS = ("hard_bounce", "soft_bounce", "delayed", "other")
+FIXTURES_DIR = REPO / "tests" / "fixtures" / "factory"
+
+#: the DSNs kept as fixtures (tests/fixtures/factory/, tests/factory/test_fixtures.py): one
+#: per MTA for a refusal at RCPT and at DATA, a give-up after 4xx, and the failures that
+#: are not replies (refused, timeout, TLS required)
+FIXTURE_CASES = (
+    "postfix.rcpt.g-nosuchuser",
+    "postfix.data.ms-quota",
+    "postfix.rcpt.pf-greylist-postgrey",
+    "postfix.timeout",
+    "exim.rcpt.ms-recipientnotfound",
+    "exim.data.y-dmarc",
+    "exim.refused",
+    "exim.tls",
+    "opensmtpd.rcpt.o-invalid-rcpt",
+    "opensmtpd.data.g-spam-content",
+    "opensmtpd.rcpt.g-receiving-rate",
+    "opensmtpd.refused",
+)
 
 
 def got_class(kind: str) -> str:
@@ -86,9 +106,15 @@ def report(outcomes: Sequence[Outcome], seconds: float, mtas: Iterable[str]) -> 
         "",
         "False hard bounces (the costly mistake):",
     ]
-    lines += [f"  {o.case.id}: {o.case.reply.text if o.case.reply else ''}" for o in outcomes
-              if o.false_hard] or ["  none"]
-    lines += ["", "Misses (kind or reason wrong): case | reply | expected | got | decided_by | family"]
+    lines += [
+        f"  {o.case.id}: {o.case.reply.text if o.case.reply else ''}"
+        for o in outcomes
+        if o.false_hard
+    ] or ["  none"]
+    lines += [
+        "",
+        "Misses (kind or reason wrong): case | reply | expected | got | decided_by | family",
+    ]
     for o in outcomes:
         if o.kind_ok and o.reason_ok:
             continue
@@ -101,10 +127,37 @@ def report(outcomes: Sequence[Outcome], seconds: float, mtas: Iterable[str]) -> 
     return "\n".join(lines) + "\n"
 
 
+def write_fixtures() -> int:
+    """Run only the FIXTURE_CASES and write their DSNs (bytes as received) and truths."""
+    wanted = [c for c in cases(sorted(MTA_CLASSES)) if c.id in FIXTURE_CASES]
+    result = run(wanted)
+    FIXTURES_DIR.mkdir(parents=True, exist_ok=True)
+    truth: dict[str, dict[str, object]] = {}
+    for out in result.outcomes:
+        if out.dsn is None:
+            print(f"{out.case.id}: no DSN", file=sys.stderr)
+            return 1
+        name = out.case.id.replace(".", "-", 2) + ".eml"
+        (FIXTURES_DIR / name).write_bytes(out.dsn)
+        truth[name] = {
+            "kind": out.case.expected_kind.value,
+            "reasons": sorted(out.case.expected_reasons),
+            "reply": out.case.reply.text if out.case.reply else None,
+        }
+    (FIXTURES_DIR / "expected.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+    print(f"{len(truth)} DSNs written to {FIXTURES_DIR}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mta", action="append", choices=sorted(MTA_CLASSES))
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "factory.txt")
+    parser.add_argument(
+        "--fixtures",
+        action="store_true",
+        help=f"only regenerate the kept DSNs in {FIXTURES_DIR.relative_to(REPO)}",
+    )
     args = parser.parse_args()
     mtas = args.mta or sorted(MTA_CLASSES)
     for name in mtas:
@@ -112,8 +165,10 @@ def main() -> int:
         if why:
             print(f"{name}: {why}", file=sys.stderr)
             return 1
+    if args.fixtures:
+        return write_fixtures()
     started = time.monotonic()
-    result = run(cases(mtas), timeout=180)
+    result = run(cases(mtas))
     text = report(result.outcomes, time.monotonic() - started, mtas)
     args.out.write_text(text)
     print(text.split("\nMisses")[0])

@@ -70,16 +70,27 @@ def missing(name: str) -> str | None:
     return f"unknown MTA {name!r}"
 
 
+def lifetime(name: str, messages: int) -> int:
+    """Seconds a deferred message may stay queued, for ``messages`` submitted at once.
+
+    OpenSMTPD 6.8 works through one relay's queue slowly (its per-host and
+    per-route connection limits are compiled in, and ``limit mta`` is gone
+    from its grammar): with a fixed 20 s a message refused for good at RCPT
+    could expire before its first attempt. Its lifetime grows with the batch.
+    """
+    return LIFETIME + messages // 8 if name == "opensmtpd" else LIFETIME
+
+
 class FactoryPostfix(PrivatePostfix):
     name = "postfix"
     warns = True  # sends "Action: delayed" warnings before giving up
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, Route], lifetime: int = LIFETIME) -> None:
         super().__init__(
             routes,
             settings={
-                "maximal_queue_lifetime": f"{LIFETIME}s",
-                "bounce_queue_lifetime": f"{LIFETIME}s",
+                "maximal_queue_lifetime": f"{lifetime}s",
+                "bounce_queue_lifetime": f"{lifetime}s",
                 "delay_warning_time": "4s",
                 "smtp_connect_timeout": "3s",
                 "smtp_helo_timeout": "4s",
@@ -93,11 +104,11 @@ class FactoryExim(PrivateExim):
     name = "exim"
     warns = True
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, Route], lifetime: int = LIFETIME) -> None:
         super().__init__(
             str(EXIM),
             routes,
-            retry_give_up=f"{LIFETIME}s",
+            retry_give_up=f"{lifetime}s",
             delay_warning="4s:1h",
             transport_options="  connect_timeout = 3s\n  command_timeout = 4s",
         )
@@ -118,8 +129,9 @@ class PrivateOpenSMTPD(_Managed):
     name = "opensmtpd"
     warns = False  # warn-interval beyond the lifetime: every DSN it sends is final
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, Route], lifetime: int = LIFETIME) -> None:
         self.binary = str(SMTPD)
+        self.lifetime = lifetime
         self.routes = dict(routes)
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="returnpath-opensmtpd-"))
@@ -140,7 +152,10 @@ class PrivateOpenSMTPD(_Managed):
             )
         self.conf.write_text(
             OPENSMTPD_CONFIG.format(
-                lifetime=LIFETIME, loopback=LOOPBACK, port=self.port, actions="\n".join(actions)
+                lifetime=self.lifetime,
+                loopback=LOOPBACK,
+                port=self.port,
+                actions="\n".join(actions),
             )
         )
 

@@ -36,6 +36,7 @@ give-up are kept beside the final DSN: none of them may be a hard bounce.
 
 from __future__ import annotations
 
+import resource
 import smtplib
 import threading
 import time
@@ -48,13 +49,13 @@ from returnpath.parsers import parse
 from returnpath.parsers.model import Finding, Kind
 from returnpath.parsers.signing import make_return_path, verify_return_path
 from returnpath.parsers.vocabulary import Reason
-
-from tests.factory.mtas import LIFETIME, MTA_CLASSES, SKIPS, FactoryMTA
-from tests.factory.replies import BY_ID, REPLIES, Reply
+from tests.factory.mtas import LIFETIME, MTA_CLASSES, SKIPS, FactoryMTA, lifetime
+from tests.factory.replies import REPLIES, Reply
 from tests.factory.sink import Phase, ScriptedSink, SilentServer, Step, closed_port
 from tests.mta import CLIENT_HELO, LOOPBACK, Received, Route, original_message
 
 BOUNCES = "bounces.example.com"
+ROW_INDEX = {reply.id: n for n, reply in enumerate(REPLIES)}
 SECRET = b"bounce-factory-test-secret-0001"
 KEY_ID = 1
 CAPTURE_HOST = "127.0.0.6"  # where the DSNs go (the sink playing returnpath)
@@ -72,24 +73,30 @@ class Scenario(StrEnum):
     TLS = "tls"
 
 
-#: the recipient domain of each scenario (each routed by the MTA to its own server)
+#: the recipient domain of the scenarios without a reply row (each routed to its own server);
+#: a reply row's domain is ROW.SCENARIO.test, on an address of its own (``reply_host``)
 DOMAINS: dict[Scenario, str] = {
-    Scenario.RCPT: "reject.test",
-    Scenario.DATA: "reject.test",
     Scenario.REFUSED: "refused.test",
     Scenario.TIMEOUT: "silent.test",
     Scenario.TLS: "tls.test",
 }
 
-#: a 421 reply closes the connection and makes the MTA hold back everything bound for that
-#: host (Postfix throttles the destination, OpenSMTPD disables the route, Exim records a
-#: host retry): each row that answers 421 gets a domain and a loopback address of its own
-CLOSING_DOMAIN = "r421.test"
 
+def reply_host(case: Case) -> str:
+    """The loopback address that serves this case's reply, and only it.
 
-def closing_host(reply: Reply) -> str:
-    n = [r.id for r in REPLIES].index(reply.id) + 1
-    return f"127.1.{n // 256}.{n % 256}"
+    Every MTA keeps state per remote IP, and a batch of scripted failures to
+    one IP sets it off: a 421 makes Postfix throttle the destination (other
+    messages then fail with "delivery temporarily suspended" and the 421's
+    text), Exim records a host retry and reuses a connection across messages
+    for the same IP, OpenSMTPD suspends a host after a temporary failure and
+    gives up on one that "rejects all mails". So each (scenario, row) gets an
+    address of its own: 127.1.x.y for RCPT, 127.2.x.y for DATA.
+    """
+    assert case.reply is not None
+    n = ROW_INDEX[case.reply.id] + 1
+    net = 1 if case.scenario is Scenario.RCPT else 2
+    return f"127.{net}.{n // 256}.{n % 256}"
 
 
 #: expectations of the scenarios that do not take a reply row
@@ -116,8 +123,8 @@ class Case:
 
     @property
     def domain(self) -> str:
-        if self.reply is not None and self.reply.code == 421:
-            return f"{self.reply.id}.{CLOSING_DOMAIN}"
+        if self.reply is not None:
+            return f"{self.reply.id}.{self.scenario}.test"
         return DOMAINS[self.scenario]
 
     @property
@@ -220,13 +227,18 @@ class Run:
     seconds: float
 
 
-def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
+def run(all_cases: Sequence[Case], *, timeout: float | None = None) -> Run:
     """Start the servers and the MTAs the cases name, send every case, collect every DSN.
 
     Waits until every case has its final DSN or ``timeout`` seconds passed
-    (a case without a DSN is an outcome of kind "none": a failure, not a hang).
+    (default: the longest queue lifetime plus a minute); a case without a DSN
+    is an outcome of kind "none": a failure, not a hang.
     """
     began = time.monotonic()
+    # one listening socket per reply case, plus the MTAs' connections to them
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < 8192:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(8192, hard), hard))
     script: dict[str, Step] = {}
     for case in all_cases:
         if case.reply is not None:
@@ -236,36 +248,33 @@ def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
     finals: dict[Case, Received] = {}
     warnings: dict[Case, list[Received]] = {case: [] for case in all_cases}
     mta_names = sorted({case.mta for case in all_cases})
+    lifetimes = {n: lifetime(n, sum(c.mta == n for c in all_cases)) for n in mta_names}
+    if timeout is None:
+        timeout = max(lifetimes.values(), default=LIFETIME) + 60.0
 
-    closing = sorted({c.reply.id for c in all_cases if c.reply and c.domain != DOMAINS[c.scenario]})
+    replied = [c for c in all_cases if c.reply is not None]
+    reply_hosts = sorted({reply_host(c) for c in replied})
     with (
-        ScriptedSink(script, capture_domain=BOUNCES) as sink,
-        ScriptedSink(
-            script,
-            capture_domain=BOUNCES,
-            hosts=[closing_host(BY_ID[rid]) for rid in closing] or [LOOPBACK],
-        ) as closer,
+        ScriptedSink(script, capture_domain=BOUNCES, hosts=reply_hosts or [LOOPBACK]) as sink,
         ScriptedSink({}, capture_domain=BOUNCES, hosts=[CAPTURE_HOST]) as capture,
         ScriptedSink({}, capture_domain=BOUNCES, mail_reply=TLS_REPLY, hosts=[TLS_HOST]) as tls,
         SilentServer(SILENT_HOST) as silent,
     ):
-        # one loopback address per kind of server: MTAs keep per-host state (Exim reuses a
-        # connection for another message to the same IP, OpenSMTPD disables a failing IP)
+        # one loopback address per kind of server, and per reply (``reply_host``)
         routes: dict[str, Route] = {
-            "reject.test": sink.port,
             "tls.test": (TLS_HOST, tls.port),
             "silent.test": (SILENT_HOST, silent.port),
             "refused.test": (REFUSED_HOST, closed_port()),
             BOUNCES: (CAPTURE_HOST, capture.port),
         }
-        for rid in closing:
-            routes[f"{rid}.{CLOSING_DOMAIN}"] = (closing_host(BY_ID[rid]), closer.port)
+        for case in replied:
+            routes[case.domain] = (reply_host(case), sink.port)
         started: list[FactoryMTA] = []
         logs: dict[str, str] = {}
         lock = threading.Lock()
 
         def start(name: str) -> FactoryMTA:
-            mta = MTA_CLASSES[name](routes)
+            mta = MTA_CLASSES[name](routes, lifetimes[name])
             with lock:
                 started.append(mta)
             mta.start()
@@ -308,8 +317,8 @@ def run(all_cases: Sequence[Case], *, timeout: float = LIFETIME + 60) -> Run:
     outcomes = []
     for case in all_cases:
         out = Outcome(case)
-        for msg in warnings[case]:
-            finding, _ = _read(case, msg.data)
+        for warning in warnings[case]:
+            finding, _ = _read(case, warning.data)
             out.warnings.append(finding.kind.value if finding else "unknown")
         msg = finals.get(case)
         if msg is not None:

@@ -4,11 +4,10 @@
 local part it has a step (answer RCPT with this reply, or accept RCPT and
 answer the end of DATA with it), and it accepts and records whatever is sent
 to the bounce domain: the DSNs the MTAs under test write. ``mail_reply``
-makes it refuse MAIL FROM for everyone (the "TLS required" server). It can
-listen on several loopback addresses at once (one port): the MTAs keep state
-per remote IP (a 421 makes Postfix throttle the destination and OpenSMTPD
-disable the route), so replies that would spill onto other cases get an
-address of their own.
+makes it refuse MAIL FROM for everyone (the "TLS required" server). It listens
+on many loopback addresses at once (one port, one event loop): the MTAs keep
+state per remote IP (see tests/factory/scenarios.py), so each scripted reply
+is served on an address of its own.
 
 ``SilentServer`` accepts TCP connections and never says a word: the
 "timeout" scenario.
@@ -18,6 +17,7 @@ Both listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from tests.mta import LOOPBACK, Received, free_port
 
@@ -86,7 +86,10 @@ class _Handler:
 
 
 class ScriptedSink:
-    """Answers each recipient as scripted; records what it accepts (the DSNs)."""
+    """Answers each recipient as scripted; records what it accepts (the DSNs).
+
+    One event loop in its own thread serves every address of ``hosts`` on one port.
+    """
 
     def __init__(
         self,
@@ -99,32 +102,45 @@ class ScriptedSink:
         self.hosts = tuple(hosts)
         self.port = free_port()  # the same port on every host
         self.handler = _Handler(dict(script), capture_domain.lower(), mail_reply)
-        self._controllers = [
-            Controller(
-                self.handler,
-                hostname=host,
-                port=self.port,
-                server_hostname="mx.remote.example.org",
-                decode_data=False,
-                data_size_limit=10 * 1024 * 1024,
-            )
-            for host in self.hosts
-        ]
-        self._started: list[Controller] = []
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="scripted-sink")
 
     @property
     def host(self) -> str:
         return self.hosts[0]
 
+    def _protocol(self) -> SMTP:
+        return SMTP(
+            self.handler,
+            hostname="mx.remote.example.org",
+            decode_data=False,
+            data_size_limit=10 * 1024 * 1024,
+            command_call_limit=100_000,  # one MTA may send all its DSNs in one session
+            loop=self._loop,
+        )
+
     def start(self) -> ScriptedSink:
-        for controller in self._controllers:
-            controller.start()
-            self._started.append(controller)
+        self._thread.start()
+        serve = self._loop.create_server(self._protocol, host=list(self.hosts), port=self.port)
+        self._server = asyncio.run_coroutine_threadsafe(serve, self._loop).result(30)
         return self
 
     def stop(self) -> None:
-        while self._started:
-            self._started.pop().stop()
+        if self._server is not None:
+            server, self._server = self._server, None
+
+            async def close() -> None:
+                server.close()
+                await server.wait_closed()
+
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        if not self._loop.is_running():
+            self._loop.close()
 
     def __enter__(self) -> ScriptedSink:
         try:
