@@ -143,6 +143,7 @@ def write_fixtures() -> int:
             "kind": out.case.expected_kind.value,
             "reasons": sorted(out.case.expected_reasons),
             "reply": out.case.reply.text if out.case.reply else None,
+            "envelope_recipient": out.case.return_path,
         }
     (FIXTURES_DIR / "expected.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
     print(f"{len(truth)} DSNs written to {FIXTURES_DIR}")

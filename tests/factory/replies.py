@@ -321,7 +321,7 @@ REPLIES: tuple[Reply, ...] = (
         "Postfix 3.7 src/postscreen/postscreen_early.c",
     ),
     # --- Exim: reply texts of its source and its default configuration ---------------------
-    Reply("ex-unrouteable", "550 Unrouteable address", R.USERUNKNOWN, EX),
+    Reply("ex-unrouteable", "550 Unrouteable address", R.HOSTUNKNOWN, EX),
     Reply(
         "ex-unknown-user",
         "550 Unknown user",
