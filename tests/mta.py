@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -491,7 +491,11 @@ class PrivateExim(_Managed):
         delay_warning: str = "6s:1h",
         delay_warnings: bool = True,
         transport_options: str = "",
+        extra_routers: str = "",
+        command_prefix: Sequence[str] = (),
     ) -> None:
+        self.extra_routers = extra_routers
+        self.command_prefix = list(command_prefix)
         self.binary = binary
         self.delay_warnings = delay_warnings
         self.transport_options = transport_options
@@ -522,7 +526,7 @@ class PrivateExim(_Managed):
                 hostname=HOSTNAME,
                 port=self.port,
                 root=self.root,
-                routers=routers + "\n" + EXIM_FALLBACK,
+                routers=routers + "\n" + self.extra_routers + "\n" + EXIM_FALLBACK,
                 retry_give_up=self.retry_give_up,
                 delay_warning=self.delay_warning,
                 delay_warning_condition="true" if self.delay_warnings else "false",
@@ -535,7 +539,7 @@ class PrivateExim(_Managed):
         _run([self.binary, "-C", str(self.conf), "-bV"])
         # -bdf: stay in the foreground, so that the daemon is our child and its pid is known
         self.proc = subprocess.Popen(
-            [self.binary, "-C", str(self.conf), "-bdf", "-q3s"],
+            [*self.command_prefix, self.binary, "-C", str(self.conf), "-bdf", "-q3s"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "log" / "stderr").open("wb"),

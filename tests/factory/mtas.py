@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from tests.factory.dns import NULLMX_NAME, NXDOMAIN_NAME, RESOLV_CONF, SERVFAIL_NAME
 from tests.mta import (
     HOSTNAME,
     LOOPBACK,
@@ -81,6 +82,23 @@ def lifetime(name: str, messages: int) -> int:
     return LIFETIME + messages // 8 if name == "opensmtpd" else LIFETIME
 
 
+#: the domains the MTAs resolve through tests/factory/dns.py (every other route is an address)
+DNS_DOMAINS = (NXDOMAIN_NAME, NULLMX_NAME, SERVFAIL_NAME)
+
+
+def with_private_resolver(root: Path, command: str) -> list[str]:
+    """``command`` (a shell line) in a mount namespace whose /etc/resolv.conf names DNS_HOST."""
+    resolv = root / "resolv.conf"
+    resolv.write_text(RESOLV_CONF)
+    return [
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        f"mount --bind {resolv} /etc/resolv.conf && {command}",
+    ]
+
+
 class FactoryPostfix(PrivatePostfix):
     name = "postfix"
     warns = True  # sends "Action: delayed" warnings before giving up
@@ -96,8 +114,37 @@ class FactoryPostfix(PrivatePostfix):
                 "smtp_helo_timeout": "4s",
                 "default_destination_concurrency_limit": "20",
                 "default_process_limit": "60",
+                # MX lookups for DNS_DOMAINS only: every other route is an [address]
+                "smtp_dns_support_level": "enabled",
+                "smtp_host_lookup": "dns",
             },
         )
+
+    def main_cf(self) -> dict[str, str]:
+        settings = super().main_cf()
+        dns_routes = ", ".join(f"{domain}=smtp:" for domain in DNS_DOMAINS)
+        settings["transport_maps"] = settings["transport_maps"].replace(
+            "{ ", f"{{ {dns_routes}, ", 1
+        )
+        return settings
+
+    def start(self) -> FactoryPostfix:
+        """As PrivatePostfix.start, with the master (and so every daemon) on our resolver."""
+        self.configure()
+        _run([self.postfix, "-c", str(self.etc), "check"])
+        _run(with_private_resolver(self.root, f"exec {self.postfix} -c {self.etc} start"))
+        self.started = True
+        wait_for_port(self.port)
+        return self
+
+
+EXIM_DNS_ROUTER = f"""\
+dns_lookup:
+  driver = dnslookup
+  domains = {" : ".join(DNS_DOMAINS)}
+  transport = remote_smtp
+  no_more
+"""
 
 
 class FactoryExim(PrivateExim):
@@ -111,7 +158,9 @@ class FactoryExim(PrivateExim):
             retry_give_up=f"{lifetime}s",
             delay_warning="4s:1h",
             transport_options="  connect_timeout = 3s\n  command_timeout = 4s",
+            extra_routers=EXIM_DNS_ROUTER,
         )
+        self.command_prefix = with_private_resolver(self.root, 'exec "$0" "$@"')
 
 
 OPENSMTPD_CONFIG = """\
@@ -150,6 +199,11 @@ class PrivateOpenSMTPD(_Managed):
                 f'action "route{n}" relay host "smtp://{host}:{port}" helo {HOSTNAME}\n'
                 f'match from any for domain "{domain}" action "route{n}"'
             )
+        actions.append(
+            'action "dns" relay helo mx.example.net\n'
+            f'match from any for domain {{ {", ".join(DNS_DOMAINS)} }} action "dns"'
+        )
+        (self.root / "resolv.conf").write_text(RESOLV_CONF)
         self.conf.write_text(
             OPENSMTPD_CONFIG.format(
                 lifetime=self.lifetime,
@@ -167,6 +221,7 @@ class PrivateOpenSMTPD(_Managed):
             f"hostname {HOSTNAME}"
             f" && mount --bind {self.root / 'spool'} /var/spool/smtpd"
             f" && mount --bind {self.root / 'run'} /run"
+            f" && mount --bind {self.root / 'resolv.conf'} /etc/resolv.conf"
             f" && exec {self.binary} -d -f {self.conf}"
         )
         self.proc = subprocess.Popen(

@@ -11,24 +11,29 @@ from the reply row (tests/factory/replies.py) or the scenario (``EXPECT``).
 
 Scenarios and what they must give (kind; reasons accepted):
 
-==========  ==========================================================  =====================
-rcpt        the row's reply answers RCPT TO                             row's kind; row's
-                                                                        reason (4xx: or
-                                                                        ``expired``)
-data        RCPT accepted; the row's reply answers the end of DATA      same
-refused     nothing listens on the route's port; the MTA retries        soft; expired,
-            until it gives up                                           networkerror
-timeout     the server accepts the connection and never answers         soft; expired,
-                                                                        networkerror
-tls         the server answers MAIL FROM with "530 5.7.0 Must issue a   soft; failedstarttls,
-            STARTTLS command first"                                      securityerror
-==========  ==========================================================  =====================
+============  ======================================================  ======================
+rcpt          the row's reply answers RCPT TO                         row's kind; row's
+                                                                      reason (4xx: or
+                                                                      ``expired``)
+data          RCPT accepted; the row's reply ends DATA                same
+refused       nothing listens on the route's port; the MTA retries    soft; expired,
+              until it gives up                                       networkerror
+timeout       the server accepts the connection, never answers        soft; expired,
+                                                                      networkerror
+tls           MAIL FROM gets "530 5.7.0 Must issue a STARTTLS         soft; failedstarttls,
+              command first"                                          securityerror
+unresolvable  the domain does not exist (NXDOMAIN)                    hard; hostunknown
+nullmx        the domain publishes ``MX 0 .`` (RFC 7505)              hard; notaccept
+              OpenSMTPD 6.8 knows no null MX: it retries, expires     soft; expired,
+              (``MTA_EXPECT``)                                        networkerror
+dnsfail       the resolver answers SERVFAIL: the MTA retries until    soft; expired,
+              it gives up                                             networkerror,
+                                                                      systemerror
+============  ======================================================  ======================
 
-Not run (no network here, and the MTAs' resolvers cannot be pointed at a
-loopback DNS server on another port without replacing /etc/resolv.conf for
-the whole process tree): an unresolvable domain and a null MX. The reply
-table covers what receiving servers say about both (pf-rcpt-domain-notfound,
-pf-nullmx, rfc-5.1.10, ms-dns-domain-missing, ...).
+The DNS scenarios run each MTA in its own mount namespace whose
+/etc/resolv.conf names the tiny DNS server of tests/factory/dns.py on
+127.0.0.153; nothing reaches the machine's resolver or the network.
 
 Delay warnings ("Action: delayed", Postfix and Exim) that come before a
 give-up are kept beside the final DSN: none of them may be a hard bounce.
@@ -42,6 +47,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -49,6 +55,7 @@ from returnpath.parsers import parse
 from returnpath.parsers.model import Finding, Kind
 from returnpath.parsers.signing import make_return_path, verify_return_path
 from returnpath.parsers.vocabulary import Reason
+from tests.factory.dns import NULLMX_NAME, NXDOMAIN_NAME, SERVFAIL_NAME, DnsServer
 from tests.factory.mtas import LIFETIME, MTA_CLASSES, SKIPS, FactoryMTA, lifetime
 from tests.factory.replies import REPLIES, Reply
 from tests.factory.sink import Phase, ScriptedSink, SilentServer, Step, closed_port
@@ -71,6 +78,9 @@ class Scenario(StrEnum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     TLS = "tls"
+    UNRESOLVABLE = "unresolvable"  # the domain does not exist (NXDOMAIN)
+    NULLMX = "nullmx"  # the domain publishes MX 0 . (RFC 7505)
+    DNSFAIL = "dnsfail"  # the resolver answers SERVFAIL: a DNS hiccup
 
 
 #: the recipient domain of the scenarios without a reply row (each routed to its own server);
@@ -79,6 +89,9 @@ DOMAINS: dict[Scenario, str] = {
     Scenario.REFUSED: "refused.test",
     Scenario.TIMEOUT: "silent.test",
     Scenario.TLS: "tls.test",
+    Scenario.UNRESOLVABLE: NXDOMAIN_NAME,
+    Scenario.NULLMX: NULLMX_NAME,
+    Scenario.DNSFAIL: SERVFAIL_NAME,
 }
 
 
@@ -104,10 +117,27 @@ EXPECT: dict[Scenario, tuple[Kind, frozenset[Reason]]] = {
     Scenario.REFUSED: (Kind.SOFT_BOUNCE, frozenset({Reason.EXPIRED, Reason.NETWORKERROR})),
     Scenario.TIMEOUT: (Kind.SOFT_BOUNCE, frozenset({Reason.EXPIRED, Reason.NETWORKERROR})),
     Scenario.TLS: (Kind.SOFT_BOUNCE, frozenset({Reason.FAILEDSTARTTLS, Reason.SECURITYERROR})),
+    Scenario.UNRESOLVABLE: (Kind.HARD_BOUNCE, frozenset({Reason.HOSTUNKNOWN})),
+    Scenario.NULLMX: (Kind.HARD_BOUNCE, frozenset({Reason.NOTACCEPT})),
+    Scenario.DNSFAIL: (
+        Kind.SOFT_BOUNCE,
+        frozenset({Reason.EXPIRED, Reason.NETWORKERROR, Reason.SYSTEMERROR}),
+    ),
+}
+
+#: where an MTA reports a scenario otherwise, by its own (documented) design: the truth of its
+#: DSN is what the MTA did. OpenSMTPD 6.8 has no RFC 7505 support: a null MX is "no usable
+#: MX" to it, retried until the queue lifetime ends, and reported as an expiry.
+MTA_EXPECT: dict[tuple[str, Scenario], tuple[Kind, frozenset[Reason]]] = {
+    ("opensmtpd", Scenario.NULLMX): (
+        Kind.SOFT_BOUNCE,
+        frozenset({Reason.EXPIRED, Reason.NETWORKERROR}),
+    ),
 }
 
 #: scenarios where the remote side only ever failed temporarily: never a hard bounce
-TEMPORARY = frozenset({Scenario.REFUSED, Scenario.TIMEOUT})
+TEMPORARY = frozenset({Scenario.REFUSED, Scenario.TIMEOUT, Scenario.DNSFAIL})
+DNS_SCENARIOS = frozenset({Scenario.UNRESOLVABLE, Scenario.NULLMX, Scenario.DNSFAIL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,16 +169,20 @@ class Case:
 
     @property
     def temporary(self) -> bool:
+        if (self.mta, self.scenario) in MTA_EXPECT:
+            return MTA_EXPECT[(self.mta, self.scenario)][0] is not Kind.HARD_BOUNCE
         return self.scenario in TEMPORARY or (self.reply is not None and self.reply.temporary)
 
     @property
     def expected_kind(self) -> Kind:
-        return self.reply.kind if self.reply else EXPECT[self.scenario][0]
+        if self.reply is not None:
+            return self.reply.kind
+        return MTA_EXPECT.get((self.mta, self.scenario), EXPECT[self.scenario])[0]
 
     @property
     def expected_reasons(self) -> frozenset[Reason]:
         if self.reply is None:
-            return EXPECT[self.scenario][1]
+            return MTA_EXPECT.get((self.mta, self.scenario), EXPECT[self.scenario])[1]
         if self.reply.temporary:  # the MTA gave up: its own words may say "expired"
             return frozenset({self.reply.reason, Reason.EXPIRED})
         return frozenset({self.reply.reason})
@@ -185,7 +219,14 @@ def cases(
     mtas: Iterable[str],
     rcpt_rows: Sequence[Reply] = REPLIES,
     data_rows: Sequence[Reply] = REPLIES,
-    scenarios: Iterable[Scenario] = (Scenario.REFUSED, Scenario.TIMEOUT, Scenario.TLS),
+    scenarios: Iterable[Scenario] = (
+        Scenario.REFUSED,
+        Scenario.TIMEOUT,
+        Scenario.TLS,
+        Scenario.UNRESOLVABLE,
+        Scenario.NULLMX,
+        Scenario.DNSFAIL,
+    ),
 ) -> list[Case]:
     out: list[Case] = []
     for mta in mtas:
@@ -259,6 +300,7 @@ def run(all_cases: Sequence[Case], *, timeout: float | None = None) -> Run:
         ScriptedSink({}, capture_domain=BOUNCES, hosts=[CAPTURE_HOST]) as capture,
         ScriptedSink({}, capture_domain=BOUNCES, mail_reply=TLS_REPLY, hosts=[TLS_HOST]) as tls,
         SilentServer(SILENT_HOST) as silent,
+        DnsServer() if any(c.scenario in DNS_SCENARIOS for c in all_cases) else nullcontext(),
     ):
         # one loopback address per kind of server, and per reply (``reply_host``)
         routes: dict[str, Route] = {
