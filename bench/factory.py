@@ -71,7 +71,7 @@ def report(outcomes: Sequence[Outcome], seconds: float, mtas: Iterable[str]) -> 
         "kind = exact kind; class = hard vs soft (delayed counted as soft); "
         "reason = one of the accepted reasons (a 4xx row also accepts 'expired')",
         "",
-        f"{'mta':10} {'scenario':9} {'cases':>5} {'kind':>6} {'class':>6} {'reason':>6}"
+        f"{'mta':10} {'scenario':12} {'cases':>5} {'kind':>6} {'class':>6} {'reason':>6}"
         f" {'false hard':>10} {'no DSN':>6}",
     ]
     groups: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
@@ -82,14 +82,14 @@ def report(outcomes: Sequence[Outcome], seconds: float, mtas: Iterable[str]) -> 
     for (mta, scenario), outs in sorted(groups.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
         n = len(outs)
         lines.append(
-            f"{mta:10} {scenario:9} {n:5} {ratio(sum(o.kind_ok for o in outs), n):>6}"
+            f"{mta:10} {scenario:12} {n:5} {ratio(sum(o.kind_ok for o in outs), n):>6}"
             f" {ratio(sum(got_class(o.kind) == o.case.expected_kind.value[:4] for o in outs), n):>6}"
             f" {ratio(sum(o.reason_ok for o in outs), n):>6}"
             f" {sum(o.false_hard for o in outs):10} {sum(o.dsn is None for o in outs):6}"
         )
     for mta in mtas:
         for scenario, why in SKIPS.get(mta, {}).items():
-            lines.append(f"{mta:10} {scenario:9} not run: {why}")
+            lines.append(f"{mta:10} {scenario:12} not run: {why}")
     lines += ["", "Hard/soft confusion (rows: expected; columns: what the parsers said)"]
     for mta in [*sorted({o.case.mta for o in outcomes}), "all"]:
         outs = [o for o in outcomes if mta in ("all", o.case.mta)]
