@@ -49,6 +49,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from returnpath.parsers import parse
@@ -65,6 +66,9 @@ BOUNCES = "bounces.example.com"
 ROW_INDEX = {reply.id: n for n, reply in enumerate(REPLIES)}
 SECRET = b"bounce-factory-test-secret-0001"
 KEY_ID = 1
+#: one signing time per process: a token carries the hour it was made, so a run that crosses
+#: an hour would otherwise submit one return path and look its DSN up under another
+SIGNED_AT = datetime.now(UTC)
 CAPTURE_HOST = "127.0.0.6"  # where the DSNs go (the sink playing returnpath)
 REFUSED_HOST = "127.0.0.2"
 SILENT_HOST = "127.0.0.3"
@@ -164,7 +168,11 @@ class Case:
     @property
     def return_path(self) -> str:
         return make_return_path(
-            secret=SECRET, key_id=KEY_ID, domain=BOUNCES, recipient=self.recipient
+            secret=SECRET,
+            key_id=KEY_ID,
+            domain=BOUNCES,
+            recipient=self.recipient,
+            now=SIGNED_AT,
         )
 
     @property
