@@ -11,8 +11,9 @@ same sink and are written byte for byte (CRLF, as on the wire) to OUT.
 The deferral scenario waits for the delay warning and the final expiry,
 about 40 s with the short queue lifetimes of tests/mta.py.
 
-Exim must not be installed from Debian's package (it removes Postfix). To get
-a binary side by side, as root:
+Exim must not be installed from Debian's package (it removes Postfix).
+scripts/side-mtas.sh extracts it (and OpenSMTPD) under /opt/returnpath-mtas,
+where this script finds it; by hand, as root:
 
     apt-get install libidn12
     groupadd --system Debian-exim
@@ -27,6 +28,7 @@ by hand and not touched here.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -46,6 +48,7 @@ from tests.mta import (  # noqa: E402
 )
 
 BOUNCES = "bounces.example.com"
+ROOT_MTAS = Path(os.environ.get("RETURNPATH_MTAS", "/opt/returnpath-mtas"))
 REJECT = "reject.test"
 
 # token in the return path -> the sink's local part (tests/mta.py REPLIES)
@@ -117,7 +120,13 @@ def main() -> int:
         # 5.1.1 + 5.7.1 at once, then the delay warning (4 s) and the expiry (30 s)
         capture("postfix", PrivatePostfix, args.out, 4, 90)
 
-    exim = args.exim or shutil.which("exim4") or shutil.which("exim")
+    extracted = ROOT_MTAS / "exim" / "usr" / "sbin" / "exim4"
+    exim = (
+        args.exim
+        or shutil.which("exim4")
+        or shutil.which("exim")
+        or (str(extracted) if extracted.is_file() else None)
+    )
     if exim:
         capture("exim", lambda routes: PrivateExim(exim, routes), args.out, 4, 120)
     else:

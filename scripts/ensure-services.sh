@@ -31,3 +31,10 @@ if ! command -v postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-
   install_postfix || { apt-get update -q >/dev/null 2>&1 && install_postfix; } \
     || echo "Postfix could not be installed: the end-to-end DSN test will skip" >&2
 fi
+
+# Exim and OpenSMTPD beside Postfix, for the bounce factory (tests/integration/test_bounce_factory.py,
+# bench/factory.py): their Debian packages would remove Postfix, so scripts/side-mtas.sh extracts
+# the binaries under /opt/returnpath-mtas. With CI=true the factory test fails if they are missing.
+if [ "$(id -u)" = 0 ]; then
+  bash "$(dirname "$0")/side-mtas.sh" || echo "Exim/OpenSMTPD not extracted: the bounce factory test will fail in CI" >&2
+fi

@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -61,6 +61,14 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return int(s.getsockname()[1])
+
+
+#: where a route points: a port on 127.0.0.1, or (address, port) for another loopback address
+Route = int | tuple[str, int]
+
+
+def route_target(route: Route) -> tuple[str, int]:
+    return (LOOPBACK, route) if isinstance(route, int) else route
 
 
 def wait_for_port(port: int, timeout: float = 15.0) -> None:
@@ -257,7 +265,7 @@ class PrivatePostfix(_Managed):
 
     def __init__(
         self,
-        routes: Mapping[str, int],
+        routes: Mapping[str, Route],
         *,
         settings: Mapping[str, str] | None = None,
     ) -> None:
@@ -278,7 +286,8 @@ class PrivatePostfix(_Managed):
 
     def main_cf(self) -> dict[str, str]:
         transport = ", ".join(
-            f"{domain}=smtp:[{LOOPBACK}]:{port}" for domain, port in self.routes.items()
+            f"{domain}=smtp:[{host}]:{port}"
+            for domain, (host, port) in ((d, route_target(r)) for d, r in self.routes.items())
         )
         settings = {
             "compatibility_level": "3.6",
@@ -420,7 +429,7 @@ message_size_limit = 10M
 ignore_bounce_errors_after = 30s
 timeout_frozen_after = 2m
 delay_warning = {delay_warning}
-delay_warning_condition = true
+delay_warning_condition = {delay_warning_condition}
 smtp_banner = $primary_hostname ESMTP Exim $version_number $tod_full
 
 begin acl
@@ -444,6 +453,7 @@ remote_smtp:
   allow_localhost = true
   hosts_try_auth =
   hosts_avoid_tls = *
+{transport_options}
 
 begin retry
 
@@ -458,7 +468,7 @@ route_{n}:
   domains = {domain}
   transport = remote_smtp
   self = send
-  route_list = * 127.0.0.1::{port} byname
+  route_list = * {host}::{port} byname
 """
 
 EXIM_FALLBACK = """\
@@ -475,12 +485,20 @@ class PrivateExim(_Managed):
     def __init__(
         self,
         binary: str,
-        routes: Mapping[str, int],
+        routes: Mapping[str, Route],
         *,
         retry_give_up: str = "30s",
         delay_warning: str = "6s:1h",
+        delay_warnings: bool = True,
+        transport_options: str = "",
+        extra_routers: str = "",
+        command_prefix: Sequence[str] = (),
     ) -> None:
+        self.extra_routers = extra_routers
+        self.command_prefix = list(command_prefix)
         self.binary = binary
+        self.delay_warnings = delay_warnings
+        self.transport_options = transport_options
         self.routes = dict(routes)
         self.retry_give_up = retry_give_up
         self.delay_warning = delay_warning
@@ -497,8 +515,10 @@ class PrivateExim(_Managed):
             os.chown(self.root / sub, exim.pw_uid, exim.pw_gid)
             (self.root / sub).chmod(0o750)
         routers = "\n".join(
-            EXIM_ROUTER.format(n=n, domain=domain, port=port)
-            for n, (domain, port) in enumerate(self.routes.items())
+            EXIM_ROUTER.format(n=n, domain=domain, host=host, port=port)
+            for n, (domain, (host, port)) in enumerate(
+                (d, route_target(r)) for d, r in self.routes.items()
+            )
         )
         self.conf.write_text(
             EXIM_CONFIG.format(
@@ -506,9 +526,11 @@ class PrivateExim(_Managed):
                 hostname=HOSTNAME,
                 port=self.port,
                 root=self.root,
-                routers=routers + "\n" + EXIM_FALLBACK,
+                routers=routers + "\n" + self.extra_routers + "\n" + EXIM_FALLBACK,
                 retry_give_up=self.retry_give_up,
                 delay_warning=self.delay_warning,
+                delay_warning_condition="true" if self.delay_warnings else "false",
+                transport_options=self.transport_options,
             )
         )
 
@@ -517,7 +539,7 @@ class PrivateExim(_Managed):
         _run([self.binary, "-C", str(self.conf), "-bV"])
         # -bdf: stay in the foreground, so that the daemon is our child and its pid is known
         self.proc = subprocess.Popen(
-            [self.binary, "-C", str(self.conf), "-bdf", "-q3s"],
+            [*self.command_prefix, self.binary, "-C", str(self.conf), "-bdf", "-q3s"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "log" / "stderr").open("wb"),
