@@ -39,6 +39,7 @@ from returnpath.parsers.mime import (
 )
 from returnpath.parsers.model import Finding
 from returnpath.parsers.smtp_codes import find_command as _command
+from returnpath.parsers.smtp_codes import find_status as _status
 from returnpath.parsers.vocabulary import Reason
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
@@ -402,11 +403,15 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
             family.command or _command(diag) or (_command(section) if len(blocks) == 1 else None)
         )
         alias = _expanded_from(own, excluded | named)
+        # read before make_finding collapses the lines: a status may stand only at the
+        # start of one ("host: mx.example.jp\n5.1.1 <a>... User Unknown")
+        status = _status(diag)
         findings.append(
             make_finding(
                 family.name,
                 addr,
                 diag,
+                status=status,
                 action=action,
                 reason=forced,
                 command=command,
@@ -423,6 +428,7 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
                     family.name,
                     alias,
                     diag,
+                    status=status,
                     action=action,
                     reason=forced,
                     command=command,
