@@ -126,9 +126,6 @@ _USER_UNKNOWN_WORDS = (
     "bad destination mailbox",
     "address unknown",
     "addressee unknown",
-    "mailbox unavailable",
-    "mailbox not available",
-    "mailbox is unavailable",
     "recipient address rejected: user",
     "user not active",
     "recipient address rejected: invalid",
@@ -183,7 +180,6 @@ _USER_UNKNOWN_WORDS = (
     "address not present in directory",
     "can't accept user",
     "destination server rejected recipients",
-    "mailbox unavaiable",
     "nessun utente simile",
     "no existe dicha persona",
     "no existe ese usuario",
@@ -204,6 +200,15 @@ _USER_UNKNOWN_WORDS = (
     "adresse nicht gefunden",
     "unknown email address",
     "recipient is not accepted",
+)
+# RFC 5321 section 4.2.2's own texts for 450 *and* 550 ("Requested action not taken:
+# mailbox unavailable"): a dead mailbox only when the failure is permanent; with a 4xx
+# it is a busy or temporarily blocked one
+_UNAVAILABLE_WORDS = (
+    "mailbox unavailable",
+    "mailbox not available",
+    "mailbox is unavailable",
+    "mailbox unavaiable",
 )
 _USER_UNKNOWN_REGEXES: tuple[tuple[str | tuple[str, ...], str], ...] = (
     (
@@ -477,6 +482,34 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # a name lookup that failed *for now* (the resolver's TRY_AGAIN / SERVFAIL /
+        # timeout): the domain may well exist. Before every row that reads "host not
+        # found" or "could not find any host" as a dead domain. Sources:
+        # - Postfix src/dns/dns_strerror.c (TRY_AGAIN: "Host not found, try again"),
+        #   src/smtp/smtp_addr.c ("Name service error for name=%s type=%s: %s")
+        # - glibc gai_strerror(EAI_AGAIN): "Temporary failure in name resolution"
+        # - Exim src/host.c / deliver.c: "host lookup did not complete"
+        # - qmail-remote.c temp_dns(): "Sorry, I couldn't find any host by that name.
+        #   (#4.1.2)" and "CNAME lookup failed temporarily. (#4.4.3)"
+        # - sendmail deliver.c / domain.c: "host name lookup failure", "Name server timeout"
+        # - RFC 1035 section 4.1.1 RCODE 2: SERVFAIL; Microsoft Exchange 4.4.7 / 4.4.0
+        #   "DNS query failed" (learn.microsoft.com, "NDRs in Exchange Online")
+        Reason.NETWORKERROR,
+        words=(
+            "host not found, try again",
+            "temporary failure in name resolution",
+            "host lookup did not complete",
+            "couldn't find any host by that name",
+            "cname lookup failed temporarily",
+            "host name lookup failure",
+            "name server timeout",
+            "servfail",
+            "dns query failed",
+            "temporary dns failure",
+            "dns lookup timed out",
+        ),
+    ),
+    _rule(
         # source: Sisimai lib/Sisimai/Reason/HostUnknown.pm
         # the domain part, not the mailbox, is what the host could not find
         Reason.HOSTUNKNOWN,
@@ -502,11 +535,20 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
+        # source: RFC 5321 section 4.2.2 (the standard reply texts of 450 and 550)
+        Reason.USERUNKNOWN,
+        words=_UNAVAILABLE_WORDS,
+        commands=("RCPT",),
+        permanent=True,
+    ),
+    _rule(
         # source: Sisimai lib/Sisimai/Reason/UserUnknown.pm, and the corpus
         Reason.USERUNKNOWN,
         words=_USER_UNKNOWN_WORDS,
         regexes=_USER_UNKNOWN_REGEXES,
-        statuses=("5.1.1", "5.1.0", "5.1.3", "4.1.1"),
+        # 4.1.1 is not here: a temporary "bad destination mailbox" (Postfix's address
+        # verification in progress, a directory lookup that failed) says nothing final
+        statuses=("5.1.1", "5.1.0", "5.1.3"),
         unless=(
             "blocked",
             "spam",
@@ -551,6 +593,7 @@ RULES: tuple[Rule, ...] = (
             "user's filter",
             "domain filter",
             *_USER_UNKNOWN_WORDS,
+            *_UNAVAILABLE_WORDS,
         ),
         regexes=_USER_UNKNOWN_REGEXES,
         not_commands=("CONN", "HELO", "MAIL", "RCPT"),
@@ -984,7 +1027,6 @@ RULES: tuple[Rule, ...] = (
 
 #: the enhanced status code alone (RFC 3463, 5248 registry)
 STATUS_REASONS: dict[str, Reason] = {
-    "4.1.1": Reason.USERUNKNOWN,
     "5.1.0": Reason.USERUNKNOWN,
     "5.1.1": Reason.USERUNKNOWN,
     "5.1.3": Reason.USERUNKNOWN,
