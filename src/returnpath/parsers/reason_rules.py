@@ -201,6 +201,59 @@ _USER_UNKNOWN_WORDS = (
     "unknown email address",
     "recipient is not accepted",
 )
+# "The mailbox does not exist" in the words of the MTAs' sources and the providers'
+# published error references, each with where it comes from; read like the words above
+# (after RCPT TO a dead mailbox, after DATA a filter)
+_SOURCED_USER_UNKNOWN_WORDS = (
+    # Postfix src/smtpd/smtpd_check.c: "User unknown in local recipient table",
+    # "... in virtual mailbox table", "... in virtual alias table", "... in relay
+    # recipient table"; local(8)/virtual(8): "unknown user: \"%s\""
+    "user unknown in",
+    # Exim's default configuration (acl_check_rcpt) and its redirect router
+    "no such user here",
+    "unknown local-part",
+    # Sendmail: "<a>... User unknown", "<a>... No such user here"; mail.local(8)
+    "... user unknown",
+    "... unknown user",
+    # qmail-local.c / vpopmail / chkuser: "Sorry, no mailbox here by that name. (#5.1.1)"
+    "sorry, no mailbox here by that name",
+    # Courier: courierdeliver / courieresmtpd "User unknown.", its local "Unknown user."
+    # OpenSMTPD smtp_session.c: "550 Invalid recipient", lka: "Unknown user"
+    "invalid recipient:",
+    # Microsoft Exchange Online: 5.4.1 "Recipient address rejected: Access denied" is
+    # Directory Based Edge Blocking's answer for an address not in the directory
+    # (learn.microsoft.com "Fix email delivery issues for error code 5.4.1")
+    "access denied. as(201806281)",
+    # Lotus Notes / Domino: "User <name> (<addr>) not listed in Domino Directory",
+    # "No such user"
+    "not listed in domino directory",
+    # Google "Gmail SMTP errors and codes" (support.google.com/a/answer/3726730):
+    # 550 5.1.1 "The email account that you tried to reach does not exist"
+    "account that you tried to reach does not exist",
+    # Yahoo / AOL (senders.yahooinc.com/smtp-error-codes): 554 "delivery error: dd This
+    # user doesn't have a yahoo.com account", 550 "mailbox not found"
+    "user doesn't have a",
+    # Apple iCloud (support.apple.com/102322): 550 5.1.1 "user does not exist"
+    # Zoho Mail (zoho.com/mail/help "SMTP error codes"): 550 5.1.1 "User does not exist"
+    "user does not exist",
+    # Comcast (xfinity postmaster "error codes"): 550 5.1.1 "Not our Customer"
+    "not our customer",
+    # Mail.ru (help.mail.ru postmaster): 550 "Message was not accepted -- invalid
+    # mailbox. Local mailbox <a> is unavailable: user not found"
+    "invalid mailbox",
+    "user not found",
+    # Yandex (yandex.com/support/mail "SMTP error codes"): 550 5.7.1 "No such user!"
+    "no such user!",
+    # GMX / WEB.DE (postmaster.gmx.net / postmaster.web.de, "Fehlercodes"): 550 5.1.1
+    # "Mailbox not found", "Recipient address rejected: mailbox unavailable"
+    "mailbox not found",
+    # Orange (postmaster Orange, LPNnnn_416/417): "Adresse d au moins un destinataire
+    # invalide. Invalid recipient"
+    "destinataire invalide",
+    # RFC 3463 section 3.2 X.1.1 "Bad destination mailbox address", as MTAs spell it
+    "bad destination mailbox address",
+)
+
 # RFC 5321 section 4.2.2's own texts for 450 *and* 550 ("Requested action not taken:
 # mailbox unavailable"): a dead mailbox only when the failure is permanent; with a 4xx
 # it is a busy or temporarily blocked one
@@ -532,6 +585,24 @@ RULES: tuple[Rule, ...] = (
             # the local delivery agent found no such mailbox (after the MTA accepted)
             "mail.local: unknown user",
             "local delivery: unknown user",
+            # Lotus Notes R4/R5 SMTP MTA and Domino's localised directory texts (Sisimai
+            # lib/Sisimai/Lhost/Domino.pm lists them)
+            "not listed in public name & address book",
+            "no se encuentra en el directorio de domino",
+            # Microsoft Exchange / Exchange Online directory results (learn.microsoft.com
+            # "Email non-delivery reports and SMTP errors in Exchange Online": 5.1.1
+            # RESOLVER.ADR.RecipNotFound / ExRecipNotFound, 5.1.10 RecipientNotFound)
+            "recipnotfound",
+            "exrecipnotfound",
+            # the human part of Exchange's own NDRs: 2007 "The recipient's e-mail address
+            # was not found in the recipient's e-mail system", 2010/2013 "The e-mail
+            # address you entered couldn't be found", Exchange Online "<name> wasn't
+            # found at <domain>" (its NDR template for 5.1.1 / 5.1.10)
+            "was not found in the recipient's e-mail system",
+            "was not found in the recipient's email system",
+            "address you entered couldn't be found",
+            "address you entered could not be found",
+            "wasn't found at",
         ),
     ),
     _rule(
@@ -544,7 +615,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         # source: Sisimai lib/Sisimai/Reason/UserUnknown.pm, and the corpus
         Reason.USERUNKNOWN,
-        words=_USER_UNKNOWN_WORDS,
+        words=(*_USER_UNKNOWN_WORDS, *_SOURCED_USER_UNKNOWN_WORDS),
         regexes=_USER_UNKNOWN_REGEXES,
         # 4.1.1 is not here: a temporary "bad destination mailbox" (Postfix's address
         # verification in progress, a directory lookup that failed) says nothing final
@@ -593,6 +664,7 @@ RULES: tuple[Rule, ...] = (
             "user's filter",
             "domain filter",
             *_USER_UNKNOWN_WORDS,
+            *_SOURCED_USER_UNKNOWN_WORDS,
             *_UNAVAILABLE_WORDS,
         ),
         regexes=_USER_UNKNOWN_REGEXES,
