@@ -336,6 +336,32 @@ def _bare_local_recipients(msg: Msg, section: str) -> list[str]:
     return [f"{n}@{domain}" for n in names if not _POSTMASTER_RE.match(f"{n}@")]
 
 
+#: the local parts a reporting system sends its notices from: RFC 5321 4.5.1's
+#: postmaster, the MTAs' MAILER-DAEMON (sendmail, Postfix, Exim) and MAIL-DAEMON,
+#: MDaemon's "MDaemon"
+_REPORTER_RE = re.compile(r"^(?:mailer-?daemon|mail-daemon|postmaster|mdaemon)@", re.I)
+_ORIGINAL_SENDER_RE = re.compile(r"^(?:from|sender|return-path|reply-to)\s*:(.*)$", re.I | re.M)
+
+
+def _own_parties(msg: Msg, text: str) -> set[str]:
+    """The returned message's sender addresses (From, Sender, Return-Path, Reply-To), from
+    its attached copy or from the header lines pasted after the original-message marker."""
+    out: set[str] = set()
+    orig = original_message(msg)
+    if orig is not None:
+        for name in ("From", "Sender", "Return-Path", "Reply-To"):
+            addr = first_address(header_text(orig, name))
+            if addr:
+                out.add(addr.lower())
+    m = ORIGINAL_MARKERS.search(text)
+    if m is not None:
+        for found in _ORIGINAL_SENDER_RE.finditer(text, m.end(), m.end() + 20000):
+            addr = first_address(found.group(1))
+            if addr:
+                out.add(addr.lower())
+    return out
+
+
 def _inline_original_recipient(text: str, excluded: set[str]) -> str | None:
     """``To:`` of an original message pasted after the marker."""
     m = ORIGINAL_MARKERS.search(text)
@@ -368,6 +394,13 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
             blocks = [b for b in loose if b[0].lower() in wanted] or [(a, []) for a in failed]
         else:
             blocks = loose
+    if len(blocks) > 1:
+        # the returned message's own sender, quoted in the transcript ("<<< 250 2.1.0
+        # <sender>... Sender ok") or the notice, and the reporting host's daemon are not
+        # failed recipients when the report names a real one beside them
+        senders = _own_parties(msg, text)
+        kept = [b for b in blocks if b[0].lower() not in senders and not _REPORTER_RE.match(b[0])]
+        blocks = kept or blocks
     if not blocks:
         addrs = fallback_recipients(msg, excluded, section)
         if not addrs:
