@@ -115,3 +115,19 @@ def test_the_same_words_after_the_data_are_a_filter_as_sisimai_reads_them() -> N
         action="failed",
     )
     assert finding.reason == Reason.FILTERED
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        # RFC 3463 X.2.1 "Mailbox disabled, not accepting messages" in servers' words
+        "550 5.2.1 <a@b.example>... Mailbox disabled, not accepting messages",
+        "550 5.7.1 <a@b.example>: Recipient address rejected: User a@b.example temporary "
+        "locked. Please try again later! (in reply to RCPT TO command)",
+        "<a@b.example>: vdelivermail: account is locked email bounced",
+        "550 Your account has been deactivated (in reply to RCPT TO command)",
+    ],
+)
+def test_a_disabled_mailbox_is_a_soft_suspend_not_a_dead_one(diagnostic: str) -> None:
+    finding = make_finding("test", "a@b.example", diagnostic, action="failed")
+    assert (finding.kind, finding.reason) == (Kind.SOFT_BOUNCE, Reason.SUSPEND)

@@ -316,6 +316,10 @@ PHRASE_SOURCES: dict[str, str] = {
     # RFC 4954 section 6 (530 5.7.0), RFC 3207 section 4 (530 STARTTLS first)
     "authentication required": "RFC 4954 6 (530 5.7.0 Authentication required)",
     "starttls": "RFC 3207 4 (Must issue a STARTTLS command first)",
+    # RFC 3463 3.3, the X.2.1 text
+    "mailbox disabled": "RFC 3463 3.3 X.2.1 (Mailbox disabled, not accepting messages)",
+    # RFC 7505 null MX as Exim reports it
+    "indicated no smtp service": "Exim host.c: an MX or SRV record indicated no SMTP service",
     # RFC 4407 (Sender ID), which Courier and others quote
     "purported responsible address": "RFC 4407 2 (purported responsible address)",
     # POSIX strerror texts the MTAs print for a failed connection
@@ -526,6 +530,15 @@ RULES: tuple[Rule, ...] = (
             "email account that you tried to reach is disabled",
             "the email account that you tried to reach is inactive",
             "mailaddress is administrativ",
+        ),
+        regexes=(
+            # RFC 3463 3.3 X.2.1 "Mailbox disabled, not accepting messages", as servers
+            # word it of a mailbox, an account or a user: the address exists and is off
+            (
+                ("locked", "disabled", "suspended", "deactivated"),
+                r"\b(?:user|account|mailbox)\b[^.;:]{0,40}?\b(?:is |has been |was )?"
+                r"(?:temporar(?:y|ily) )?(?:locked|disabled|suspended|deactivated)\b",
+            ),
         ),
         replycodes=("525",),
     ),
