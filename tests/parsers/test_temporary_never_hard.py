@@ -129,3 +129,22 @@ def test_no_temporary_status_code_alone_means_the_mailbox_does_not_exist() -> No
         for s in rule.statuses
         if s.startswith("4.")
     ]
+
+
+def test_outlook_com_mailbox_unavailable_is_dead_only_when_permanent() -> None:
+    """Outlook.com's "Requested action not taken: mailbox unavailable" (its provider row)
+    is RFC 5321's text for both 450 and 550: only the 550 says there is no mailbox."""
+    permanent = make_finding(
+        "test",
+        "a@hotmail.com",
+        "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+        action="failed",
+    )
+    temporary = make_finding(
+        "test",
+        "a@hotmail.com",
+        "450 4.2.0 Requested action not taken: mailbox unavailable, try again later",
+        action="failed",
+    )
+    assert (permanent.kind, permanent.reason) == (Kind.HARD_BOUNCE, Reason.USERUNKNOWN)
+    assert temporary.kind is not Kind.HARD_BOUNCE
