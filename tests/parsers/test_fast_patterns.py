@@ -60,10 +60,9 @@ TEXT = st.lists(_PIECES, max_size=40).map("".join)
 SETTINGS = settings(max_examples=400, deadline=None)
 
 REFERENCE = {
-    "_STATUS_RE": (smtp_codes._STATUS_RE, re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")),
-    "_FAIL_STATUS_RE": (
-        smtp_codes._FAIL_STATUS_RE,
-        re.compile(r"\b([45])\.(\d{1,3})\.(\d{1,3})\b"),
+    "smtp_codes._CODE_RE": (
+        smtp_codes._CODE_RE,
+        re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)"),
     ),
     "_REPLY_RE": (
         smtp_codes._REPLY_RE,

@@ -300,8 +300,11 @@ PROVIDERS: tuple[Provider, ...] = (
         (
             r"exrecipnotfound|invalid recipient address|reserved by rfc 2606"
             r"|single label domains not accepted"
-            # Outlook.com's answer for an address it has no mailbox for
-            r"|requested action not taken: mailbox unavailable",
+            # Outlook.com's answer for an address it has no mailbox for ("550 5.5.0
+            # Requested action not taken: mailbox unavailable"); with a 4xx the same
+            # RFC 5321 text is a busy mailbox, not a missing one
+            r"|(?<![\d.])5\d\d[ -](?:5\.\d\.\d{1,3} )?requested action not taken: mailbox "
+            r"unavailable",
             Reason.USERUNKNOWN,
         ),
         (r"send hello first", Reason.SYNTAXERROR),

@@ -223,7 +223,10 @@ def kind_for(
         return Kind.DELAYED
     if reason in HARD_REASONS:
         temporary = (status or "").startswith("4") or (reply_code or "").startswith("4")
-        if reason == Reason.NOTACCEPT and temporary:
+        if temporary and reason != Reason.USERUNKNOWN:
+            # a temporary failure is never final: a domain or host that could not be
+            # found *for now* may be found tomorrow. Only "the mailbox does not exist"
+            # stays hard with a 4xx, and the tables give it only from words saying so
             return Kind.SOFT_BOUNCE
         return Kind.HARD_BOUNCE
     return Kind.SOFT_BOUNCE

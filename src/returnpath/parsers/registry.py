@@ -4,7 +4,8 @@ Order matters: specific before generic.
 
 Complaints first (an ARF report is unambiguous and must never be read as a
 bounce); Amazon SES events (JSON, whose footer would look like an unsubscribe
-link); then standard DSNs. Auto-replies and unsubscribe requests come next,
+link); then standard DSNs; then challenge-response notices, which dress as
+bounces but report a held message, not a refused one. Auto-replies and unsubscribe requests come next,
 ahead of the heuristic bounce readers: they refuse anything that looks like a
 delivery report (``families._signals.is_delivery_report``), so no bounce is
 lost to them, while an out-of-office reply that quotes an error ("Error
@@ -24,6 +25,7 @@ from returnpath.parsers.base import Family
 from returnpath.parsers.families import (
     amazonses,
     arf,
+    challenge,
     courier,
     domino,
     exchange,
@@ -52,6 +54,7 @@ FAMILIES: tuple[Family, ...] = (
     arf.FAMILY,
     amazonses.FAMILY,
     rfc3464.FAMILY,
+    challenge.FAMILY,
     rfc3834.FAMILY,
     unsubscribe.FAMILY,
     googlegroups.FAMILY,

@@ -16,18 +16,49 @@ import re
 from returnpath.parsers.heads import phrase_heads
 
 # Reference forms (what these match, position for position):
-#   _STATUS_RE       \b([245])\.(\d{1,3})\.(\d{1,3})\b
+#   _CODE_RE         (?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)
 #   _REPLY_RE        (?<![\d.])([245][0-5]\d)(?=[ \-]|$)(?![\d.])        (re.M)
-# (_FAIL_*: the same with [45]). Written to start with the digit class and test
-# what precedes it by a lookbehind *after* that digit: a pattern that starts with
-# an assertion makes the regex engine try every position of the text, one that
+# (_FAIL_REPLY_RE: the same with [45]). Written to start with the digit class and
+# test what precedes it by a lookbehind *after* that digit: a pattern that starts
+# with an assertion makes the regex engine try every position of the text, one that
 # starts with a character class lets it skip to the candidates (4-5x faster here;
 # tests/parsers/test_fast_patterns.py checks both forms agree).
-_STATUS_RE = re.compile(r"([245])(?<=\b[245])\.(\d{1,3})\.(\d{1,3})\b")
+# ``_CODE_RE`` finds what *looks* like an enhanced status code: three dotted numbers
+# that are not part of a longer dotted number (10.5.1.1, [5.2.1.0], 5.1.1.3).
+_CODE_RE = re.compile(r"([245])(?<![\w.][245])\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)")
 _REPLY_RE = re.compile(r"([245](?<![\d.][245])[0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
-_FAIL_STATUS_RE = re.compile(r"([45])(?<=\b[45])\.(\d{1,3})\.(\d{1,3})\b")
 _FAIL_REPLY_RE = re.compile(r"([45](?<![\d.][45])[0-5]\d)(?=[ \-]|$)(?![\d.])", re.M)
 
+#: Where an enhanced status code can stand: the text just before a code-shaped
+#: number must end with one of these, or the number is something else (an
+#: address, a version, a date, a figure in a sentence: "host 5.4.3.2 said",
+#: "Postfix 2.5.1", "at 5.2.25"). Each names where the shape is defined.
+STATUS_PLACES: tuple[tuple[str, str], ...] = (
+    # RFC 3464 section 2.3.4: the Status field's value is the code itself, and a
+    # diagnostic whose type prefix was removed ("smtp; 5.1.1 ...") starts with it;
+    # a line of a report may start with one (sendmail's "5.1.1 <a>... User unknown")
+    ("start of text or line", r"(?:^|\n)[ \t]*"),
+    # RFC 2034 section 4 / RFC 3463 section 1: the enhanced code follows the reply
+    # code and one space ("550 5.1.1"); RFC 5321 section 4.2.1 continuation lines use
+    # a hyphen ("550-5.1.1"). Exchange writes "550 #5.1.1", some servers "550 (5.1.1)";
+    # relays that quote the remote reply write "550-'5.7.1 ...'" (Amazon SES's
+    # Diagnostic-Code) or "550: 5.1.1" (Yahoo's own bounce notice)
+    ("after a reply code", r"(?<![\w.])[245]\d\d(?:[ -]|:[ \t]*)['\"]?(?:#|\()?"),
+    # a reply quoted after a label: Postfix "said: 5.1.1 ...", a remote's own
+    # "RCPT TO not accepted: 5.7.1 ...", Zoho's "ERROR_CODE :5.2.1"
+    ("after a colon", r":[ \t]*"),
+    # qmail's bounce texts end with the code after a hash ("Sorry, no mailbox here by
+    # that name. (#5.1.1)", qmail-local.c / qmail-remote.c); Exchange's NDRs quote
+    # "#5.1.1 smtp;550 ..." (learn.microsoft.com, "NDRs in Exchange Server")
+    ("after a hash", r"#"),
+    # RFC 3464 section 2.3.6: a diagnostic of type smtp written without the space
+    # ("smtp;5.1.1"); a Status field quoted inside a human-readable part; Postfix's
+    # log lines and bounce(8) logs: "dsn=5.1.1" (postfix/src/global/log_adhoc.c)
+    ("after a field name", r"(?:smtp;|status:|status=|dsn=)[ \t]*"),
+)
+_PLACE_RE = re.compile(r"(?:" + "|".join(p for _, p in STATUS_PLACES) + r")\Z", re.I)
+#: how much text before a code a place may span
+_PLACE_SPAN = 16
 
 #: which SMTP command the remote host answered, in the words MTAs use for it;
 #: the earliest mention in the diagnostic wins
@@ -140,15 +171,26 @@ _COMMAND_BY_HEAD, _COMMAND_BY_LITERAL = _head_command_words()
 
 
 def find_status(text: str | None) -> str | None:
-    """The first failure code (4.x.x, 5.x.x) in a text, else the first success code.
+    """The first failure code (4.x.x, 5.x.x) in a text, else the first success code,
+    counting only codes that stand where a status can (``STATUS_PLACES``).
 
     A transcript shows ``250 2.1.5 Ok`` for RCPT before ``451 4.3.0`` for DATA:
     the failure is what the report is about.
     """
     if not text:
         return None
-    m = _FAIL_STATUS_RE.search(text) or _STATUS_RE.search(text)
-    return f"{m.group(1)}.{m.group(2)}.{m.group(3)}" if m else None
+    success = None
+    for m in _CODE_RE.finditer(text):
+        start = m.start()
+        if start and not _PLACE_RE.search(text, max(0, start - _PLACE_SPAN), start):
+            continue
+        if m.group(1) != "2":
+            if text[start - 1 : start] == "(" and text[m.end() : m.end() + 1] != ")":
+                continue  # "(5.1.1)" is a code, "(5.1.1 and more" is not a place
+            return f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+        if success is None:
+            success = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+    return success
 
 
 def find_reply_code(text: str | None) -> str | None:

@@ -40,6 +40,7 @@ from returnpath.parsers.mime import (
 from returnpath.parsers.model import Finding
 from returnpath.parsers.reason_rules import slug
 from returnpath.parsers.smtp_codes import find_command as _command
+from returnpath.parsers.smtp_codes import find_status as _status
 from returnpath.parsers.vocabulary import Reason
 
 ADDR = r"[^\s<>()\"',;:\[\]@]+@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]"
@@ -336,6 +337,32 @@ def _bare_local_recipients(msg: Msg, section: str) -> list[str]:
     return [f"{n}@{domain}" for n in names if not _POSTMASTER_RE.match(f"{n}@")]
 
 
+#: the local parts a reporting system sends its notices from: RFC 5321 4.5.1's
+#: postmaster, the MTAs' MAILER-DAEMON (sendmail, Postfix, Exim) and MAIL-DAEMON,
+#: MDaemon's "MDaemon"
+_REPORTER_RE = re.compile(r"^(?:mailer-?daemon|mail-daemon|postmaster|mdaemon)@", re.I)
+_ORIGINAL_SENDER_RE = re.compile(r"^(?:from|sender|return-path|reply-to)\s*:(.*)$", re.I | re.M)
+
+
+def _own_parties(msg: Msg, text: str) -> set[str]:
+    """The returned message's sender addresses (From, Sender, Return-Path, Reply-To), from
+    its attached copy or from the header lines pasted after the original-message marker."""
+    out: set[str] = set()
+    orig = original_message(msg)
+    if orig is not None:
+        for name in ("From", "Sender", "Return-Path", "Reply-To"):
+            addr = first_address(header_text(orig, name))
+            if addr:
+                out.add(addr.lower())
+    m = ORIGINAL_MARKERS.search(text)
+    if m is not None:
+        for found in _ORIGINAL_SENDER_RE.finditer(text, m.end(), m.end() + 20000):
+            addr = first_address(found.group(1))
+            if addr:
+                out.add(addr.lower())
+    return out
+
+
 def _inline_original_recipient(text: str, excluded: set[str]) -> str | None:
     """``To:`` of an original message pasted after the marker."""
     m = ORIGINAL_MARKERS.search(text)
@@ -368,6 +395,13 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
             blocks = [b for b in loose if b[0].lower() in wanted] or [(a, []) for a in failed]
         else:
             blocks = loose
+    if len(blocks) > 1:
+        # the returned message's own sender, quoted in the transcript ("<<< 250 2.1.0
+        # <sender>... Sender ok") or the notice, and the reporting host's daemon are not
+        # failed recipients when the report names a real one beside them
+        senders = _own_parties(msg, text)
+        kept = [b for b in blocks if b[0].lower() not in senders and not _REPORTER_RE.match(b[0])]
+        blocks = kept or blocks
     if not blocks:
         addrs = fallback_recipients(msg, excluded, section)
         if not addrs:
@@ -395,11 +429,15 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
             family.command or _command(diag) or (_command(section) if len(blocks) == 1 else None)
         )
         alias = _expanded_from(own, excluded | named)
+        # read before make_finding collapses the lines: a status may stand only at the
+        # start of one ("host: mx.example.jp\n5.1.1 <a>... User Unknown")
+        status = _status(diag)
         findings.append(
             make_finding(
                 family.name,
                 addr,
                 diag,
+                status=status,
                 action=action,
                 reason=forced,
                 command=command,
@@ -418,6 +456,7 @@ def extract_text_bounce(family: TextFamily, msg: Msg) -> list[Finding]:
                     family.name,
                     alias,
                     diag,
+                    status=status,
                     action=action,
                     reason=forced,
                     command=command,
