@@ -69,7 +69,7 @@ def test_a_phrase_decides_and_is_the_evidence() -> None:
     assert (d.reason, d.decided_by, d.evidence) == (
         Reason.USERUNKNOWN,
         "rules.userunknown.user-unknown",
-        "no such user",
+        "no such user here",  # the longest phrase of the row that is in the text
     )
 
 
