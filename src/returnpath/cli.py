@@ -67,17 +67,20 @@ def _inputs(paths: list[Path]) -> list[Path]:
     named (sorted). A name that leads nowhere ends the command before any output."""
     files: list[Path] = []
     for path in paths:
-        if str(path) == "-":
-            files.append(path)
-        elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file())
-            if not found:
-                fail(f"no files in folder {path}")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            fail(f"no such file or folder: {path}")
+        try:
+            if str(path) == "-":
+                files.append(path)
+            elif path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file())
+                if not found:
+                    fail(f"no files in folder {path}")
+                files.extend(found)
+            elif path.exists():
+                files.append(path)
+            else:
+                fail(f"no such file or folder: {path}")
+        except OSError as exc:  # a name too long, a folder that cannot be listed
+            fail(f"cannot use {path}: {exc.strerror or exc}", exc)
     return files
 
 
