@@ -20,12 +20,16 @@ BOUNCES = Path(__file__).resolve().parents[1] / "fixtures" / "bounces"
 
 
 def returnpath(
-    *args: str, cwd: Path, stdin: bytes = b"", timeout: float = 120, **settings: str
+    *args: str,
+    cwd: Path,
+    stdin: bytes = b"",
+    timeout: float = 120,
+    settings: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed console script, in a clean environment plus these RETURNPATH_* settings."""
     assert RETURNPATH.exists(), f"{RETURNPATH}: install the project first (make install)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env |= {f"RETURNPATH_{k.upper()}": v for k, v in settings.items()}
+    env |= {f"RETURNPATH_{k.upper()}": v for k, v in (settings or {}).items()}
     done = subprocess.run(
         [str(RETURNPATH), *args],
         input=stdin,
@@ -146,7 +150,7 @@ def test_a_reader_that_stops_early_ends_parse_quietly(tmp_path: Path) -> None:
 def test_a_bad_setting_names_the_variable_and_what_it_accepts(
     tmp_path: Path, setting: str, value: str, expected: str
 ) -> None:
-    assert one_line(returnpath("serve", cwd=tmp_path, **{setting: value})) == expected
+    assert one_line(returnpath("serve", cwd=tmp_path, settings={setting: value})) == expected
     assert list(tmp_path.iterdir()) == []  # nothing started, nothing created
 
 
@@ -155,7 +159,9 @@ def test_an_unsupported_database_url_says_which_are_accepted_without_its_passwor
 ) -> None:
     for command in (["serve"], ["tenants", "list"], ["requeue"]):
         line = one_line(
-            returnpath(*command, cwd=tmp_path, database_url="mysql://app:hunter2@db/mail")
+            returnpath(
+                *command, cwd=tmp_path, settings={"database_url": "mysql://app:hunter2@db/mail"}
+            )
         )
         assert line == (
             "returnpath: invalid setting RETURNPATH_DATABASE_URL: unsupported database URL"
@@ -166,7 +172,7 @@ def test_an_unsupported_database_url_says_which_are_accepted_without_its_passwor
 
 
 def test_debug_shows_the_traceback_behind_the_line(tmp_path: Path) -> None:
-    done = returnpath("--debug", "serve", cwd=tmp_path, smtp_port="x")
+    done = returnpath("--debug", "serve", cwd=tmp_path, settings={"smtp_port": "x"})
     assert done.returncode != 0
     assert "Traceback" in done.stderr and "ValidationError" in done.stderr
 
@@ -185,10 +191,13 @@ def test_serve_on_a_port_in_use_names_the_setting_to_change(tmp_path: Path, whic
             "serve",
             cwd=tmp_path,
             timeout=180,
-            api_key="k",
-            log_level="error",
-            stage="inline",
-            **{f"{which}_port": str(port), f"{other}_port": "0"},
+            settings={
+                "api_key": "k",
+                "log_level": "error",
+                "stage": "inline",
+                f"{which}_port": str(port),
+                f"{other}_port": "0",
+            },
         )
     assert one_line(done) == (
         f"returnpath: cannot listen for {which.upper()} on 127.0.0.1:{port}: the port is"
@@ -247,7 +256,7 @@ def test_an_admin_command_says_which_database_it_uses(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == f"database: SQLite file {database}"
-    listed = returnpath("tenants", "list", cwd=tmp_path, database_url=url)
+    listed = returnpath("tenants", "list", cwd=tmp_path, settings={"database_url": url})
     assert listed.stderr.strip() == f"database: SQLite file {database}"
     assert "acme\tbounces.acme.test\t" in listed.stdout
     assert not (tmp_path / "returnpath.db").exists()
