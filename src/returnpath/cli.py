@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from returnpath.admin_cli import keys_app, tenants_app
-from returnpath.cli_common import Options, fail, load_settings
+from returnpath.cli_common import Options, describe_database, fail, load_settings
 
 if TYPE_CHECKING:
     from returnpath.settings import Settings
@@ -191,7 +191,14 @@ def serve_command() -> None:
 
     settings = load_settings()
     logs.configure(settings.log_format, settings.log_level)
-    share_metrics(settings)
+    try:
+        share_metrics(settings)
+    except OSError as exc:
+        fail(
+            f"cannot write in the spool folder {settings.spool_root}: {exc.strerror or exc};"
+            " set RETURNPATH_SPOOL_DIR to a writable folder",
+            exc,
+        )
     # after share_metrics: these import prometheus_client
     from returnpath.service import ListenError, Service
     from returnpath.workers import WorkerGroup
@@ -204,11 +211,25 @@ def serve_command() -> None:
         run = asyncio.run
     else:
         run = uvloop.run
+    from sqlalchemy.exc import DBAPIError
+
     try:
         run(service.run(after_start=workers.spawn))
     except ListenError as exc:
         workers.stop()
         fail(str(exc), exc)
+    except (OSError, TimeoutError, DBAPIError) as exc:
+        workers.stop()
+        if service.api is not None:  # it had started: a crash, shown with its traceback
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        fail(
+            f"serve could not start: {reason[0] if reason else type(exc).__name__}"
+            f" (database: {describe_database(settings.database_url_async)};"
+            f" spool: {settings.spool_root})",
+            exc,
+            code=1,
+        )
     workers.stop()
 
 

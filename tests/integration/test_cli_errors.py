@@ -205,6 +205,41 @@ def test_serve_on_a_port_in_use_names_the_setting_to_change(tmp_path: Path, whic
     )
 
 
+def test_serve_on_a_database_it_cannot_reach_says_so_in_a_line(tmp_path: Path) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = returnpath(
+        "serve",
+        cwd=tmp_path,
+        settings={
+            "database_url": f"postgresql://rp:hunter2@127.0.0.1:{port}/mail",
+            "smtp_port": "0",
+            "api_port": "0",
+            "api_key": "k",
+            "log_level": "error",
+        },
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("returnpath: serve could not start: ")
+    assert "Connection refused" in line or "Connect call failed" in line
+    assert f"database: postgresql+asyncpg://rp:***@127.0.0.1:{port}/mail" in line
+    assert "hunter2" not in line
+
+
+def test_serve_with_a_spool_it_cannot_create_names_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a file where the spool folder's parent should be
+    done = returnpath(
+        "serve", cwd=tmp_path, settings={"spool_dir": str(blocker / "spool"), "api_key": "k"}
+    )
+    assert one_line(done) == (
+        f"returnpath: cannot write in the spool folder {blocker / 'spool'}: Not a directory;"
+        " set RETURNPATH_SPOOL_DIR to a writable folder"
+    )
+
+
 # --- administration ---------------------------------------------------------------------
 
 
