@@ -62,7 +62,7 @@ def _global_options(
     Options.debug = debug
 
 
-def _inputs(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path]) -> list[Path]:
     """The files to parse, in order: each file named, then every file below each folder
     named (sorted). A name that leads nowhere ends the command before any output."""
     files: list[Path] = []
@@ -147,7 +147,7 @@ def parse_command(ctx: typer.Context) -> None:
     paths = [Path(arg) for arg in ctx.args]
     import gc
 
-    files = _inputs(paths)
+    files = _files(paths)
     # the parsers' tables live as long as the process: out of the collector's
     # sight, as in the service after start-up
     import returnpath.parsers  # noqa: F401
