@@ -142,12 +142,11 @@ def parse_command(ctx: typer.Context) -> None:
     Each PATH is a message file, a folder (every file below it, in name order), or - for
     one message on standard input. A file named like an option goes after --.
     """
-    if not ctx.args:
-        fail("parse needs a PATH: a message file, a folder of them, or - for standard input")
-    paths = [Path(arg) for arg in ctx.args]
     import gc
 
-    files = _files(paths)
+    if not ctx.args:
+        fail("parse needs a PATH: a message file, a folder of them, or - for standard input")
+    files = _files([Path(arg) for arg in ctx.args])
     # the parsers' tables live as long as the process: out of the collector's
     # sight, as in the service after start-up
     import returnpath.parsers  # noqa: F401
