@@ -138,6 +138,7 @@ def _top(modules: set[str]) -> set[str]:
         ("parse", str(_FIXTURE)),
         ("parse", "-"),
         ("tenants", "--help"),
+        ("tenants", "list", "--help"),
         ("serve", "--help"),
     ],
 )

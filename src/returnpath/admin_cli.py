@@ -18,15 +18,25 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from returnpath.cli_common import describe_database, fail, load_settings, sqlite_file
+from returnpath.cli_common import (
+    PlainHelpGroup,
+    describe_database,
+    fail,
+    load_settings,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from returnpath.store.db import Store
 
 T = TypeVar("T")
 
-tenants_app = typer.Typer(no_args_is_help=True, help="Tenants and their bounce domains.")
-keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed, shown once).")
+tenants_app = typer.Typer(
+    cls=PlainHelpGroup, no_args_is_help=True, help="Tenants and their bounce domains."
+)
+keys_app = typer.Typer(
+    cls=PlainHelpGroup, no_args_is_help=True, help="API keys (stored hashed, shown once)."
+)
 
 Database = Annotated[
     str | None,

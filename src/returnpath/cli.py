@@ -8,39 +8,26 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from returnpath.admin_cli import keys_app, tenants_app
-from returnpath.cli_common import Options, describe_database, fail, load_settings
+from returnpath.cli_common import (
+    Options,
+    PlainHelpCommand,
+    PlainHelpGroup,
+    describe_database,
+    fail,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from returnpath.settings import Settings
 
 
-def _plain_help(option: Any) -> Any:
-    """``--help`` without pydantic: typer 0.29 coerces every parameter whose value is not
-    already a bool through a pydantic TypeAdapter, its own help flag included when it is
-    absent (None); that imported pydantic (0.1-0.4 s here) for every subcommand."""
-    if option is not None and option.default is None:
-        option.default = False
-    return option
-
-
-class _Group(TyperGroup):
-    def get_help_option(self, ctx: Any) -> Any:
-        return _plain_help(super().get_help_option(ctx))
-
-
-class _Command(TyperCommand):
-    def get_help_option(self, ctx: Any) -> Any:
-        return _plain_help(super().get_help_option(ctx))
-
-
 app = typer.Typer(
-    cls=_Group,
+    cls=PlainHelpGroup,
     no_args_is_help=True,
     add_completion=False,
     help=__doc__,
@@ -129,7 +116,7 @@ def write_findings(files: list[Path], out: BinaryIO) -> int:
 
 @app.command(
     "parse",
-    cls=_Command,
+    cls=PlainHelpCommand,
     # The paths are read from the context, not declared as a parameter: typer coerces every
     # declared non-flag parameter through a pydantic TypeAdapter, and importing pydantic
     # for it would double the start-up time of a short parse.

@@ -13,12 +13,37 @@ port in use) is one line on standard error and exit code 2; ``returnpath
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from returnpath.settings import Settings
+
+
+def _plain_help(option: Any) -> Any:
+    """``--help`` without pydantic: typer 0.29 coerces every parameter whose value is not
+    already a bool through a pydantic TypeAdapter, its own help flag included when it is
+    absent (None); that imported pydantic (0.1-0.4 s here) for every subcommand."""
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+class PlainHelpGroup(TyperGroup):
+    """A typer group (``typer.Typer(cls=...)``) whose ``--help`` does not import pydantic."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _plain_help(super().get_help_option(ctx))
+
+
+class PlainHelpCommand(TyperCommand):
+    """A typer command (``@app.command(cls=...)``) whose ``--help`` does not import pydantic."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _plain_help(super().get_help_option(ctx))
+
 
 #: exit code of a mistake the user can fix (as click's usage errors)
 USAGE = 2
