@@ -78,7 +78,7 @@ def _run(action: Callable[[Store], Awaitable[T]], database: str | None) -> T:
     from returnpath.store.errors import Conflict, NotFound
 
     async def main() -> T:
-        store = Store(url, timeout=settings.db_timeout)
+        store = Store(url, busy_timeout=settings.sqlite_busy_timeout, timeout=settings.db_timeout)
         try:
             await store.create_schema()
             await tenant_store.ensure_tenant(store, tenant_store.DEFAULT_TENANT, settings.domains)
