@@ -8,7 +8,12 @@ here, wherever it stands, so such a circle fails this test.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -77,3 +82,77 @@ def test_no_module_imports_itself_back_through_others() -> None:
 def test_a_circle_would_be_found() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == [["a", "b", "c"]]
+
+
+# What the command line may not import when it does not touch the database: each of these
+# cost `returnpath --help` and a one-file `returnpath parse` seconds before (issue 17, 11).
+_HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "aiosqlite",
+    "asyncpg",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "aio_pika",
+    "pydantic",
+    "pydantic_settings",
+    "prometheus_client",
+    "structlog",
+    "rich",
+)
+_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "bounces" / "domino.eml"
+
+
+def _imported_by(*args: str, stdin: bytes = b"", cwd: Path | None = None) -> set[str]:
+    """Every module the real ``python -m returnpath ARGS`` process imported (-X importtime
+    prints one line per module on standard error); the command must succeed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "returnpath", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 0, stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {name.split(".", 1)[0] for name in modules}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("parse", "--help"),
+        ("parse", str(_FIXTURE)),
+        ("parse", "-"),
+        ("tenants", "--help"),
+        ("tenants", "list", "--help"),
+        ("serve", "--help"),
+    ],
+)
+def test_commands_that_do_not_touch_the_database_start_without_its_stack(
+    args: tuple[str, ...],
+) -> None:
+    modules = _imported_by(*args, stdin=_FIXTURE.read_bytes())
+    assert "typer" in modules  # the listing is read
+    if args[0] == "parse" and args[1] != "--help":
+        assert "returnpath.parsers" in modules
+    assert _top(modules) & set(_HEAVY) == set()
+
+
+def test_the_listing_shows_the_stack_when_a_command_loads_it(tmp_path: Path) -> None:
+    """The check above can fail: ``requeue`` reads its settings and the stage's store."""
+    modules = _imported_by("requeue", cwd=tmp_path)
+    assert {"pydantic", "pydantic_settings", "sqlalchemy"} <= _top(modules)

@@ -1,34 +1,84 @@
 """``returnpath tenants ...`` and ``returnpath keys ...``: administration from a shell.
 
 They work on the configured database directly, so they can be used while
-``serve`` runs (the listener picks up new domains within seconds).
+``serve`` runs (the listener picks up new domains within seconds). The
+database is the one ``serve`` uses with the same configuration
+(``RETURNPATH_DATABASE_URL``, or ``--database``); every command says which on
+standard error, and none creates one: a command run from the wrong folder
+would otherwise work on a new, empty ``./returnpath.db``.
+
+The store is imported inside the commands: declaring them costs ``returnpath
+--help`` nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from returnpath.settings import Settings
-from returnpath.store import keys as key_store
-from returnpath.store import signing_keys
-from returnpath.store import tenants as tenant_store
-from returnpath.store.db import Store
-from returnpath.store.errors import Conflict, NotFound
+from returnpath.cli_common import (
+    PlainHelpGroup,
+    describe_database,
+    fail,
+    load_settings,
+    sqlite_file,
+)
+
+if TYPE_CHECKING:
+    from returnpath.store.db import Store
 
 T = TypeVar("T")
 
-tenants_app = typer.Typer(no_args_is_help=True, help="Tenants and their bounce domains.")
-keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed, shown once).")
+tenants_app = typer.Typer(
+    cls=PlainHelpGroup, no_args_is_help=True, help="Tenants and their bounce domains."
+)
+keys_app = typer.Typer(
+    cls=PlainHelpGroup, no_args_is_help=True, help="API keys (stored hashed, shown once)."
+)
+
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="database URL [default: RETURNPATH_DATABASE_URL, the one serve uses]",
+        show_default=False,
+    ),
+]
 
 
-def _run(action: Callable[[Store], Awaitable[T]]) -> T:
+def _run(action: Callable[[Store], Awaitable[T]], database: str | None) -> T:
+    import asyncio
+
+    from returnpath.settings import check_database_url
+
+    settings = load_settings()
+    if database is not None:
+        try:
+            check_database_url(database)
+        except ValueError as exc:
+            fail(f"--database: {exc}", exc)
+        settings = settings.model_copy(update={"database_url": database})
+    url = settings.database_url_async
+    where = describe_database(url)
+    typer.echo(f"database: {where}", err=True)
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        fail(
+            f"no database at {path.resolve()}: administration commands do not create one"
+            " (`returnpath serve` does); set RETURNPATH_DATABASE_URL or --database to the"
+            " one serve uses"
+        )
+
+    from sqlalchemy.exc import DBAPIError
+
+    from returnpath.store import tenants as tenant_store
+    from returnpath.store.db import Store
+    from returnpath.store.errors import Conflict, NotFound
+
     async def main() -> T:
-        settings = Settings()
-        store = Store(settings.database_url_async)
+        store = Store(url, busy_timeout=settings.sqlite_busy_timeout, timeout=settings.db_timeout)
         try:
             await store.create_schema()
             await tenant_store.ensure_tenant(store, tenant_store.DEFAULT_TENANT, settings.domains)
@@ -39,24 +89,35 @@ def _run(action: Callable[[Store], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except (Conflict, NotFound, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        fail(str(exc), exc, code=1)
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        fail(
+            f"cannot use the database ({where}): {reason[0] if reason else type(exc).__name__}",
+            exc,
+            code=1,
+        )
 
 
 @tenants_app.command("create")
 def tenants_create(
     name: str,
     domain: Annotated[list[str], typer.Option("--domain", help="a bounce domain (repeatable)")],
+    database: Database = None,
 ) -> None:
     """Create a tenant with its bounce domains."""
-    ref = _run(lambda store: tenant_store.create_tenant(store, name, domain))
+    from returnpath.store import tenants as tenant_store
+
+    ref = _run(lambda store: tenant_store.create_tenant(store, name, domain), database)
     typer.echo(f"created tenant {ref.name} ({', '.join(domain)})")
 
 
 @tenants_app.command("list")
-def tenants_list() -> None:
+def tenants_list(database: Database = None) -> None:
     """List tenants and their domains."""
-    for tenant, domains in _run(tenant_store.list_tenants):
+    from returnpath.store import tenants as tenant_store
+
+    for tenant, domains in _run(tenant_store.list_tenants, database):
         typer.echo(f"{tenant.name}\t{','.join(domains)}\t{tenant.created_at.isoformat()}")
 
 
@@ -67,10 +128,14 @@ def keys_create(
         bool, typer.Option("--read-only", help="a key that can only read")
     ] = False,
     name: Annotated[str | None, typer.Option("--name", help="a label for the key")] = None,
+    database: Database = None,
 ) -> None:
     """Create a key; the key itself is printed alone on the last line, once."""
+    from returnpath.store import keys as key_store
+
     row, plaintext = _run(
-        lambda store: key_store.create_key(store, tenant, read_only=read_only, name=name)
+        lambda store: key_store.create_key(store, tenant, read_only=read_only, name=name),
+        database,
     )
     typer.echo(
         f"key id {row.id} for tenant {tenant}, scope {row.scope}; store it now, it is not shown again:"
@@ -79,17 +144,23 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(tenant: Annotated[str | None, typer.Option("--tenant")] = None) -> None:
+def keys_list(
+    tenant: Annotated[str | None, typer.Option("--tenant")] = None, database: Database = None
+) -> None:
     """List keys (ids and scopes, never the keys themselves)."""
-    for row, tenant_name in _run(lambda store: key_store.list_keys(store, tenant)):
+    from returnpath.store import keys as key_store
+
+    for row, tenant_name in _run(lambda store: key_store.list_keys(store, tenant), database):
         state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
         typer.echo(f"{row.id}\t{tenant_name}\t{row.scope}\t{state}\t{row.name or ''}")
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str) -> None:
+def keys_revoke(key_id: str, database: Database = None) -> None:
     """Revoke a key; requests with it are refused within seconds."""
-    _run(lambda store: key_store.revoke_key(store, key_id))
+    from returnpath.store import keys as key_store
+
+    _run(lambda store: key_store.revoke_key(store, key_id), database)
     typer.echo(f"revoked {key_id}")
 
 
@@ -99,9 +170,14 @@ def tenants_signing_key(
     rotate: Annotated[
         bool, typer.Option("--rotate", help="start a new key; old ones retire after a grace period")
     ] = False,
+    database: Database = None,
 ) -> None:
     """Print the tenant's current return-path signing key (id and base64 secret) for the sending relay."""
     import base64
+
+    from returnpath.store import signing_keys
+    from returnpath.store import tenants as tenant_store
+    from returnpath.store.errors import NotFound
 
     async def action(store: Store) -> tuple[int, bytes]:
         tenant = await tenant_store.get_tenant(store, name)
@@ -112,7 +188,7 @@ def tenants_signing_key(
         key = await signing_keys.current_key(store, tenant.id)
         return key.key_id, key.secret
 
-    key_id, secret = _run(action)
+    key_id, secret = _run(action, database)
     typer.echo(
         f"key id {key_id}; configure your relay with: parsers.signing.make_return_path(secret=..., key_id={key_id}, ...)"
     )

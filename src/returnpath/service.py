@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import secrets
 import signal
@@ -34,6 +35,23 @@ from returnpath.store.db import Store
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
 
 log = structlog.get_logger("returnpath")
+
+
+class ListenError(Exception):
+    """A port could not be bound; the message names the setting to change."""
+
+
+def _listen_error(exc: OSError, what: str, host: str, port: int) -> ListenError:
+    setting = f"RETURNPATH_{what}_PORT"
+    if exc.errno == errno.EADDRINUSE:
+        why = f"the port is already in use (another serve?); free it or set {setting}"
+    elif exc.errno == errno.EACCES:
+        why = f"permission denied (ports below 1024 need privileges); set {setting} above 1023"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = f"not an address of this machine; set RETURNPATH_{what}_HOST"
+    else:
+        why = exc.strerror or str(exc)
+    return ListenError(f"cannot listen for {what} on {host}:{port}: {why}")
 
 
 class _ApiServer(uvicorn.Server):
@@ -107,7 +125,11 @@ class Service:
             tls_context=_tls_context(s),
             reuse_port=s.workers > 1,
         )
-        await self.listener.start()
+        try:
+            await self.listener.start()
+        except OSError as exc:
+            await self._abandon_start()
+            raise _listen_error(exc, "SMTP", s.smtp_host, s.smtp_port) from exc
         app = create_asgi_app(
             AppState(
                 self.store,
@@ -135,7 +157,12 @@ class Service:
         self.api_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if s.workers > 1:  # the kernel spreads connections over the worker processes
             self.api_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        self.api_socket.bind((s.api_host, s.api_port))
+        try:
+            self.api_socket.bind((s.api_host, s.api_port))
+        except OSError as exc:
+            self.api_socket.close()
+            await self._abandon_start()
+            raise _listen_error(exc, "API", s.api_host, s.api_port) from exc
         self.api_socket.listen(1024)
         self.api_socket.setblocking(False)
         self.api_port = self.api_socket.getsockname()[1]
@@ -151,6 +178,14 @@ class Service:
             database=_safe_url(s.database_url),
             broker="on" if s.amqp_url else "off",
         )
+
+    async def _abandon_start(self) -> None:
+        """Undo what ``start`` opened before a port could not be bound (nothing was accepted)."""
+        if self.listener is not None:
+            await self.listener.stop(0)
+        if self.handler is not None:
+            await self.handler.close()
+        await self.store.close()
 
     def launch(self) -> list[asyncio.Task[None]]:
         """Start the long-running parts as tasks (after ``start``)."""

@@ -8,8 +8,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: the URL schemes of the two stores (``database_url_async`` picks the async driver)
+DATABASE_SCHEMES = frozenset(
+    {"sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg"}
+)
+#: settings whose value is a secret or may carry one: never echoed in an error message
+_SECRET = frozenset({"api_key", "database_url", "amqp_url"})
+
+
+def check_database_url(value: str) -> str:
+    """The URL if it names one of the two stores; else ValueError saying what is accepted."""
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in DATABASE_SCHEMES:
+        what = f"unsupported database URL scheme {scheme!r}" if scheme else "not a URL"
+        raise ValueError(
+            f"{what}; accepted: sqlite:///path/to/file.db (embedded)"
+            " or postgresql://user:password@host/name"
+        )
+    return value
 
 
 class Settings(BaseSettings):
@@ -100,6 +119,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="longest pause between broker connection attempts"
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        return check_database_url(value)
+
     @field_validator("domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
@@ -130,3 +154,22 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return driver + url[len(plain) :]
         return url
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line naming each invalid ``RETURNPATH_*`` variable and what it accepts.
+
+    pydantic's own text spans lines and names the field, not the variable an
+    operator sets. Values of secret settings are not repeated.
+    """
+    prefix = Settings.model_config.get("env_prefix", "")
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        message = error["msg"].removeprefix("Value error, ")
+        name = f"{prefix}{field}".upper()
+        if field in _SECRET or "input" not in error:
+            parts.append(f"{name}: {message}")
+        else:
+            parts.append(f"{name}={error['input']!r}: {message}")
+    return "invalid setting " + "; ".join(parts)

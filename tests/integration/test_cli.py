@@ -142,6 +142,13 @@ def test_parse_prints_one_json_line_per_finding(tmp_path: Path) -> None:
         "original_message_id",
     ):
         assert all(field in r for r in rows)
+    # One table: every line has the same keys in the same order, each once, the file
+    # first and the report's error last (null unless the message could not be read).
+    pairs = [json.loads(line, object_pairs_hook=list) for line in out.stdout.splitlines()]
+    keys = [k for k, _ in pairs[0]]
+    assert keys[0] == "file" and keys[-1] == "error" and len(set(keys)) == len(keys)
+    assert all([k for k, _ in row] == keys for row in pairs)
+    assert by_file["a.eml"]["error"] is None
 
 
 def test_workers_share_the_ports_and_stop_together(tmp_path: Path) -> None:
