@@ -45,9 +45,9 @@ $(BIN)/uv:
 
 $(INSTALLED): pyproject.toml requirements/dev.txt hatch_build.py $(PARSER_SOURCES) | $(BIN)/uv
 	@echo "returnpath: installing the locked dependencies into $(VENV) ..."
-	$(BIN)/uv pip install -q -p $(BIN)/python --require-hashes -r requirements/dev.txt
+	$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python --require-hashes -r requirements/dev.txt
 	@echo "returnpath: installing returnpath (the first time it compiles the parsers with mypyc: about a minute) ..."
-	$(BIN)/uv pip install -q -p $(BIN)/python --no-deps --reinstall-package returnpath -e .
+	$(BIN)/uv pip install -q --compile-bytecode -p $(BIN)/python --no-deps --reinstall-package returnpath -e .
 	rm -f $(VENV)/.installed-mypyc-*
 	touch $@
 

@@ -38,3 +38,14 @@ fi
 if [ "$(id -u)" = 0 ]; then
   bash "$(dirname "$0")/side-mtas.sh" || echo "Exim/OpenSMTPD not extracted: the bounce factory test will fail in CI" >&2
 fi
+
+# Chromium, the real browser of the web-page tests (tests/integration/test_unsubscribe_page.py,
+# driven by Playwright through executable_path: no browser download). With CI=true those tests
+# fail if it is missing.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Chromium for the web-page tests"
+  export DEBIAN_FRONTEND=noninteractive
+  install_chromium() { apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; }
+  install_chromium || { apt-get update -q >/dev/null 2>&1 && install_chromium; } \
+    || echo "Chromium could not be installed: the web-page tests will fail in CI" >&2
+fi

@@ -105,10 +105,7 @@ KNOWN_MISSES: dict[str, str] = {
 }
 
 #: MTAs whose slice holds a false hard bounce on a temporary failure today (xfail strict)
-KNOWN_FALSE_HARD: dict[str, str] = {
-    "postfix": "450 Requested mail action not taken: mailbox unavailable (RFC 5321 text, 4xx)"
-    " read as hard_bounce/userunknown",
-}
+KNOWN_FALSE_HARD: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

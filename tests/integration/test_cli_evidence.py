@@ -81,7 +81,7 @@ def test_classify_reads_an_argument_or_stdin() -> None:
         "smtp_code": "550",
         "fault": "recipient",
         "decided_by": "rules.userunknown.user-unknown",
-        "evidence": "no such user",
+        "evidence": "no such user here",
     }
     piped = json.loads(_run("classify", "-", "--status", "4.2.2", stdin="452 try later\n"))
     assert (piped["kind"], piped["reason"], piped["fault"]) == (
