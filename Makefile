@@ -65,7 +65,7 @@ docs: $(INSTALLED)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -q -d build/site
 
 test: lint docs
-	$(BIN)/pytest -q --cov=returnpath --cov-report=term:skip-covered
+	$(BIN)/pytest -q --durations=15 --cov=returnpath --cov-report=term:skip-covered
 
 test-pythons: $(PYTHONS:%=test-python-%)
 
