@@ -112,6 +112,25 @@ def tenants_create(
     typer.echo(f"created tenant {ref.name} ({', '.join(domain)})")
 
 
+@tenants_app.command("add-domain")
+def tenants_add_domain(name: str, domain: str, database: Database = None) -> None:
+    """Give a tenant one more bounce domain (accepted by serve within two seconds)."""
+    from returnpath.store import tenants as tenant_store
+
+    key = _run(lambda store: tenant_store.add_domain(store, name, domain), database)
+    typer.echo(f"tenant {name} now receives mail for {key}")
+
+
+@tenants_app.command("remove-domain")
+def tenants_remove_domain(name: str, domain: str, database: Database = None) -> None:
+    """Stop accepting mail for one of a tenant's domains (within two seconds); what was
+    recorded for it stays."""
+    from returnpath.store import tenants as tenant_store
+
+    key = _run(lambda store: tenant_store.remove_domain(store, name, domain), database)
+    typer.echo(f"tenant {name} no longer receives mail for {key}")
+
+
 @tenants_app.command("list")
 def tenants_list(database: Database = None) -> None:
     """List tenants and their domains."""

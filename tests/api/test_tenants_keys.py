@@ -180,6 +180,15 @@ async def test_cli_manages_tenants_and_keys_while_serve_runs(
     listed = _cli(sqlite_url, "tenants", "list").stdout
     assert "cli-co\tb2.cli.test,bounces.cli.test" in listed
     assert _cli(sqlite_url, "tenants", "create", "cli-co", "--domain", "x.test").returncode == 1
+    # domains one at a time; a bad one is one line and exit 1, no traceback
+    assert _cli(sqlite_url, "tenants", "add-domain", "cli-co", "b3.cli.test").returncode == 0
+    assert "b3.cli.test" in _cli(sqlite_url, "tenants", "list").stdout
+    assert _cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test").returncode == 0
+    bad = _cli(sqlite_url, "tenants", "add-domain", "cli-co", "b@cli.test")
+    assert bad.returncode == 1 and "address" in bad.stderr and "Traceback" not in bad.stderr
+    gone = _cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test")
+    assert gone.returncode == 1 and "no domain" in gone.stderr
+    assert "cli-co\tb2.cli.test,bounces.cli.test" in _cli(sqlite_url, "tenants", "list").stdout
 
     made = _cli(sqlite_url, "keys", "create", "--tenant", "cli-co")
     key = made.stdout.strip().splitlines()[-1]
