@@ -7,7 +7,7 @@ the finding may change anything at all (``trusted``); the kind decides the
 effect (``EFFECT_BY_KIND``); the reason decides whose fault it is
 (``parsers.vocabulary.SENDER_SIDE_REASONS``); the tenant's ``Policy`` decides
 thresholds, holds, streams and how far an unverified finding is trusted.
-The rules are the README's, section "Policy".
+The rules are the manual's, docs/policy.md.
 
 What proves a finding: a valid signed return path (``store.verification``)
 always; for an unsubscribe nothing else (anyone can mail ``From: victim`` and
@@ -37,7 +37,7 @@ class Effect(StrEnum):
     RECORD = "record"  # nothing happens to the address
 
 
-# The README's policy table, one row per kind.
+# The manual's policy table (docs/policy.md), one row per kind.
 EFFECT_BY_KIND: dict[str, Effect] = {
     Kind.HARD_BOUNCE: Effect.SUPPRESS,
     Kind.COMPLAINT: Effect.SUPPRESS,
@@ -61,7 +61,7 @@ SENDER_SIDE_DESCRIPTIONS: dict[str, str] = {
 
 
 class Policy(BaseModel):
-    """Per-tenant knobs; the defaults are the documented ones (README, "Policy")."""
+    """Per-tenant knobs; the defaults are the documented ones (docs/policy.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

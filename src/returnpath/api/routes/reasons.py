@@ -1,4 +1,4 @@
-"""/v1/reasons: the reason vocabulary, so that API users need not copy it from the README."""
+"""/v1/reasons: the reason vocabulary, so that API users need not copy it from the manual."""
 
 from __future__ import annotations
 
