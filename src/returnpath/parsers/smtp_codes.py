@@ -210,6 +210,9 @@ def find_command(text: str | None, heads: set[str] | None = None) -> str | None:
     if not text:
         return None
     low = text.lower()
+    if "\n" in low:
+        # Postfix folds its human part at 76 columns: "(in reply to RCPT\n    TO command)"
+        low = " ".join(low.split())
     best, where = None, len(low)
     live: set[str] = set()
     if heads is None:
