@@ -157,3 +157,39 @@ def test_opensmtpd_s_real_delay_warning_stays_a_delay() -> None:
     warning = _OPENSMTPD_GIVE_UP.replace(b"Envelope expired", b"421 4.7.0 Try again later")
     [finding] = parse(warning).findings
     assert finding.kind is Kind.DELAYED
+
+
+REASONS = [
+    # RFC 3463 X.3.2: a busy or closing host, not a domain that accepts no mail
+    ("421 4.3.2 Service currently unavailable", "4.3.2", "421", Reason.SYSTEMERROR),
+    ("421 4.3.2 Too many open connections.", "4.3.2", "421", Reason.RATELIMITED),
+    ("450 4.7.0 Sender rate overlimit - 100.0 / 1h / per_rcpt", "4.7.0", "450", Reason.RATELIMITED),
+    ("421 4.7.0 mx.example.org Error: too many errors", "4.7.0", "421", Reason.RATELIMITED),
+    (
+        "571 sorry, reached maximum number of recipients for one session (#5.7.1 - chkuser)",
+        "5.7.1",
+        "571",
+        Reason.RATELIMITED,
+    ),
+    ("452 Space shortage, please try later", None, "452", Reason.SYSTEMFULL),
+    ("554 5.5.0 Error: SMTP protocol synchronization", "5.5.0", "554", Reason.NOTCOMPLIANTRFC),
+    ("554 SMTP synchronization error", None, "554", Reason.NOTCOMPLIANTRFC),
+    ("451 See http://pobox.com/~djb/docs/smtplf.html.", None, "451", Reason.NOTCOMPLIANTRFC),
+    (
+        "553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)",
+        "5.7.1",
+        "553",
+        Reason.REJECTED,
+    ),
+    ("451 Could not complete sender verify", None, "451", Reason.REJECTED),
+]
+
+
+@pytest.mark.parametrize(("text", "status", "reply", "reason"), REASONS)
+def test_a_soft_refusal_gets_the_cause_its_source_names(
+    text: str, status: str | None, reply: str | None, reason: Reason
+) -> None:
+    assert classify(text, status=status, reply_code=reply, command="RCPT") == (
+        Kind.SOFT_BOUNCE,
+        reason,
+    )

@@ -856,8 +856,9 @@ RULES: tuple[Rule, ...] = (
             "indicated no smtp service",
             "no mx found",
         ),
-        # (5.7.27 alone is the *sender's* null MX, RFC 7505 4.2: STATUS_REASONS)
-        statuses=("5.3.2", "4.3.2", "5.1.10"),
+        # (5.7.27 alone is the *sender's* null MX, RFC 7505 4.2: STATUS_REASONS; 4.3.2 is
+        # a busy or closing host, RFC 3463 3.5: STATUS_REASONS)
+        statuses=("5.3.2", "5.1.10"),
         unless=("rate", "too many", "recipient not found", "recipientnotfound"),
     ),
     _rule(
@@ -910,6 +911,13 @@ RULES: tuple[Rule, ...] = (
             "rfc 5322",
             "more than one from",
             "rfcmessagenoncompliant",
+            # the client broke the protocol: Postfix smtpd.c (reject_unauth_pipelining)
+            # "554 5.5.0 Error: SMTP protocol synchronization", Exim smtp_in.c "554 SMTP
+            # synchronization error", qmail-smtpd.c straynewline() "451 See
+            # http://pobox.com/~djb/docs/smtplf.html." (a bare LF)
+            "smtp protocol synchronization",
+            "smtp synchronization error",
+            "docs/smtplf.html",
         ),
     ),
     _rule(
@@ -988,6 +996,11 @@ RULES: tuple[Rule, ...] = (
             "sender email address rejected",
             "are not accepting mail from",
             "is not accepting mail from",
+            # qmail-smtpd.c err_bmf(): "553 sorry, your envelope sender is in my
+            # badmailfrom list (#5.7.1)"; Exim verify.c (a sender callout that could not
+            # finish): "451 Could not complete sender verify"
+            "in my badmailfrom list",
+            "could not complete sender verify",
             # Postfix smtpd_check.c: an access(5) table's REJECT without text answers
             # "<%s>: Recipient address rejected: Access denied" (554 5.7.1 by default,
             # access_map_reject_code): the recipient's site refused us, its mailbox may live
@@ -1174,6 +1187,15 @@ RULES: tuple[Rule, ...] = (
             "trop de connexions",
             "numerous attempts to deliver this message",
             "too many errors from your ip",
+            # Exim spec (ACL ratelimit example): "Sender rate overlimit - $sender_rate /
+            # $sender_rate_period"; Postfix smtpd.c (smtpd_hard_error_limit): "421 4.7.0 %s
+            # Error: too many errors"; qmail chkuser CHKUSER_MAXRCPT_STRING "sorry, reached
+            # maximum number of recipients for one session"
+            "rate overlimit",
+            "error: too many errors",
+            "maximum number of recipients for one session",
+            # sendmail cf/feature/conncontrol.m4: "421 4.3.2 Too many open connections."
+            "too many open connections",
         ),
         statuses=("5.5.3", "4.5.3"),
     ),
@@ -1295,7 +1317,9 @@ STATUS_REASONS: dict[str, Reason] = {
     "4.3.1": Reason.SYSTEMFULL,
     "5.3.1": Reason.SYSTEMFULL,
     "4.4.5": Reason.SYSTEMFULL,
-    "4.3.2": Reason.NOTACCEPT,
+    # RFC 3463 3.5 X.3.2 "System not accepting network messages": "an imminent shutdown,
+    # excessive load, or system maintenance"; transient, it names a busy host
+    "4.3.2": Reason.SYSTEMERROR,
     "5.3.2": Reason.NOTACCEPT,
     "5.1.10": Reason.NOTACCEPT,
     # RFC 7505 section 4.2: the sender's domain has a null MX (a refusal of the sender)
@@ -1430,6 +1454,8 @@ LATE_RULES: tuple[Rule, ...] = (
             "disk full",
             "spool full",
             "insufficient disk space",
+            # Exim smtp_in.c (check_spool_space): "452 Space shortage, please try later"
+            "space shortage",
         ),
     ),
     _rule(
