@@ -70,9 +70,7 @@ KNOWN_MISSES: dict[str, str] = {
     "postfix.rcpt.rfc-5.7.11": "soft_bounce/failedstarttls (expected soft_bounce/securityerror)",
     "postfix.rcpt.rfc-450": "hard_bounce/userunknown (expected soft_bounce/expired|systemerror)",
     "postfix.rcpt.rfc-554": "soft_bounce/systemerror (expected soft_bounce/rejected)",
-    "postfix.data.ex-sender-verify-temp": "soft_bounce/onhold (expected soft_bounce/expired|rejected)",
     "postfix.data.g-no-from": "soft_bounce/securityerror (expected soft_bounce/notcompliantrfc)",
-    "postfix.data.a-too-many-errors": "soft_bounce/securityerror (expected soft_bounce/expired|ratelimited)",
     "postfix.data.gmx-unknown": "soft_bounce/filtered (expected hard_bounce/userunknown)",
 }
 

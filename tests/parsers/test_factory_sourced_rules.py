@@ -11,6 +11,7 @@ import pytest
 
 from returnpath.parsers import parse
 from returnpath.parsers.model import Kind
+from returnpath.parsers.providers import provider_reason
 from returnpath.parsers.reasons import classify
 from returnpath.parsers.smtp_codes import find_command
 from returnpath.parsers.vocabulary import Reason
@@ -41,13 +42,6 @@ CASES = [
         Reason.BADREPUTATION,
     ),
     # dead addresses in their sources' words
-    (
-        "550 5.4.1 <a@example.org>: Recipient address rejected: Access denied",
-        "5.4.1",
-        "550",
-        Kind.HARD_BOUNCE,
-        Reason.USERUNKNOWN,
-    ),
     (
         "550 5.4.310 DNS domain example.org does not exist",
         "5.4.310",
@@ -98,6 +92,13 @@ def test_a_reply_in_its_source_s_words_reads_as_the_source_means(
     text: str, status: str | None, reply: str | None, kind: Kind, reason: Reason
 ) -> None:
     assert classify(text, status=status, reply_code=reply, command="RCPT") == (kind, reason)
+
+
+def test_access_denied_from_microsoft_s_hosts_is_its_directory_saying_no_such_user() -> None:
+    # Exchange Online DBEB, 5.4.1; the same words from any other host are Postfix's
+    # access(5) REJECT (a policy refusal, above)
+    text = "550 5.4.1 <a@example.org>: Recipient address rejected: Access denied"
+    assert provider_reason(text, "example-org.mail.protection.outlook.com") is Reason.USERUNKNOWN
 
 
 def test_the_sender_s_null_mx_code_alone_is_not_the_recipient_s() -> None:

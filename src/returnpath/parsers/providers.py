@@ -307,7 +307,12 @@ PROVIDERS: tuple[Provider, ...] = (
             # Requested action not taken: mailbox unavailable"); with a 4xx the same
             # RFC 5321 text is a busy mailbox, not a missing one
             r"|(?<![\d.])5\d\d[ -](?:5\.\d\.\d{1,3} )?requested action not taken: mailbox "
-            r"unavailable",
+            r"unavailable"
+            # Directory Based Edge Blocking's 5.4.1 "Recipient address rejected: Access
+            # denied" (learn.microsoft.com "Fix email delivery issues for error code 5.4.1"):
+            # not in the directory. From Microsoft's hosts only: Postfix writes the same
+            # words for any access(5) REJECT (reason_rules, the REJECTED row)
+            r"|recipient address rejected: access denied",
             Reason.USERUNKNOWN,
         ),
         (r"send hello first", Reason.SYNTAXERROR),
