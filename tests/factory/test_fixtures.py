@@ -19,13 +19,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "factory"
 EXPECTED: dict[str, dict[str, object]] = json.loads((FIXTURES / "expected.json").read_text())
 
 #: fixture -> what the parsers get wrong today; xfail(strict=True) until the rules learn it
-KNOWN_MISSES: dict[str, str] = {
-    "opensmtpd-rcpt-g-receiving-rate.eml": (
-        "OpenSMTPD 6.8's give-up report says 'Action: delayed', 'Status: 4.4.7' and"
-        " 'Envelope expired': read as delayed, but the message is dropped (soft bounce)"
-    ),
-    "opensmtpd-refused.eml": "same OpenSMTPD give-up report: read as delayed",
-}
+KNOWN_MISSES: dict[str, str] = {}
 
 
 def test_every_fixture_has_an_expectation_and_every_expectation_a_fixture() -> None:

@@ -95,10 +95,13 @@ def test_rewritten_patterns_match_their_reference(text: str) -> None:
 
 
 def _find_command_reference(text: str | None) -> str | None:
-    """``find_command`` before its gates: every word tested."""
+    """``find_command`` before its gates: every word tested (a folded text's whitespace
+    runs read as one space)."""
     if not text:
         return None
     low = text.lower()
+    if "\n" in low:
+        low = re.sub(r"\s+", " ", low)
     best, where = None, len(low)
     for command, words in smtp_codes.COMMAND_WORDS:
         for word in words:

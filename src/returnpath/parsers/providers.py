@@ -196,10 +196,13 @@ PROVIDERS: tuple[Provider, ...] = (
         (
             r"missing a valid (?:address in the from: header|message-id)|multiple addresses in "
             r"from: header|not rfc 5322 compliant|unicode character in a disallowed header"
-            r"|encoded-word syntax is not permitted|not a valid rfc 5321 address"
-            r"|mail message is malformed",
+            r"|encoded-word syntax is not permitted|mail message is malformed",
             Reason.NOTCOMPLIANTRFC,
         ),
+        # 553 5.1.3 "The recipient address <a> is not a valid RFC 5321 address": the
+        # address itself can never be delivered to (RFC 3463 X.1.3, bad destination
+        # mailbox address syntax), not the message's format
+        (r"recipient address \S* ?is not a valid rfc 5321 address", Reason.USERUNKNOWN),
         (
             r"illegal attachment on your message|content presents a potential security issue"
             r"|has a policy that prohibited|with the same message-id",
@@ -304,7 +307,12 @@ PROVIDERS: tuple[Provider, ...] = (
             # Requested action not taken: mailbox unavailable"); with a 4xx the same
             # RFC 5321 text is a busy mailbox, not a missing one
             r"|(?<![\d.])5\d\d[ -](?:5\.\d\.\d{1,3} )?requested action not taken: mailbox "
-            r"unavailable",
+            r"unavailable"
+            # Directory Based Edge Blocking's 5.4.1 "Recipient address rejected: Access
+            # denied" (learn.microsoft.com "Fix email delivery issues for error code 5.4.1"):
+            # not in the directory. From Microsoft's hosts only: Postfix writes the same
+            # words for any access(5) REJECT (reason_rules, the REJECTED row)
+            r"|recipient address rejected: access denied",
             Reason.USERUNKNOWN,
         ),
         (r"send hello first", Reason.SYNTAXERROR),

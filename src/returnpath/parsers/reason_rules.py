@@ -137,7 +137,6 @@ _USER_UNKNOWN_WORDS = (
     "user not active",
     "recipient address rejected: invalid",
     "recipient address rejected: unknown",
-    "recipient address rejected: access denied",
     "bad recipient",
     "badrcptto",
     "no account by that name",
@@ -172,7 +171,6 @@ _USER_UNKNOWN_WORDS = (
     "is not an active address",
     "invalid final delivery userid",
     "no mailbox here by that name",
-    "mailbox is inactive",
     "no mail box available",
     "address invalid",
     "unknown recipient address",
@@ -308,6 +306,9 @@ _UNAVAILABLE_WORDS = (
     "mailbox not available",
     "mailbox is unavailable",
     "mailbox unavaiable",
+    # RFC 5321 section 4.2.2: "553 Requested action not taken: mailbox name not allowed
+    # (e.g., mailbox syntax incorrect)": the address can never be delivered (X.1.3)
+    "mailbox name not allowed",
 )
 #: phrases of the rows below (first met in samples, filed with Sisimai's) whose words are
 #: those of a standard, an MTA's source or a provider's published reference: where each
@@ -376,6 +377,24 @@ PHRASE_SOURCES: dict[str, str] = {
     "unknown or illegal alias": "Apple iCloud support.apple.com/102322",
     "rejected by destination domain": "Zoho Mail help: Mail rejected by destination domain",
     "refused due to recipient preferences": "Facebook postmaster response codes RCP-P2",
+    # rows written from their sources after the bounce factory's misses (issue 17)
+    "recipient address rejected: access denied": "Postfix smtpd_check.c check_table_result",
+    "mailbox is inactive": "Zoho Mail help, SMTP error codes: 550 5.2.1 Mailbox is inactive",
+    "possible directory harvest attack": "Yahoo senders.yahooinc.com/smtp-error-codes TSS11",
+    "user not local; please try": "RFC 5321 4.2.2 (551)",
+    "sender address has null mx": "RFC 7505 4.2 (550 5.7.27)",
+    "recipient address has null mx": "RFC 7505 4.1 (550 5.1.10)",
+    "does not accept mail (nullmx)": "Postfix smtp_connect.c (RFC 7505 null MX)",
+    "too many open connections": "sendmail cf/feature/conncontrol.m4",
+    "rate overlimit": "Exim spec, ACL ratelimit example",
+    "error: too many errors": "Postfix smtpd.c smtpd_hard_error_limit",
+    "maximum number of recipients for one session": "qmail chkuser CHKUSER_MAXRCPT_STRING",
+    "space shortage": "Exim smtp_in.c: 452 Space shortage, please try later",
+    "smtp protocol synchronization": "Postfix smtpd.c reject_unauth_pipelining",
+    "smtp synchronization error": "Exim smtp_in.c: 554 SMTP synchronization error",
+    "docs/smtplf.html": "qmail-smtpd.c straynewline()",
+    "in my badmailfrom list": "qmail-smtpd.c err_bmf()",
+    "could not complete sender verify": "Exim verify.c",
 }
 
 #: every phrase above whose source is an MTA's code or documentation or a provider's
@@ -537,6 +556,10 @@ RULES: tuple[Rule, ...] = (
             "email account that you tried to reach is disabled",
             "the email account that you tried to reach is inactive",
             "mailaddress is administrativ",
+            # RFC 3463 3.3 X.2.1 "Mailbox disabled, not accepting messages" as Zoho Mail
+            # words it (zoho.com/mail/help "SMTP error codes": 550 5.2.1 "Mailbox is
+            # inactive"): the address exists and is switched off
+            "mailbox is inactive",
         ),
         regexes=(
             # RFC 3463 3.3 X.2.1 "Mailbox disabled, not accepting messages", as servers
@@ -559,6 +582,9 @@ RULES: tuple[Rule, ...] = (
             "has moved to",
             "user has moved",
             "has been replaced by",
+            # RFC 5321 section 4.2.2 / 3.4: "551 User not local; please try <forward-path>":
+            # the server knows the user's new address and will not forward
+            "user not local; please try",
         ),
         statuses=("5.1.6", "4.1.6", "5.7.17", "5.7.18"),
     ),
@@ -667,6 +693,11 @@ RULES: tuple[Rule, ...] = (
             "sending reputation",
             "reputation is",
             "temporarily deferred due to unexpected volume or user complaints",
+            # Yahoo (senders.yahooinc.com/smtp-error-codes): "421 4.7.0 [TSS11] Excessive
+            # unknown recipients - possible Directory Harvest Attack": our IP is deferred
+            # for the unknown recipients it sent, not this recipient's mailbox. Before the
+            # user-unknown rows, which read "unknown recipient"
+            "possible directory harvest attack",
         ),
     ),
     _rule(
@@ -694,6 +725,26 @@ RULES: tuple[Rule, ...] = (
             "domain mentioned in email address is unknown",
             "unroutable address",
         ),
+        permanent=True,
+    ),
+    _rule(
+        # RFC 7505 section 4.2: "550 5.7.27 Sender address has null MX" (IANA X.7.27) is
+        # about OUR sender domain, never the recipient: a refusal of the sender. Before
+        # the NOTACCEPT row, which reads "null mx" of the recipient's domain. Words, not
+        # the code: sendmail writes 5.7.27 with RFC 7504's "Host does not accept mail"
+        # for a recipient domain's null MX (NOTACCEPT reads those words)
+        Reason.REJECTED,
+        words=("sender address has null mx",),
+    ),
+    _rule(
+        # the recipient's domain publishes a null MX: it accepts no mail, ever
+        # - RFC 7505 section 4.1: "550 5.1.10 Recipient address has null MX"
+        # - Postfix src/smtp/smtp_connect.c (nullMX, RFC 7505): "Domain %s does not accept
+        #   mail (nullMX)", with status 5.1.0
+        # before the user-unknown rows, which read 5.1.0 as a dead mailbox. Words only:
+        # Exchange Online writes 5.1.10 for RESOLVER.ADR.RecipientNotFound
+        Reason.NOTACCEPT,
+        words=("recipient address has null mx", "does not accept mail (nullmx)"),
         permanent=True,
     ),
     _rule(
@@ -735,6 +786,12 @@ RULES: tuple[Rule, ...] = (
             "quota",
             "sender address rejected",
             "sender verify",
+            # qmail chkuser's chkuser_settings.h gives #5.1.1 to texts about other things:
+            # CHKUSER_SENDERMX_STRING "sorry, can't find a valid MX for sender domain
+            # (#5.1.1 - chkuser)" (our sender domain), CHKUSER_MAXWRONGRCPT_STRING "sorry,
+            # you are violating our security policies (#5.1.1 - chkuser)" (a harvest guard)
+            "for sender domain",
+            "violating our security policies",
             "relay",
             "dmarc",
             "disabled",
@@ -809,7 +866,9 @@ RULES: tuple[Rule, ...] = (
             "indicated no smtp service",
             "no mx found",
         ),
-        statuses=("5.3.2", "4.3.2", "5.1.10", "5.7.27"),
+        # (5.7.27 alone is the *sender's* null MX, RFC 7505 4.2: STATUS_REASONS; 4.3.2 is
+        # a busy or closing host, RFC 3463 3.5: STATUS_REASONS)
+        statuses=("5.3.2", "5.1.10"),
         unless=("rate", "too many", "recipient not found", "recipientnotfound"),
     ),
     _rule(
@@ -862,6 +921,13 @@ RULES: tuple[Rule, ...] = (
             "rfc 5322",
             "more than one from",
             "rfcmessagenoncompliant",
+            # the client broke the protocol: Postfix smtpd.c (reject_unauth_pipelining)
+            # "554 5.5.0 Error: SMTP protocol synchronization", Exim smtp_in.c "554 SMTP
+            # synchronization error", qmail-smtpd.c straynewline() "451 See
+            # http://pobox.com/~djb/docs/smtplf.html." (a bare LF)
+            "smtp protocol synchronization",
+            "smtp synchronization error",
+            "docs/smtplf.html",
         ),
     ),
     _rule(
@@ -940,6 +1006,15 @@ RULES: tuple[Rule, ...] = (
             "sender email address rejected",
             "are not accepting mail from",
             "is not accepting mail from",
+            # qmail-smtpd.c err_bmf(): "553 sorry, your envelope sender is in my
+            # badmailfrom list (#5.7.1)"; Exim verify.c (a sender callout that could not
+            # finish): "451 Could not complete sender verify"
+            "in my badmailfrom list",
+            "could not complete sender verify",
+            # Postfix smtpd_check.c: an access(5) table's REJECT without text answers
+            # "<%s>: Recipient address rejected: Access denied" (554 5.7.1 by default,
+            # access_map_reject_code): the recipient's site refused us, its mailbox may live
+            "recipient address rejected: access denied",
         ),
         regexes=(
             ("access denied", r"^(?:\d{3}[ -])?(?:\d\.\d\.\d+ )?access denied"),
@@ -981,8 +1056,13 @@ RULES: tuple[Rule, ...] = (
             "all host address lookups failed permanently",
             "mx records point to non-existent hosts",
         ),
-        regexes=(("not found", r"host \S+ not found"),),
-        statuses=("5.1.2", "5.4.4", "4.1.2"),
+        regexes=(
+            ("not found", r"host \S+ not found"),
+            # Microsoft Exchange Online 5.4.310 "DNS domain <domain> does not exist"
+            # (learn.microsoft.com "Fix email delivery issues for error code 5.4.310")
+            ("does not exist", r"\bdns domain \S+ does not exist"),
+        ),
+        statuses=("5.1.2", "5.4.4", "4.1.2", "5.4.310"),
         unless=("sender domain", "sender address"),
         permanent=True,
     ),
@@ -1117,6 +1197,15 @@ RULES: tuple[Rule, ...] = (
             "trop de connexions",
             "numerous attempts to deliver this message",
             "too many errors from your ip",
+            # Exim spec (ACL ratelimit example): "Sender rate overlimit - $sender_rate /
+            # $sender_rate_period"; Postfix smtpd.c (smtpd_hard_error_limit): "421 4.7.0 %s
+            # Error: too many errors"; qmail chkuser CHKUSER_MAXRCPT_STRING "sorry, reached
+            # maximum number of recipients for one session"
+            "rate overlimit",
+            "error: too many errors",
+            "maximum number of recipients for one session",
+            # sendmail cf/feature/conncontrol.m4: "421 4.3.2 Too many open connections."
+            "too many open connections",
         ),
         statuses=("5.5.3", "4.5.3"),
     ),
@@ -1210,6 +1299,8 @@ STATUS_REASONS: dict[str, Reason] = {
     "5.1.3": Reason.USERUNKNOWN,
     "5.1.2": Reason.HOSTUNKNOWN,
     "5.4.4": Reason.HOSTUNKNOWN,
+    # Microsoft Exchange Online: 5.4.310 DNS domain does not exist
+    "5.4.310": Reason.HOSTUNKNOWN,
     "5.1.4": Reason.FILTERED,
     "5.2.0": Reason.FILTERED,
     "5.2.1": Reason.FILTERED,
@@ -1236,10 +1327,13 @@ STATUS_REASONS: dict[str, Reason] = {
     "4.3.1": Reason.SYSTEMFULL,
     "5.3.1": Reason.SYSTEMFULL,
     "4.4.5": Reason.SYSTEMFULL,
-    "4.3.2": Reason.NOTACCEPT,
+    # RFC 3463 3.5 X.3.2 "System not accepting network messages": "an imminent shutdown,
+    # excessive load, or system maintenance"; transient, it names a busy host
+    "4.3.2": Reason.SYSTEMERROR,
     "5.3.2": Reason.NOTACCEPT,
     "5.1.10": Reason.NOTACCEPT,
-    "5.7.27": Reason.NOTACCEPT,
+    # RFC 7505 section 4.2: the sender's domain has a null MX (a refusal of the sender)
+    "5.7.27": Reason.REJECTED,
     "5.3.0": Reason.SYSTEMERROR,
     "4.3.3": Reason.SYSTEMERROR,
     "5.3.3": Reason.SYSTEMERROR,
@@ -1370,6 +1464,8 @@ LATE_RULES: tuple[Rule, ...] = (
             "disk full",
             "spool full",
             "insufficient disk space",
+            # Exim smtp_in.c (check_spool_space): "452 Space shortage, please try later"
+            "space shortage",
         ),
     ),
     _rule(

@@ -201,6 +201,9 @@ def find_reply_code(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+_SPACES_RE = re.compile(r"\s+")
+
+
 def find_command(text: str | None, heads: set[str] | None = None) -> str | None:
     """``RCPT``, ``DATA``, ``MAIL``, ``HELO`` or ``CONN``: what the remote host refused.
 
@@ -210,6 +213,9 @@ def find_command(text: str | None, heads: set[str] | None = None) -> str | None:
     if not text:
         return None
     low = text.lower()
+    if "\n" in low:
+        # Postfix folds its human part at 76 columns: "(in reply to RCPT\n    TO command)"
+        low = _SPACES_RE.sub(" ", low)
     best, where = None, len(low)
     live: set[str] = set()
     if heads is None:

@@ -215,6 +215,14 @@ _CATEGORIES: dict[str, Reason] = {
 
 _DELIVERED = frozenset({"delivered", "relayed", "expanded"})
 
+#: words of a reporting MTA's notice that say the message was dropped, whatever its
+#: ``Action`` field says: the report is the final one, not a delay warning.
+#: - OpenSMTPD smtpd/queue.c, IMSG_QUEUE_EXPIRE: ``envelope_set_errormsg(&evp, "Envelope
+#:   expired"); queue_bounce(&evp, &bounce); queue_envelope_delete(evpid);`` (bounce type
+#:   B_ERROR); 6.8's bounce.c still writes the last temporary class ("Action: delayed",
+#:   "Status: 4.4.7", "A message is delayed for more than ...") for it
+_GAVE_UP_WORDS = ("envelope expired",)
+
 _STATUS_NOTE_RE = re.compile(r"^\s*(\S+)\s*\((.*?)\)?\s*$", re.S)
 #: notes that only restate the class of the code
 _EMPTY_NOTES = frozenset(
@@ -342,6 +350,8 @@ class RFC3464:
             diag_type = raw_diag.split(";", 1)[0].strip() if ";" in raw_diag else None
             diagnostic = _complete_reply(human, _strip_summary(strip_diagnostic_type(raw_diag)))
             about = _paragraph_about(human, recipient) if human else None
+            if action == "delayed" and about and any(w in about.lower() for w in _GAVE_UP_WORDS):
+                action = "failed"
             clue = diagnostic
             if about and (not diagnostic or len(diagnostic) < 12):
                 clue = f"{diagnostic or ''} {about}".strip()
