@@ -112,11 +112,7 @@ async def ensure_tenant(
         assert tenant.id is not None
         await ensure_key(session, tenant.id)
         for domain in wanted:
-            owner = await session.get(Domain, domain)
-            if owner is None:
-                session.add(Domain(domain=domain, tenant_id=tenant.id))
-            elif owner.tenant_id != tenant.id:
-                raise Conflict(f"domain {domain} already belongs to another tenant")
+            await _claim(session, tenant.id, domain)
         if only:
             await session.execute(
                 delete(Domain).where(
@@ -132,11 +128,7 @@ async def add_domain(store: Store, name: str, domain: str) -> str:
     async with store.write() as session:
         tenant = await _tenant_named(session, name)
         assert tenant.id is not None
-        owner = await session.get(Domain, key)
-        if owner is None:
-            session.add(Domain(domain=key, tenant_id=tenant.id))
-        elif owner.tenant_id != tenant.id:
-            raise Conflict(f"domain {key} already belongs to another tenant")
+        await _claim(session, tenant.id, key)
     return key
 
 
@@ -153,13 +145,27 @@ async def remove_domain(store: Store, name: str, domain: str) -> str:
     return key
 
 
+async def _claim(session: AsyncSession, tenant_id: int, domain: str) -> None:
+    """Give ``domain`` (already a ``bounce_domain`` key) to the tenant; idempotent,
+    Conflict when another tenant has it."""
+    owner = await session.get(Domain, domain)
+    if owner is None:
+        session.add(Domain(domain=domain, tenant_id=tenant_id))
+    elif owner.tenant_id != tenant_id:
+        raise Conflict(f"domain {domain} already belongs to another tenant")
+
+
 async def _tenant_named(session: AsyncSession, name: str) -> Tenant:
-    tenant = (
-        await session.execute(select(Tenant).where(col(Tenant.name) == name))
-    ).scalar_one_or_none()
+    tenant = await _find_tenant(session, name)
     if tenant is None:
         raise NotFound(f"no tenant {name!r}")
     return tenant
+
+
+async def _find_tenant(session: AsyncSession, name: str) -> Tenant | None:
+    return (
+        await session.execute(select(Tenant).where(col(Tenant.name) == name))
+    ).scalar_one_or_none()
 
 
 async def create_tenant(store: Store, name: str, domains: list[str]) -> TenantRef:
@@ -186,9 +192,7 @@ async def list_tenants(store: Store) -> list[tuple[Tenant, list[str]]]:
 
 async def get_tenant(store: Store, name: str) -> Tenant | None:
     async with store.read() as session:
-        return (
-            await session.execute(select(Tenant).where(col(Tenant.name) == name))
-        ).scalar_one_or_none()
+        return await _find_tenant(session, name)
 
 
 class DomainDirectory:

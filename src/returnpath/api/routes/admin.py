@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from fastapi import APIRouter, HTTPException, Response
 
 from returnpath.api.deps import Admin, StoreDep
@@ -47,29 +50,32 @@ async def list_tenants(store: StoreDep, _: Admin) -> list[TenantPublic]:
     ]
 
 
-@router.put("/v1/tenants/{name}/domains/{domain}", status_code=204)
-async def add_domain(name: str, domain: str, store: StoreDep, _: Admin) -> Response:
-    """One more bounce domain for a tenant (idempotent); accepted within two seconds."""
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """The store's refusals as their HTTP answers, with the store's words."""
     try:
-        await tenants.add_domain(store, name, domain)
+        yield
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except Conflict as exc:
         raise HTTPException(409, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+
+
+@router.put("/v1/tenants/{name}/domains/{domain}", status_code=204)
+async def add_domain(name: str, domain: str, store: StoreDep, _: Admin) -> Response:
+    """One more bounce domain for a tenant (idempotent); accepted within two seconds."""
+    with _store_errors():
+        await tenants.add_domain(store, name, domain)
     return Response(status_code=204)
 
 
 @router.delete("/v1/tenants/{name}/domains/{domain}", status_code=204)
 async def remove_domain(name: str, domain: str, store: StoreDep, _: Admin) -> Response:
     """Stop accepting mail for a domain (within two seconds); what was recorded stays."""
-    try:
+    with _store_errors():
         await tenants.remove_domain(store, name, domain)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
     return Response(status_code=204)
 
 
