@@ -212,3 +212,36 @@ def tenants_signing_key(
         f"key id {key_id}; configure your relay with: parsers.signing.make_return_path(secret=..., key_id={key_id}, ...)"
     )
     typer.echo(f"{key_id} {base64.b64encode(secret).decode()}")
+
+
+def purge_command(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            min=0,
+            help="retention in days [default: RETURNPATH_RAW_RETENTION_DAYS]",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="count what would be purged, change nothing")
+    ] = False,
+    database: Database = None,
+) -> None:
+    """Drop the raw bytes of messages older than the retention (events and suppressions
+    stay); serve does it every RETURNPATH_RAW_PURGE_INTERVAL seconds, this is for cron."""
+    from returnpath.store import retention
+
+    days = load_settings().raw_retention_days if older_than_days is None else older_than_days
+    if days == 0 and older_than_days is None:
+        fail("RETURNPATH_RAW_RETENTION_DAYS=0 keeps raw messages for ever: nothing to purge")
+    before = retention.cutoff(days)
+    if dry_run:
+        count = _run(lambda store: retention.count_purgeable(store, before), database)
+        typer.echo(
+            f"{count} raw message(s) received before {before:%Y-%m-%d %H:%M} would be purged"
+        )
+    else:
+        count = _run(lambda store: retention.purge_raw(store, before), database)
+        typer.echo(f"{count} raw message(s) received before {before:%Y-%m-%d %H:%M} purged")

@@ -32,6 +32,7 @@ from returnpath.settings import Settings
 from returnpath.stage import Stage, spool_drained
 from returnpath.stage_process import StageSupervisor
 from returnpath.store.db import Store
+from returnpath.store.retention import purge_periodically
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
 
 log = structlog.get_logger("returnpath")
@@ -199,6 +200,12 @@ class Service:
             self.supervisor.start()
         if self.relay is not None:
             tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        s = self.settings
+        if s.worker_index == 0 and s.raw_retention_days > 0:
+            purge = purge_periodically(
+                self.store, s.raw_retention_days, s.raw_purge_interval, self._stop
+            )
+            tasks.append(asyncio.create_task(purge, name="raw-purge"))
         return tasks
 
     async def settle(self) -> None:

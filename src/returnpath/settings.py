@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     relay_backoff_max: float = Field(
         default=30.0, gt=0, description="longest pause between broker connection attempts"
     )
+    # retention (issue 14)
+    raw_retention_days: int = Field(
+        default=90,
+        ge=0,
+        description=(
+            "days a received message's raw bytes are kept (events and suppressions stay);"
+            " 0 keeps them for ever"
+        ),
+    )
+    raw_purge_interval: float = Field(
+        default=3600.0, gt=0, description="seconds between serve's passes of the raw-message purge"
+    )
 
     @field_validator("database_url")
     @classmethod

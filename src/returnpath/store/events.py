@@ -51,9 +51,13 @@ async def get_event(store: Store, tenant_id: int, uid: str) -> tuple[Event, str]
     return (row[0], row[1]) if row else None
 
 
-async def get_raw(store: Store, tenant_id: int, message_uid: str) -> bytes | None:
-    q = select(col(Message.raw)).where(
+async def get_raw(
+    store: Store, tenant_id: int, message_uid: str
+) -> tuple[bytes, datetime | None] | None:
+    """The raw bytes and when they were purged (then the bytes are empty), or None."""
+    q = select(col(Message.raw), col(Message.raw_purged_at)).where(
         col(Message.tenant_id) == tenant_id, col(Message.uid) == message_uid
     )
     async with store.read() as session:
-        return (await session.execute(q)).scalar_one_or_none()
+        row = (await session.execute(q)).first()
+    return (row[0], row[1]) if row else None

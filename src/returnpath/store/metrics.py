@@ -45,3 +45,7 @@ SPOOL_BACKLOG_BYTES = Gauge(
     "spooled bytes the stage has not recorded yet (this listener)",
     multiprocess_mode="max",
 )
+RAW_PURGED = Counter(
+    "returnpath_raw_purged_total",
+    "raw messages emptied after RETURNPATH_RAW_RETENTION_DAYS (events and suppressions stay)",
+)

@@ -203,8 +203,20 @@ class Message(SQLModel, table=True):
     family: str = text_field(64)
     parse_error: str | None = Field(default=None, sa_column=sa.Column(StoredText()))
     raw: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    #: when the raw bytes were dropped (retention or erasure: store.retention); raw is then b""
+    raw_purged_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
 
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),
+        # only the rows still holding their bytes, oldest first: what a purge pass reads
+        sa.Index(
+            "ix_message_raw_kept",
+            "received_at",
+            "id",
+            sqlite_where=sa.text("raw_purged_at IS NULL"),
+            postgresql_where=sa.text("raw_purged_at IS NULL"),
+        ),
+    )
 
 
 #: the stored lengths of an event's evidence (the parsers keep evidence within 200 characters;

@@ -14,7 +14,7 @@ from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Kind
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import events
-from returnpath.store.models import Event
+from returnpath.store.models import Event, rfc3339
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -81,12 +81,24 @@ async def get_one(event_id: str, store: StoreDep, who: Reader) -> EventPublic:
 
 
 @router.get(
-    "/{event_id}/raw", response_class=Response, responses={200: {"content": {"message/rfc822": {}}}}
+    "/{event_id}/raw",
+    response_class=Response,
+    responses={
+        200: {"content": {"message/rfc822": {}}},
+        410: {"description": "the raw message was purged (retention); the event stays"},
+    },
 )
 async def get_raw(event_id: str, store: StoreDep, who: Writer) -> Response:
     """The message behind the event, byte for byte (write keys only: it holds personal data)."""
     row = await events.get_event(store, who.tenant_id, event_id)
-    raw = await events.get_raw(store, who.tenant_id, row[1]) if row else None
-    if raw is None:
+    found = await events.get_raw(store, who.tenant_id, row[1]) if row else None
+    if found is None:
         raise HTTPException(404, "no such event")
+    raw, purged_at = found
+    if purged_at is not None:
+        raise HTTPException(
+            410,
+            f"the raw message was purged at {rfc3339(purged_at)} (RETURNPATH_RAW_RETENTION_DAYS);"
+            " the event and its evidence stay",
+        )
     return Response(content=raw, media_type="message/rfc822")
