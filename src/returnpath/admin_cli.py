@@ -14,6 +14,7 @@ The store is imported inside the commands: declaring them costs ``returnpath
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -245,3 +246,69 @@ def purge_command(
     else:
         count = _run(lambda store: retention.purge_raw(store, before), database)
         typer.echo(f"{count} raw message(s) received before {before:%Y-%m-%d %H:%M} purged")
+
+
+def _instant(value: str | None, option: str) -> datetime | None:
+    """An RFC 3339 time with its zone, as the API takes it (a time without one is ambiguous)."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        fail(f"{option}: not an RFC 3339 time ({value!r}); e.g. 2026-12-03T14:00:00Z", exc)
+    if at.tzinfo is None:
+        fail(f"{option}: give the time zone ({value}Z for UTC)")
+    return at.astimezone(UTC)
+
+
+def revert_command(
+    note: Annotated[str, typer.Option("--note", help="why: written to each lifted entry's audit")],
+    since: Annotated[str | None, typer.Option(help="suppressed at or after (RFC 3339)")] = None,
+    until: Annotated[str | None, typer.Option(help="suppressed before (RFC 3339)")] = None,
+    kind: Annotated[str | None, typer.Option(help="hard_bounce, complaint, ...")] = None,
+    reason: Annotated[str | None, typer.Option(help="userunknown, blocked, ...")] = None,
+    remote_mta: Annotated[
+        str | None, typer.Option(help="the bounce's remote MTA: a host, or a domain and its hosts")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="bounce, manual or import")] = None,
+    stream: Annotated[str | None, typer.Option(help="a stream ('' = every stream)")] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="lift them (without it: a dry run that changes nothing)")
+    ] = False,
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant name [default: the default tenant]")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Lift in bulk the suppressions of an incident (a blocklisting read as dead mailboxes):
+    a dry run first, --apply to lift them, audited with the note."""
+    from returnpath.store import revert
+    from returnpath.store import tenants as tenant_store
+
+    flt = revert.RevertFilter(
+        _instant(since, "--since"),
+        _instant(until, "--until"),
+        kind,
+        reason,
+        remote_mta,
+        source,
+        stream,
+    )
+
+    async def action(store: Store) -> revert.RevertResult:
+        name = tenant or tenant_store.DEFAULT_TENANT
+        row = await tenant_store.get_tenant(store, name)
+        if row is None or row.id is None:
+            raise ValueError(f"no tenant named {name!r}")
+        return await revert.revert(store, row.id, flt, note=note, actor="admin", dry_run=not apply)
+
+    result = _run(action, database)
+    verb = "would lift" if result.dry_run else "lifted"
+    typer.echo(f"{verb} {result.count} suppression(s)")
+    for one in result.sample:
+        typer.echo(
+            f"  {one.address}\t{one.stream or '*'}\t{one.kind}\t{one.reason}"
+            f"\t{one.created_at:%Y-%m-%dT%H:%M:%SZ}\t{one.remote_mta or ''}"
+        )
+    if result.dry_run and result.count:
+        typer.echo("nothing changed: run again with --apply to lift them")

@@ -9,9 +9,6 @@ purge` (for cron) do the same. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from returnpath.store.db import Store
 from returnpath.store.ingest import Received, record
 from returnpath.store.models import Message, utcnow
 from returnpath.store.tenants import DEFAULT_TENANT, TenantRef, ensure_tenant
+from tests.cli import run_cli
 from tests.conftest import DOMAIN, StartService
 from tests.messages import dsn
 
@@ -100,17 +98,6 @@ async def test_serve_purges_on_its_own_schedule(
     assert "returnpath_raw_purged_total" in metrics
 
 
-def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "returnpath", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
 async def test_purge_command_for_cron(tmp_path: Path) -> None:
     path = tmp_path / "returnpath.db"
     store = Store(f"sqlite+aiosqlite:///{path}")
@@ -121,17 +108,15 @@ async def test_purge_command_for_cron(tmp_path: Path) -> None:
         await _record_aged(store, tenant, "b@example.com", 10)
     finally:
         await store.close()
-    env = {**os.environ, "RETURNPATH_DATABASE_URL": f"sqlite:///{path}"}
-    env.pop("RETURNPATH_RAW_RETENTION_DAYS", None)
-
-    dry = _cli("purge", "--dry-run", env=env)
+    url = f"sqlite:///{path}"
+    dry = run_cli(url, "purge", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("1 raw message(s)") and "would be purged" in dry.stdout
-    shorter = _cli("purge", "--dry-run", "--older-than-days", "5", env=env)
+    shorter = run_cli(url, "purge", "--dry-run", "--older-than-days", "5")
     assert shorter.stdout.startswith("2 raw message(s)")
-    done = _cli("purge", env=env)
+    done = run_cli(url, "purge")
     assert done.returncode == 0 and done.stdout.startswith("1 raw message(s)"), done.stderr
-    again = _cli("purge", env=env)
+    again = run_cli(url, "purge")
     assert again.stdout.startswith("0 raw message(s)")
-    forever = _cli("purge", env={**env, "RETURNPATH_RAW_RETENTION_DAYS": "0"})
+    forever = run_cli(url, "purge", raw_retention_days="0")
     assert forever.returncode != 0 and "for ever" in forever.stderr

@@ -23,6 +23,7 @@ from returnpath.api.routes import (
     policy,
     reasons,
     return_paths,
+    revert,
     stats,
     suppressions,
     transfer,
@@ -45,6 +46,7 @@ def create_app(state: AppState) -> FastAPI:
     app.add_middleware(BodyLimit)
     # Routes are matched in order: the pre-send checks first, they are most of the traffic.
     app.include_router(transfer.router)  # before /{address}, which would match 'export'
+    app.include_router(revert.router)
     app.include_router(suppressions.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
