@@ -149,9 +149,12 @@ async def revert(
                 await session.execute(matching.order_by(col(Suppression.id)).limit(SAMPLE))
             ).all()
         return RevertResult(True, count, [_lifted(r) for r in rows])
-    count, sample = 0, list[Lifted]()
+    count, sample, after = 0, list[Lifted](), 0
     while True:
-        done = await _lift_batch(store, tenant_id, matching, batch, note=note, actor=actor)
+        # by id from where the last batch ended: the rows it deleted stay in the index as
+        # dead entries until a vacuum, and starting over would walk them all again
+        page = matching.where(col(Suppression.id) > after)
+        done, after = await _lift_batch(store, tenant_id, page, batch, note=note, actor=actor)
         count += len(done)
         sample.extend(done[: SAMPLE - len(sample)])
         if len(done) < batch:
@@ -167,12 +170,13 @@ async def _lift_batch(
     *,
     note: str,
     actor: str,
-) -> list[Lifted]:
+) -> tuple[list[Lifted], int]:
+    """One transaction: lift the next ``batch`` matches; returns them and the last id."""
     now = utcnow()
     async with store.write_core() as conn:
         rows = (await conn.execute(matching.order_by(col(Suppression.id)).limit(batch))).all()
         if not rows:
-            return []
+            return [], 0
         lifted = [_lifted(r) for r in rows]
         await conn.execute(
             sa.delete(Suppression).where(col(Suppression.id).in_([r[0] for r in rows]))
@@ -201,4 +205,4 @@ async def _lift_batch(
             )
             .values(soft_bounces=0, soft_reset_at=now)
         )
-    return lifted
+    return lifted, int(rows[-1][0] or 0)
