@@ -312,3 +312,73 @@ def revert_command(
         )
     if result.dry_run and result.count:
         typer.echo("nothing changed: run again with --apply to lift them")
+
+
+def reparse_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would change (required: see below)")
+    ] = False,
+    since: Annotated[str | None, typer.Option(help="received at or after (RFC 3339)")] = None,
+    until: Annotated[str | None, typer.Option(help="received before (RFC 3339)")] = None,
+    family: Annotated[
+        str | None, typer.Option(help="only messages recorded as this family")
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant name [default: the default tenant]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as one JSON object")] = False,
+    database: Database = None,
+) -> None:
+    """Parse stored messages again with the current parsers and report, by old -> new kind
+    and reason, what would change, with a sample. Read-only; applying is not built yet."""
+    import sys
+
+    import orjson
+
+    from returnpath.store import reparse
+    from returnpath.store import tenants as tenant_store
+
+    if not dry_run:
+        fail(
+            "applying a re-parse is not built yet (issue 14): run with --dry-run to see what"
+            " the current parsers would change"
+        )
+    when = (_instant(since, "--since"), _instant(until, "--until"))
+    live = sys.stderr.isatty()
+
+    async def action(store: Store) -> reparse.ReparseReport:
+        name = tenant or tenant_store.DEFAULT_TENANT
+        row = await tenant_store.get_tenant(store, name)
+        if row is None or row.id is None:
+            raise ValueError(f"no tenant named {name!r}")
+        flt = reparse.ReparseFilter(row.id, *when, family)
+        total = await reparse.count(store, flt)
+
+        def progress(done: int) -> None:
+            if live:
+                sys.stderr.write(f"\rre-read {done:,} of {total:,} messages")
+                sys.stderr.flush()
+
+        try:
+            return await reparse.dry_run(store, flt, progress=progress)
+        finally:
+            if live:
+                sys.stderr.write("\n")
+
+    report = _run(action, database)
+    if as_json:
+        typer.echo(orjson.dumps(report.to_dict()).decode())
+        return
+    typer.echo(
+        f"{report.messages} message(s) parsed again ({report.purged} purged, not re-read):"
+        f" {report.unchanged} verdict(s) unchanged, {report.changed} would change"
+    )
+    for (before, after), n in report.transitions.most_common():
+        typer.echo(f"  {n:>8}  {before} -> {after}")
+    if report.sample:
+        typer.echo("sample:")
+    for c in report.sample:
+        typer.echo(
+            f"  {c.message}\t{c.recipient or '(no recipient)'}\t{c.before} -> {c.after}"
+            f"\t{c.decided_by or ''}"
+        )

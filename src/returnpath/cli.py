@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from returnpath.admin_cli import keys_app, purge_command, revert_command, tenants_app
+from returnpath.admin_cli import (
+    keys_app,
+    purge_command,
+    reparse_command,
+    revert_command,
+    tenants_app,
+)
 from returnpath.cli_common import (
     Options,
     PlainHelpCommand,
@@ -40,6 +46,7 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 app.command("purge", cls=PlainHelpCommand)(purge_command)
 app.command("revert", cls=PlainHelpCommand)(revert_command)
+app.command("reparse", cls=PlainHelpCommand)(reparse_command)
 
 
 @app.callback()

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from returnpath.parsers import parse
 from returnpath.store import revert
 from returnpath.store.db import Store
-from returnpath.store.ingest import Received, record
 from returnpath.store.models import AddressState, utcnow
 from returnpath.store.tenants import DEFAULT_TENANT, TenantRef, ensure_tenant
 from tests.cli import run_cli
 from tests.conftest import DOMAIN, StartService
 from tests.messages import dsn
+from tests.recorded import record_raw
 
 OUTLOOK = ["a1@example.com", "a2@example.com", "a3@example.com"]
 GMAIL = ["g1@example.com", "g2@example.com"]
@@ -36,9 +35,7 @@ async def _bounce(
         raw = dsn(address, "5.2.2", diagnostic="552 5.2.2 Mailbox full", message_id="<full@mx>")
     else:
         raw = dsn(address, message_id=f"<{address}@mx.example.net>")
-    raw = raw.replace(b"mx.remote.example", remote.encode())
-    received = Received(tenant=tenant, raw=raw, peer=None, mail_from="", rcpt_tos=(f"b@{DOMAIN}",))
-    await record(store, received, parse(raw), publish=False)
+    await record_raw(store, tenant, raw.replace(b"mx.remote.example", remote.encode()))
 
 
 async def _soft_state(store: Store, address: str) -> tuple[int, object]:

@@ -9,33 +9,23 @@ purge` (for cron) do the same. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from returnpath.parsers import parse
 from returnpath.store import retention
 from returnpath.store.db import Store
-from returnpath.store.ingest import Received, record
-from returnpath.store.models import Message, utcnow
+from returnpath.store.models import Message
 from returnpath.store.tenants import DEFAULT_TENANT, TenantRef, ensure_tenant
 from tests.cli import run_cli
 from tests.conftest import DOMAIN, StartService
 from tests.messages import dsn
+from tests.recorded import record_raw
 
 
 async def _record_aged(store: Store, tenant: TenantRef, address: str, days: float) -> str:
     raw = dsn(address, message_id=f"<{address}-{days}@mx.example.net>")
-    received = Received(
-        tenant=tenant,
-        raw=raw,
-        peer=None,
-        mail_from="",
-        rcpt_tos=(f"b@{DOMAIN}",),
-        received_at=utcnow() - timedelta(days=days),
-    )
-    return (await record(store, received, parse(raw), publish=False)).message_uid
+    return await record_raw(store, tenant, raw, days=days)
 
 
 async def _raw_by_uid(store: Store) -> dict[str, tuple[bytes, object]]:
