@@ -79,9 +79,9 @@ async def _with_bounces(start_service: StartService, url: str, count: int) -> Ru
 
 
 async def test_a_stream_cut_mid_way_resumes_with_last_event_id_without_gap_or_duplicate(
-    sqlite_url: str, start_service: StartService
+    database_url: str, start_service: StartService
 ) -> None:
-    svc = await _with_bounces(start_service, sqlite_url, 3)
+    svc = await _with_bounces(start_service, database_url, 3)
     proxy = await TcpProxy("127.0.0.1", svc.service.api_port).start()
     client = httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{proxy.port}",
