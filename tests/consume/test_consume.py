@@ -189,3 +189,18 @@ async def test_a_queue_declared_otherwise_is_one_line_and_exit_2(
     assert consumer.process.returncode == 2
     [line] = [line for line in log.splitlines() if line.startswith("returnpath:")]
     assert "exists with other settings" in line and "--no-declare" in line
+
+
+async def test_a_command_that_cannot_run_stops_the_consumer_and_keeps_the_event(
+    names: Names, tmp_path: Path
+) -> None:
+    # A typing mistake must not send every event to the dead letters, one after another.
+    await names.declare()
+    await names.publish("kept")
+    consumer = await start_consumer(names, tmp_path, "--exec", "no-such-command-rp12")
+    _, log = await consumer.finish()
+    assert consumer.process.returncode == 2
+    [line] = [line for line in log.splitlines() if line.startswith("returnpath:")]
+    assert "could not run 'no-such-command-rp12' (exit 127)" in line
+    assert await names.waiting(names.queue) == 1
+    assert await names.waiting(names.dead) == 0

@@ -39,7 +39,7 @@ from aiormq.exceptions import ChannelAccessRefused, ChannelNotFoundEntity, Chann
 from pamqp.common import FieldTable
 
 from returnpath.bus.relay import next_backoff
-from returnpath.consume.handlers import Delivery, Handler, Poison
+from returnpath.consume.handlers import Delivery, Handler, Poison, Unusable
 from returnpath.consume.ledger import Ledger
 
 log = structlog.get_logger("returnpath.consume")
@@ -247,6 +247,10 @@ class Consumer:
             self.stats.dead_lettered += 1
             await message.reject(requeue=False)
             return
+        except Unusable as exc:
+            await self._send_acks()
+            await message.nack(requeue=True)
+            raise ConsumeError(f"{exc}; the event stays in the queue") from exc
         if done:
             if message_id:
                 self.ledger.record(message_id)

@@ -21,6 +21,15 @@ class Poison(Exception):
     """The message can never be handled (not JSON): dead-letter it without retries."""
 
 
+class Unusable(Exception):
+    """The handler cannot handle any event (its command does not exist): stop, and leave
+    the event in the queue, rather than dead-letter every event for a typing mistake."""
+
+
+#: the shell's exit statuses for a command not found (127) or not executable (126)
+_SHELL_CANNOT_RUN = frozenset({126, 127})
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What a handler sees of one AMQP message."""
@@ -87,7 +96,7 @@ class Exec:
                 # A command that does not read its input is no failure (`--exec true`).
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     await process.communicate(line)
-                return await process.wait() == 0
+                status = await process.wait()
         except TimeoutError:
             return False
         finally:
@@ -95,3 +104,6 @@ class Exec:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
+        if status in _SHELL_CANNOT_RUN:
+            raise Unusable(f"--exec: the shell could not run {self.command!r} (exit {status})")
+        return status == 0
