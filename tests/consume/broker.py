@@ -10,7 +10,7 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aio_pika
@@ -30,6 +30,8 @@ class Names:
     queue: str
     channel: AbstractChannel
     exchange_: AbstractExchange
+    # consumers a test started: killed at teardown if the test ended before they did
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
 
     @property
     def dead(self) -> str:
@@ -74,6 +76,10 @@ async def names() -> AsyncIterator[Names]:
         )
         found = Names(exchange.name, f"rp-consume-{tag}", channel, exchange)
         yield found
+        for process in found.processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
         for name in (found.queue, found.dead):
             await channel.queue_delete(name)
         for name in (found.exchange, found.dead):
@@ -128,6 +134,7 @@ async def start_consumer(
             env=env,
             cwd=tmp_path,
         )
+    names.processes.append(process)
     return ConsumerProcess(process, stderr)
 
 
