@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import math
 import secrets
 import signal
 import socket
@@ -151,7 +152,7 @@ class Service:
             limit_concurrency=s.api_max_concurrency,
             # an open event stream (GET /v1/events/stream) never ends by itself: without
             # a bound uvicorn waits for it, and serve took the whole grace + 5 s to stop
-            timeout_graceful_shutdown=s.shutdown_grace,
+            timeout_graceful_shutdown=math.ceil(s.shutdown_grace),
         )
         self.api = _ApiServer(config)
         # Bind here, not in uvicorn, so that port 0 works and the real port is known.
