@@ -16,6 +16,7 @@ from returnpath.api.fast_check import FastCheck
 from returnpath.api.limits import BodyLimit
 from returnpath.api.routes import (
     admin,
+    allowlist,
     classify,
     events,
     health,
@@ -57,6 +58,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(return_paths.router)
     app.include_router(unsubscribe.router)
+    app.include_router(allowlist.router)
     app.include_router(admin.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -40,6 +40,7 @@ from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
+from returnpath.store.allowlist import allowlisted
 from returnpath.store.db import Store
 from returnpath.store.dkim import signers_of
 from returnpath.store.event_body import event_body, routing_key
@@ -402,6 +403,8 @@ class _Group:
                 address = event["recipient"]
                 if not address:
                     continue  # nobody to suppress or count
+                if allowlisted(m.context.allowlist, address):
+                    continue  # recorded, never acted on (store.allowlist)
                 seen = _seen(event, m.report, now, self.signers[m.position])
                 key = (event["tenant_id"], address)
                 history = (

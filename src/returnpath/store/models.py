@@ -320,3 +320,14 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
 
     __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
+
+
+class AllowlistEntry(SQLModel, table=True):
+    """An address (``a@example.com``) or a whole domain (``@example.com``) never suppressed:
+    its findings are recorded, the policy does not act on them (store.allowlist)."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    entry: str = Field(sa_column=sa.Column(StoredString(320), primary_key=True))
+    note: str | None = text_field(1000, default=None)
+    actor: str = text_field(64)
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

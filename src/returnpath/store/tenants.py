@@ -20,7 +20,7 @@ from sqlmodel import col, delete, select
 from returnpath.parsers.addresses import normalise_domain, try_normalise_domain
 from returnpath.store.db import Store
 from returnpath.store.errors import Conflict, NotFound
-from returnpath.store.models import Domain, SigningKey, Tenant, utcnow
+from returnpath.store.models import AllowlistEntry, Domain, SigningKey, Tenant, utcnow
 from returnpath.store.policy import Policy
 from returnpath.store.signing_keys import ensure_key
 
@@ -60,6 +60,8 @@ class TenantContext:
 
     policy: Policy
     signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
+    #: addresses and @domains never suppressed (store.allowlist)
+    allowlist: frozenset[str] = frozenset()
 
 
 async def cached_context(store: Store, tenant_id: int) -> TenantContext:
@@ -85,7 +87,13 @@ async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
     rows = (
         await session.execute(select(SigningKey).where(col(SigningKey.tenant_id) == tenant_id))
     ).scalars()
-    return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
+    keys = {k.key_id: (k.secret, k.retire_at) for k in rows}
+    allowed = (
+        await session.execute(
+            select(col(AllowlistEntry.entry)).where(col(AllowlistEntry.tenant_id) == tenant_id)
+        )
+    ).scalars()
+    return TenantContext(policy, keys, frozenset(allowed))
 
 
 async def ensure_tenant(
