@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from returnpath.store.cache import TtlCache
 from returnpath.store.models import storable, utcnow
 
 
@@ -76,6 +77,10 @@ class SuppressionChecks(Protocol):
         this process more than the lookup cost the database. A test holds every
         database's text to orjson's encoding of the rows.
         """
+        ...
+
+    def domains_changed(self, tenant_id: int) -> None:
+        """A domain-wide suppression (``@example.com``) was added or lifted here."""
         ...
 
     async def close(self) -> None:
@@ -139,14 +144,47 @@ def by_address(rows: list[Any]) -> dict[str, list[Hit]]:
     return found
 
 
+def domain_key(address: str) -> str:
+    """The key of a domain-wide suppression covering ``address`` (``@example.com``).
+
+    No address key starts with ``@`` (an address has a local part), so the two kinds
+    of rows share the table and its index without meeting.
+    """
+    return "@" + address.rpartition("@")[2]
+
+
+#: how long "has this tenant any domain-wide suppression?" is believed (seconds); a
+#: change made through this process is seen at once (``domains_changed``)
+DOMAIN_FLAG_TTL = 2.0
+
+
 class SlicedChecks:
     """``active`` and ``answers`` for a backend that answers one slice of addresses per
-    query: a backend gives ``slice_size`` and ``_fetch`` (its SQL, its driver)."""
+    query: a backend gives ``slice_size``, ``_fetch`` (its SQL, its driver) and
+    ``_has_domain_rows``.
+
+    Domain-wide suppressions (``@example.com``: every address of a dead domain) are
+    probed only for a tenant that has one: the others pay a cached flag per check,
+    not a key per domain."""
 
     slice_size: int
+    _flags: TtlCache[int, bool] | None = None
 
     def _fetch(self, tenant_id: int, stream: str | None, now: datetime, shape: Shape) -> Fetch:
         raise NotImplementedError
+
+    async def _has_domain_rows(self, tenant_id: int) -> bool:
+        raise NotImplementedError
+
+    async def _with_domains(self, tenant_id: int) -> bool:
+        if self._flags is None:
+            self._flags = TtlCache(DOMAIN_FLAG_TTL)
+        return await self._flags.get(tenant_id, lambda: self._has_domain_rows(tenant_id))
+
+    def domains_changed(self, tenant_id: int) -> None:
+        """A domain-wide suppression was added or lifted through this process."""
+        if self._flags is not None:
+            self._flags.forget(tenant_id)
 
     async def active(
         self,
@@ -157,7 +195,16 @@ class SlicedChecks:
     ) -> dict[str, list[Hit]]:
         stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
-        return by_address(await in_slices(addresses, self.slice_size, fetch))
+        if not await self._with_domains(tenant_id):
+            return by_address(await in_slices(addresses, self.slice_size, fetch))
+        domains = {a: domain_key(a) for a in addresses}
+        found = by_address(await in_slices([*addresses, *domains.values()], self.slice_size, fetch))
+        hits: dict[str, list[Hit]] = {}
+        for address, domain in domains.items():
+            mine = found.get(address, []) + (found.get(domain, []) if domain != address else [])
+            if mine:
+                hits[address] = mine
+        return hits
 
     async def answers(
         self,
@@ -166,6 +213,18 @@ class SlicedChecks:
         stream: str | None,
         now: datetime | None = None,
     ) -> dict[str, str]:
+        """With domain-wide suppressions, an address suppressed both by itself and by
+        its domain is answered with its own."""
         stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
-        return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
+        if not await self._with_domains(tenant_id):
+            return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
+        domains = {a: domain_key(a) for a in addresses}
+        rows = await in_slices([*addresses, *domains.values()], self.slice_size, fetch)
+        found = {row[0]: row[1] for row in rows}
+        answers: dict[str, str] = {}
+        for address, domain in domains.items():
+            answer = found.get(address) or found.get(domain)
+            if answer is not None:
+                answers[address] = answer
+        return answers

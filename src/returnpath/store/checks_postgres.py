@@ -130,6 +130,13 @@ class PostgresChecks(SlicedChecks):
 
         return fetch
 
+    async def _has_domain_rows(self, tenant_id: int) -> bool:
+        # the partial index ix_suppression_domain holds exactly these rows (same WHERE)
+        sql = "SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE '@%' LIMIT 1"
+        async with asyncio.timeout(self.timeout):
+            pool = self._pool or await self._open()
+            return await pool.fetchval(sql, tenant_id) is not None
+
     async def _open(self) -> Any:
         async with self._opening:
             if self._pool is None:

@@ -127,6 +127,12 @@ class SqliteChecks(SlicedChecks):
 
         return fetch
 
+    async def _has_domain_rows(self, tenant_id: int) -> bool:
+        # the partial index ix_suppression_domain holds exactly these rows (same WHERE)
+        sql = "SELECT 1 FROM suppression WHERE tenant_id = ? AND address LIKE '@%' LIMIT 1"
+        async with self._reader() as conn, conn.execute(sql, (tenant_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
     @contextlib.asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
         if self._idle is None:

@@ -281,6 +281,14 @@ class Suppression(SQLModel, table=True):
         sa.Index("ix_suppression_address_hash", "address", postgresql_using="hash").ddl_if(
             dialect="postgresql"
         ),
+        # the domain-wide suppressions (@example.com) alone: whether a tenant has any is
+        # asked every two seconds by the checks (store.checks.SlicedChecks)
+        sa.Index(
+            "ix_suppression_domain",
+            "tenant_id",
+            sqlite_where=sa.text("address LIKE '@%'"),
+            postgresql_where=sa.text("address LIKE '@%'"),
+        ),
     )
 
 

@@ -1,4 +1,8 @@
-"""the allowlist: addresses and domains whose findings never suppress
+"""the allowlist, and the index of domain-wide suppressions
+
+The allowlist: addresses and domains whose findings never suppress (store.allowlist).
+The partial index holds the domain-wide suppressions (``@example.com``) alone, so the
+checks' "has this tenant any?" is one probe of a small index (store.checks).
 
 Revision ID: 0007
 Revises: 0006
@@ -27,6 +31,15 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
     )
 
+    op.create_index(
+        "ix_suppression_domain",
+        "suppression",
+        ["tenant_id"],
+        sqlite_where=sa.text("address LIKE '@%'"),
+        postgresql_where=sa.text("address LIKE '@%'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_suppression_domain", table_name="suppression")
     op.drop_table("allowlistentry")
