@@ -36,7 +36,7 @@ def entry_key(entry: str, *, fold_local: bool) -> str:
     """``@domain`` (IDNA A-labels, a host name) or a normalised address; ValueError else."""
     text = entry.strip()
     if text.startswith("@"):
-        return "@" + bounce_domain(text[1:])
+        return "@" + bounce_domain(text[1:], "the domain of @domain")
     try:
         return normalise_address(text, fold_local=fold_local)
     except InvalidAddress as exc:

@@ -31,12 +31,13 @@ DEFAULT_TENANT = "default"
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
 
-def bounce_domain(domain: str) -> str:
+def bounce_domain(domain: str, what: str = "a bounce domain") -> str:
     """A bounce domain as stored and looked up (lower case, IDNA 2008 A-labels), or
-    ValueError saying what is wrong: an address, a space, a label no DNS name has."""
+    ValueError saying what is wrong: an address, a space, a label no DNS name has.
+    Also the key of the other domains a user names (``what`` says which in errors)."""
     text = domain.strip()
     if not text:
-        raise ValueError("a bounce domain is empty")
+        raise ValueError(f"{what} is empty")
     if "@" in text:
         raise ValueError(f"{domain!r} is an address, not a domain: give only what follows the @")
     key = normalise_domain(text)  # InvalidAddress (a ValueError) where IDNA 2008 refuses

@@ -52,7 +52,7 @@ def _address(raw: str, policy: Policy) -> str:
     """An address's key, or ``@domain``'s: a domain-wide suppression (every address there)."""
     try:
         if raw.strip().startswith("@"):
-            return "@" + bounce_domain(raw.strip()[1:])
+            return "@" + bounce_domain(raw.strip()[1:], "the domain of @domain")
         return normalise_address(raw, fold_local=policy.fold_local_case)
     except (InvalidAddress, ValueError) as exc:
         raise HTTPException(422, str(exc)) from exc
