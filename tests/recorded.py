@@ -12,7 +12,9 @@ from returnpath.store.tenants import TenantRef
 from tests.conftest import DOMAIN
 
 
-async def record_raw(store: Store, tenant: TenantRef, raw: bytes, *, days: float = 0) -> str:
+async def record_raw(
+    store: Store, tenant: TenantRef, raw: bytes, *, days: float = 0, publish: bool = False
+) -> str:
     """Parse and record ``raw`` as received ``days`` ago at the bounce domain; its uid."""
     received = Received(
         tenant=tenant,
@@ -22,4 +24,4 @@ async def record_raw(store: Store, tenant: TenantRef, raw: bytes, *, days: float
         rcpt_tos=(f"b@{DOMAIN}",),
         received_at=utcnow() - timedelta(days=days),
     )
-    return (await record(store, received, parse(raw), publish=False)).message_uid
+    return (await record(store, received, parse(raw), publish=publish)).message_uid

@@ -15,6 +15,7 @@ from returnpath.api.deps import AppState
 from returnpath.api.fast_check import FastCheck
 from returnpath.api.limits import BodyLimit
 from returnpath.api.routes import (
+    addresses,
     admin,
     allowlist,
     classify,
@@ -59,6 +60,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(return_paths.router)
     app.include_router(unsubscribe.router)
     app.include_router(allowlist.router)
+    app.include_router(addresses.router)
     app.include_router(admin.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -32,6 +32,7 @@ from returnpath.store.checks import (
     Fetch,
     Shape,
     SlicedChecks,
+    Special,
     answer_columns,
 )
 
@@ -130,12 +131,16 @@ class PostgresChecks(SlicedChecks):
 
         return fetch
 
-    async def _has_domain_rows(self, tenant_id: int) -> bool:
-        # the partial index ix_suppression_domain holds exactly these rows (same WHERE)
-        sql = "SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE '@%' LIMIT 1"
+    async def _special(self, tenant_id: int) -> Special:
+        # each EXISTS reads a partial index that holds exactly those rows (same WHERE)
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE '@%'),"
+            " EXISTS (SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE 'sha256:%')"
+        )
         async with asyncio.timeout(self.timeout):
             pool = self._pool or await self._open()
-            return await pool.fetchval(sql, tenant_id) is not None
+            row = await pool.fetchrow(sql, tenant_id)
+        return Special(bool(row[0]), bool(row[1]))
 
     async def _open(self) -> Any:
         async with self._opening:

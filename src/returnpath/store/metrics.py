@@ -49,3 +49,7 @@ RAW_PURGED = Counter(
     "returnpath_raw_purged_total",
     "raw messages emptied after RETURNPATH_RAW_RETENTION_DAYS (events and suppressions stay)",
 )
+ERASED = Counter(
+    "returnpath_addresses_erased_total",
+    "addresses erased on request (DELETE /v1/addresses/{address}); still suppressed, by hash",
+)

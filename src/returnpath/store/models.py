@@ -282,12 +282,19 @@ class Suppression(SQLModel, table=True):
             dialect="postgresql"
         ),
         # the domain-wide suppressions (@example.com) alone: whether a tenant has any is
-        # asked every two seconds by the checks (store.checks.SlicedChecks)
+        # asked every two seconds by the checks (store.checks.SlicedChecks._special)
         sa.Index(
             "ix_suppression_domain",
             "tenant_id",
             sqlite_where=sa.text("address LIKE '@%'"),
             postgresql_where=sa.text("address LIKE '@%'"),
+        ),
+        # the suppressions of erased addresses (sha256:…, store.erase), likewise
+        sa.Index(
+            "ix_suppression_erased",
+            "tenant_id",
+            sqlite_where=sa.text("address LIKE 'sha256:%'"),
+            postgresql_where=sa.text("address LIKE 'sha256:%'"),
         ),
     )
 

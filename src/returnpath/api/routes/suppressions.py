@@ -231,7 +231,7 @@ async def put_suppression(
         actor=who.actor,
     )
     if key.startswith("@"):
-        store.checks.domains_changed(who.tenant_id)
+        store.checks.special_changed(who.tenant_id)
     response.status_code = 201 if created else 200
     return public(row, {})
 
@@ -251,7 +251,7 @@ async def delete_suppression(
         store, who.tenant_id, key, stream or "", actor=who.actor, reason=reason
     )
     if key.startswith("@"):
-        store.checks.domains_changed(who.tenant_id)
+        store.checks.special_changed(who.tenant_id)
     if not removed:
         raise HTTPException(404, "no active suppression for this address")
     return Response(status_code=204)

@@ -1,8 +1,9 @@
-"""the allowlist, and the index of domain-wide suppressions
+"""the allowlist, and the indexes of domain-wide and erased suppressions
 
 The allowlist: addresses and domains whose findings never suppress (store.allowlist).
-The partial index holds the domain-wide suppressions (``@example.com``) alone, so the
-checks' "has this tenant any?" is one probe of a small index (store.checks).
+The partial indexes hold the domain-wide suppressions (``@example.com``) and those of
+erased addresses (``sha256:…``) alone, so the checks' "has this tenant any?" is one
+probe of a small index each (store.checks).
 
 Revision ID: 0007
 Revises: 0006
@@ -38,8 +39,16 @@ def upgrade() -> None:
         sqlite_where=sa.text("address LIKE '@%'"),
         postgresql_where=sa.text("address LIKE '@%'"),
     )
+    op.create_index(
+        "ix_suppression_erased",
+        "suppression",
+        ["tenant_id"],
+        sqlite_where=sa.text("address LIKE 'sha256:%'"),
+        postgresql_where=sa.text("address LIKE 'sha256:%'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_suppression_erased", table_name="suppression")
     op.drop_index("ix_suppression_domain", table_name="suppression")
     op.drop_table("allowlistentry")
