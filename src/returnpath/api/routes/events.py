@@ -15,6 +15,7 @@ from returnpath.parsers.model import Kind
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import events
 from returnpath.store.models import Event
+from returnpath.store.policy import Outcome
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -41,6 +42,9 @@ def public(event: Event, message_uid: str) -> EventPublic:
         message=message_uid,
         decided_by=event.decided_by,
         evidence=event.evidence,
+        effect=Outcome(event.effect) if event.effect else None,
+        effect_reason=event.effect_reason,
+        effect_detail=event.effect_detail,
     )
 
 
@@ -52,6 +56,9 @@ async def feed(
     reason: Reason | None = None,
     recipient: str | None = None,
     since: Instant | None = None,
+    effect: Annotated[
+        Outcome | None, Query(description="only events the policy treated so")
+    ] = None,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[
@@ -60,7 +67,7 @@ async def feed(
 ) -> EventPage:
     """Every event in commit order. With ``wait``, an empty page is held until an event
     arrives or the time is up, so a consumer without a broker needs no busy polling."""
-    flt = events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since)
+    flt = events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since, effect)
     after = cursor.decode(cursor_, store.max_row_id)
     deadline = asyncio.get_running_loop().time() + wait
     rows = await events.feed_page(store, who.tenant_id, flt, after, limit)
