@@ -34,7 +34,7 @@ CASES = [
     (Kind.DELIVERED, "delivered", {}, NO_HISTORY, Policy(),
      Outcome.RESET, Why.DELIVERED, "soft count restarts"),
     (Kind.SOFT_BOUNCE, "blocked", {"verified": True}, NO_HISTORY, Policy(),
-     Outcome.RECORDED, Why.SENDER_SIDE_REASON, "blocked is the sender's side"),
+     Outcome.RECORDED, Why.SENDER_SIDE, "blocked is the sender's side"),
     (Kind.AUTO_REPLY, "vacation", {}, NO_HISTORY, Policy(),
      Outcome.RECORDED, Why.KIND_NOT_ACTED_ON, "auto_reply never suppresses"),
     (Kind.UNSUBSCRIBE, "feedback", {}, NO_HISTORY, Policy(),

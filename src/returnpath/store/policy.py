@@ -61,7 +61,7 @@ class Why(StrEnum):
     DELIVERED = "delivered"  # reset
     NO_RECIPIENT = "no_recipient"  # nobody named: nothing to act on
     KIND_NOT_ACTED_ON = "kind_not_acted_on"  # delayed, auto_reply, unknown
-    SENDER_SIDE_REASON = "sender_side_reason"  # our sending's fault: never counts
+    SENDER_SIDE = "sender_side_reason"  # our sending's fault: never counts
     UNVERIFIED_UNSUBSCRIBE = "unverified_unsubscribe"  # a From header proves nothing
     FEEDBACK_LOOP_NOT_LISTED = "feedback_loop_not_listed"  # not in feedback_loop_sources
     FEEDBACK_LOOP_NOT_SIGNED = "feedback_loop_not_signed"  # listed, no aligned DKIM signature
@@ -234,7 +234,7 @@ def decide(finding: Seen, history: History, policy: Policy) -> Decision:
             return Decision(
                 effect,
                 f"{finding.reason} is the sender's side: never counts",
-                Why.SENDER_SIDE_REASON,
+                Why.SENDER_SIDE,
             )
         return Decision(effect, f"{finding.kind} never suppresses", Why.KIND_NOT_ACTED_ON)
     if effect is Effect.RESET:
