@@ -43,7 +43,9 @@ async def test_allowlisted_addresses_and_domains_are_never_suppressed(
     for address in ("vip@partner.example", "three@seed.example"):
         assert (await svc.api.get(f"/v1/suppressions/{address}")).status_code == 404, address
         events = (await svc.api.get("/v1/events", params={"recipient": address})).json()
-        assert events["items"][-1]["kind"] == "hard_bounce", address
+        last = events["items"][-1]
+        assert last["kind"] == "hard_bounce", address
+        assert (last["effect"], last["effect_reason"]) == ("recorded", "allowlisted"), last
 
     listed = (await svc.api.get("/v1/allowlist", params={"limit": 1})).json()
     assert [i["entry"] for i in listed["items"]] == ["@seed.example"]

@@ -17,6 +17,7 @@ class EventFilter:
     reason: str | None = None
     recipient: str | None = None
     since: datetime | None = None
+    effect: str | None = None
 
 
 async def feed_page(
@@ -35,6 +36,8 @@ async def feed_page(
         q = q.where(col(Event.recipient) == flt.recipient)
     if flt.since:
         q = q.where(col(Event.created_at) >= flt.since)
+    if flt.effect:
+        q = q.where(col(Event.effect) == flt.effect)
     q = q.order_by(col(Event.id)).limit(limit)
     async with store.read() as session:
         return [(e, uid) for e, uid in (await session.execute(q)).all()]

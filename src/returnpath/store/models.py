@@ -223,6 +223,11 @@ class Message(SQLModel, table=True):
 #: a rule id is a few dozen)
 DECIDED_BY_CHARS = 128
 EVIDENCE_CHARS = 200
+#: the stored lengths of what the policy did with an event (store.policy.Outcome, Why, and
+#: Decision.why; the longest token is 26 characters, the longest words about 100)
+EFFECT_CHARS = 16
+EFFECT_REASON_CHARS = 32
+EFFECT_DETAIL_CHARS = 200
 
 
 class Event(SQLModel, table=True):
@@ -250,6 +255,11 @@ class Event(SQLModel, table=True):
     #: (parsers' Finding.decided_by / evidence; null on events recorded before 0004)
     decided_by: str | None = text_field(DECIDED_BY_CHARS, default=None)
     evidence: str | None = text_field(EVIDENCE_CHARS, default=None)
+    #: what the suppression policy did with the finding (store.policy.Outcome), its stable
+    #: reason (store.policy.Why) and the same in words, with the counts (null before 0006)
+    effect: str | None = text_field(EFFECT_CHARS, default=None)
+    effect_reason: str | None = text_field(EFFECT_REASON_CHARS, default=None)
+    effect_detail: str | None = text_field(EFFECT_DETAIL_CHARS, default=None)
 
     __table_args__ = (
         sa.Index("ix_event_tenant_id", "tenant_id", "id"),

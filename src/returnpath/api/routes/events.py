@@ -18,6 +18,7 @@ from returnpath.parsers.vocabulary import Reason
 from returnpath.store import events
 from returnpath.store.db import Store
 from returnpath.store.models import Event, rfc3339
+from returnpath.store.policy import Outcome
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -44,6 +45,9 @@ def public(event: Event, message_uid: str) -> EventPublic:
         message=message_uid,
         decided_by=event.decided_by,
         evidence=event.evidence,
+        effect=Outcome(event.effect) if event.effect else None,
+        effect_reason=event.effect_reason,
+        effect_detail=event.effect_detail,
     )
 
 
@@ -52,9 +56,12 @@ async def event_filter(
     reason: Reason | None = None,
     recipient: str | None = None,
     since: Instant | None = None,
+    effect: Annotated[
+        Outcome | None, Query(description="only events the policy treated so")
+    ] = None,
 ) -> events.EventFilter:
     """The filters the feed and the stream share (query parameters)."""
-    return events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since)
+    return events.EventFilter(kind, reason, try_normalise(recipient) or recipient, since, effect)
 
 
 Filter = Annotated[events.EventFilter, Depends(event_filter)]

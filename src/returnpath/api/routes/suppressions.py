@@ -26,7 +26,7 @@ from returnpath.api.schemas import (
 from returnpath.parsers.addresses import InvalidAddress, normalise_address, normalise_many
 from returnpath.store import checks, suppressions
 from returnpath.store.models import ORJSON_TIMES, utcnow
-from returnpath.store.policy import Policy
+from returnpath.store.policy import Outcome, Policy
 from returnpath.store.tenants import bounce_domain
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
@@ -276,6 +276,9 @@ async def address_history(
             event=e.event,
             decided_by=e.decided_by,
             evidence=e.evidence,
+            effect=Outcome(e.effect) if e.effect else None,
+            effect_reason=e.effect_reason,
+            effect_detail=e.effect_detail,
         )
         for e in entries
     ]
