@@ -242,6 +242,7 @@ class Service:
         self._stop.set()
 
     async def shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
+        self._stop.set()  # the tasks that wait on it (the raw purge) end now, not at the timeout
         if self.listener is not None:
             await self.listener.stop(self.settings.shutdown_grace)
         if self.handler is not None:
