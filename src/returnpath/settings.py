@@ -118,6 +118,23 @@ class Settings(BaseSettings):
     relay_backoff_max: float = Field(
         default=30.0, gt=0, description="longest pause between broker connection attempts"
     )
+    # webhooks (issue 12)
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="deliver webhooks to private, loopback and link-local addresses (SSRF risk)",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="seconds one webhook delivery may take"
+    )
+    webhook_retry_base: float = Field(
+        default=20.0, gt=0, le=60, description="seconds before the first webhook retry (jittered)"
+    )
+    webhook_retry_hours: float = Field(
+        default=26.0, gt=0, description="hours a webhook delivery is retried before it fails"
+    )
+    webhook_concurrency: int = Field(
+        default=8, gt=0, le=256, description="concurrent deliveries to one webhook endpoint"
+    )
 
     @field_validator("database_url")
     @classmethod
