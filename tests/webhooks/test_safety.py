@@ -44,11 +44,15 @@ async def test_a_name_resolving_to_loopback_is_refused_without_the_setting(
             r = await svc.api.post("/v1/webhooks", json={"url": bad})
             assert r.status_code == 422, bad
         # "localhost" passes creation (a name) but is refused at delivery, every time.
-        hook = await add_endpoint(svc, f"http://localhost:{rec.port}/hook")
+        hooks = [
+            await add_endpoint(svc, f"http://localhost:{rec.port}/hook"),
+            await add_endpoint(svc, f"http://[::ffff:127.0.0.1]:{rec.port}/hook"),
+        ]
         await bounce(svc)
-        tried = await wait_for_attempts(svc, hook["id"], 2)
-        assert {t["outcome"] for t in tried} == {"refused"}
-        assert "RETURNPATH_WEBHOOK_ALLOW_PRIVATE" in tried[0]["error"]
+        for hook in hooks:
+            tried = await wait_for_attempts(svc, hook["id"], 2)
+            assert {t["outcome"] for t in tried} == {"refused"}
+            assert "RETURNPATH_WEBHOOK_ALLOW_PRIVATE" in tried[0]["error"]
         assert rec.requests == []
 
 

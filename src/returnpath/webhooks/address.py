@@ -58,6 +58,25 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def _lookup(host: str, port: int) -> list[str]:
+    """The name's addresses now (a thread of the loop's executor: getaddrinfo blocks)."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except OSError as exc:
+        raise Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from exc
+    return [str(info[4][0]) for info in infos]
+
+
 async def resolve(url: str, allow_private: bool) -> Target:
     """Resolve the URL's host now and pick an address that may be connected to.
 
@@ -69,13 +88,7 @@ async def resolve(url: str, allow_private: bool) -> Target:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-        )
-    except OSError as exc:
-        raise Unresolvable(f"cannot resolve {host}: {exc.strerror or exc}") from exc
-    addresses = [str(info[4][0]) for info in infos]
+    addresses = [host] if _is_address(host) else await _lookup(host, port)
     if not addresses:
         raise Unresolvable(f"{host} has no address")
     if not allow_private:
