@@ -99,6 +99,8 @@ class Fanout:
 
     async def run_once(self) -> int:
         """One pass; returns how many events it read (a full batch: call again at once)."""
+        if not await self._anything_new():
+            return 0  # idle: no writer-lock turn (on SQLite the stage's commits share it)
         now = utcnow()
         async with self.store.write_core() as conn:
             cursor = (
@@ -128,6 +130,12 @@ class Fanout:
                     sa.update(CURSORS).where(CURSORS.c.name == CURSOR).values(event_id=advanced)
                 )
         return len(ids)
+
+    async def _anything_new(self) -> bool:
+        cursor = sa.select(CURSORS.c.event_id).where(CURSORS.c.name == CURSOR).scalar_subquery()
+        query = sa.select(EVENTS.c.id).where(EVENTS.c.id > sa.func.coalesce(cursor, -1)).limit(1)
+        async with self.store.read() as session:
+            return (await session.execute(query)).first() is not None
 
     def _fan_statement(self, after: int, upto: int, now: datetime) -> Any:
         joined = EVENTS.join(ENDPOINTS, ENDPOINTS.c.tenant_id == EVENTS.c.tenant_id)
