@@ -110,10 +110,6 @@ class WebhookWorker:
     async def stop(self) -> None:
         self._stopping.set()
 
-    def wake(self) -> None:
-        """New events may be committed: fan them out now rather than at the next poll."""
-        self._due.set()
-
     async def _guard(self, loop: Callable[[], Awaitable[None]]) -> None:
         """Run a loop forever: a database outage costs a pause, never the worker."""
         while not self._stopping.is_set():
