@@ -72,18 +72,23 @@ docs: $(INSTALLED)
 test: lint docs
 	$(BIN)/pytest -q --durations=15 --cov=returnpath --cov-report=term:skip-covered
 
+# The Pythons run side by side (`make -j2 test-pythons`, as .ci/run does): each is one
+# compile and one pytest process, so two cores take half the time of one after the other.
 test-pythons: $(PYTHONS:%=test-python-%)
+
+build/shared:
+	mkdir -p build
+	test ! -d ../shared || ln -sfn $(abspath ../shared) build/shared
 
 # Each Python gets its own copy of the tree under build/ (an editable install writes its
 # compiled modules into the tree it installs from) and a fresh compilation; ../shared beside
 # the copy gives it the corpus.
-test-python-%:
+test-python-%: | build/shared
 	@test -n "$(call find_python,$*)" || { echo "no Python $* here (pyenv install $*)" >&2; exit 1; }
 	rm -rf build/py$*/src build/py$*/tests build/py$*/$(VENV)/.installed-mypyc-*
 	mkdir -p build/py$*
 	tar -c --exclude='*.so' --exclude=_mypyc_sources.json --exclude=__pycache__ \
 	  pyproject.toml README.md hatch_build.py requirements src tests | tar -x -C build/py$*
-	test ! -d ../shared || ln -sfn $(abspath ../shared) build/shared
 	$(MAKE) --no-print-directory -C build/py$* -f $(CURDIR)/Makefile install PYTHON=$(call find_python,$*)
 	cd build/py$* && $(VENV)/bin/pytest -q -p no:cacheprovider tests/parsers
 

@@ -82,6 +82,22 @@ def _type_name(annotation: Any) -> str:
     return f"`{getattr(annotation, '__name__', annotation)}`"
 
 
+def _unit(field: Any) -> str:
+    extra = field.json_schema_extra
+    return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+
+
+def _bounds(field: Any) -> str:
+    """The constraints pydantic enforces (``gt=0``, ``le=64``), as the page shows them."""
+    said = []
+    for meta in field.metadata:
+        for name, sign in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            value = getattr(meta, name, None)
+            if value is not None:
+                said.append(f"{sign} {value}")
+    return ", ".join(said)
+
+
 def configuration_page() -> str:
     from returnpath.settings import Settings
 
@@ -89,24 +105,41 @@ def configuration_page() -> str:
         "# Configuration reference",
         "",
         "Generated from the settings model (`src/returnpath/settings.py`) by",
-        "`scripts/reference.py`: every `RETURNPATH_*` variable, its type and default.",
-        "What each one is for, with advice: [Configuration](../configuration.md).",
+        "`scripts/reference.py`: every `RETURNPATH_*` variable, what it does, its type,",
+        "unit and default, and when to change it. Set them in the environment or in a",
+        "`.env` file in the working directory. An overview with advice:",
+        "[Configuration](../configuration.md).",
         "",
-        "| variable | type | default | description |",
-        "| --- | --- | --- | --- |",
+        "| variable | default | unit |",
+        "| --- | --- | --- |",
     ]
+    sections: list[str] = []
     for name, field in Settings.model_fields.items():
+        if not field.description:
+            raise SystemExit(f"settings.{name} has no description: say what it does")
         if field.default_factory is not None:
             default: object = field.default_factory()  # type: ignore[call-arg]
         else:
             default = field.default
         shown = ",".join(map(str, default)) if isinstance(default, list) else default
         shown_cell = f"`{_cell(shown)}`" if str(shown) else "*(empty)*"
-        lines.append(
-            f"| `RETURNPATH_{name.upper()}` | {_cell(_type_name(field.annotation))} | {shown_cell} |"
-            f" {_cell(field.description or '')} |"
-        )
-    return "\n".join(lines) + "\n"
+        variable = f"RETURNPATH_{name.upper()}"
+        unit = _unit(field)
+        lines.append(f"| [`{variable}`](#{variable.lower()}) | {shown_cell} | {unit} |")
+        facts = [f"Type: {_type_name(field.annotation)}", f"default: {shown_cell}"]
+        if unit:
+            facts.append(f"unit: {unit}")
+        if _bounds(field):
+            facts.append(f"accepted: {_bounds(field)}")
+        sections += [
+            f"## `{variable}`",
+            "",
+            " ".join(field.description.split()),
+            "",
+            "; ".join(facts) + ".",
+            "",
+        ]
+    return "\n".join([*lines, "", *sections]).rstrip() + "\n"
 
 
 def pages() -> dict[Path, str]:

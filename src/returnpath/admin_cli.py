@@ -14,6 +14,7 @@ The store is imported inside the commands: declaring them costs ``returnpath
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -212,3 +213,172 @@ def tenants_signing_key(
         f"key id {key_id}; configure your relay with: parsers.signing.make_return_path(secret=..., key_id={key_id}, ...)"
     )
     typer.echo(f"{key_id} {base64.b64encode(secret).decode()}")
+
+
+def purge_command(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            min=0,
+            help="retention in days [default: RETURNPATH_RAW_RETENTION_DAYS]",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="count what would be purged, change nothing")
+    ] = False,
+    database: Database = None,
+) -> None:
+    """Drop the raw bytes of messages older than the retention (events and suppressions
+    stay); serve does it every RETURNPATH_RAW_PURGE_INTERVAL seconds, this is for cron."""
+    from returnpath.store import retention
+
+    days = load_settings().raw_retention_days if older_than_days is None else older_than_days
+    if days == 0 and older_than_days is None:
+        fail("RETURNPATH_RAW_RETENTION_DAYS=0 keeps raw messages for ever: nothing to purge")
+    before = retention.cutoff(days)
+    if dry_run:
+        count = _run(lambda store: retention.count_purgeable(store, before), database)
+        typer.echo(
+            f"{count} raw message(s) received before {before:%Y-%m-%d %H:%M} would be purged"
+        )
+    else:
+        count = _run(lambda store: retention.purge_raw(store, before), database)
+        typer.echo(f"{count} raw message(s) received before {before:%Y-%m-%d %H:%M} purged")
+
+
+def _instant(value: str | None, option: str) -> datetime | None:
+    """An RFC 3339 time with its zone, as the API takes it (a time without one is ambiguous)."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        fail(f"{option}: not an RFC 3339 time ({value!r}); e.g. 2026-12-03T14:00:00Z", exc)
+    if at.tzinfo is None:
+        fail(f"{option}: give the time zone ({value}Z for UTC)")
+    return at.astimezone(UTC)
+
+
+def revert_command(
+    note: Annotated[str, typer.Option("--note", help="why: written to each lifted entry's audit")],
+    since: Annotated[str | None, typer.Option(help="suppressed at or after (RFC 3339)")] = None,
+    until: Annotated[str | None, typer.Option(help="suppressed before (RFC 3339)")] = None,
+    kind: Annotated[str | None, typer.Option(help="hard_bounce, complaint, ...")] = None,
+    reason: Annotated[str | None, typer.Option(help="userunknown, blocked, ...")] = None,
+    remote_mta: Annotated[
+        str | None, typer.Option(help="the bounce's remote MTA: a host, or a domain and its hosts")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="bounce, manual or import")] = None,
+    stream: Annotated[str | None, typer.Option(help="a stream ('' = every stream)")] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="lift them (without it: a dry run that changes nothing)")
+    ] = False,
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant name [default: the default tenant]")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Lift in bulk the suppressions of an incident (a blocklisting read as dead mailboxes):
+    a dry run first, --apply to lift them, audited with the note."""
+    from returnpath.store import revert
+    from returnpath.store import tenants as tenant_store
+
+    flt = revert.RevertFilter(
+        _instant(since, "--since"),
+        _instant(until, "--until"),
+        kind,
+        reason,
+        remote_mta,
+        source,
+        stream,
+    )
+
+    async def action(store: Store) -> revert.RevertResult:
+        name = tenant or tenant_store.DEFAULT_TENANT
+        row = await tenant_store.get_tenant(store, name)
+        if row is None or row.id is None:
+            raise ValueError(f"no tenant named {name!r}")
+        return await revert.revert(store, row.id, flt, note=note, actor="admin", dry_run=not apply)
+
+    result = _run(action, database)
+    verb = "would lift" if result.dry_run else "lifted"
+    typer.echo(f"{verb} {result.count} suppression(s)")
+    for one in result.sample:
+        typer.echo(
+            f"  {one.address}\t{one.stream or '*'}\t{one.kind}\t{one.reason}"
+            f"\t{one.created_at:%Y-%m-%dT%H:%M:%SZ}\t{one.remote_mta or ''}"
+        )
+    if result.dry_run and result.count:
+        typer.echo("nothing changed: run again with --apply to lift them")
+
+
+def reparse_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would change (required: see below)")
+    ] = False,
+    since: Annotated[str | None, typer.Option(help="received at or after (RFC 3339)")] = None,
+    until: Annotated[str | None, typer.Option(help="received before (RFC 3339)")] = None,
+    family: Annotated[
+        str | None, typer.Option(help="only messages recorded as this family")
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="tenant name [default: the default tenant]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as one JSON object")] = False,
+    database: Database = None,
+) -> None:
+    """Parse stored messages again with the current parsers and report, by old -> new kind
+    and reason, what would change, with a sample. Read-only; applying is not built yet."""
+    import sys
+
+    import orjson
+
+    from returnpath.store import reparse
+    from returnpath.store import tenants as tenant_store
+
+    if not dry_run:
+        fail(
+            "applying a re-parse is not built yet (issue 14): run with --dry-run to see what"
+            " the current parsers would change"
+        )
+    when = (_instant(since, "--since"), _instant(until, "--until"))
+    live = sys.stderr.isatty()
+
+    async def action(store: Store) -> reparse.ReparseReport:
+        name = tenant or tenant_store.DEFAULT_TENANT
+        row = await tenant_store.get_tenant(store, name)
+        if row is None or row.id is None:
+            raise ValueError(f"no tenant named {name!r}")
+        flt = reparse.ReparseFilter(row.id, *when, family)
+        total = await reparse.count(store, flt)
+
+        def progress(done: int) -> None:
+            if live:
+                sys.stderr.write(f"\rre-read {done:,} of {total:,} messages")
+                sys.stderr.flush()
+
+        try:
+            return await reparse.dry_run(store, flt, progress=progress)
+        finally:
+            if live:
+                sys.stderr.write("\n")
+
+    report = _run(action, database)
+    if as_json:
+        typer.echo(orjson.dumps(report.to_dict()).decode())
+        return
+    typer.echo(
+        f"{report.messages} message(s) parsed again ({report.purged} purged, not re-read):"
+        f" {report.unchanged} verdict(s) unchanged, {report.changed} would change"
+    )
+    for (before, after), n in report.transitions.most_common():
+        typer.echo(f"  {n:>8}  {before} -> {after}")
+    if report.sample:
+        typer.echo("sample:")
+    for c in report.sample:
+        typer.echo(
+            f"  {c.message}\t{c.recipient or '(no recipient)'}\t{c.before} -> {c.after}"
+            f"\t{c.decided_by or ''}"
+        )

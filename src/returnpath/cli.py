@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from returnpath.admin_cli import keys_app, tenants_app
+from returnpath.admin_cli import (
+    keys_app,
+    purge_command,
+    reparse_command,
+    revert_command,
+    tenants_app,
+)
 from returnpath.cli_common import (
     Options,
     PlainHelpCommand,
@@ -38,6 +44,9 @@ app = typer.Typer(
 )
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
+app.command("purge", cls=PlainHelpCommand)(purge_command)
+app.command("revert", cls=PlainHelpCommand)(revert_command)
+app.command("reparse", cls=PlainHelpCommand)(reparse_command)
 
 
 @app.callback()
@@ -289,3 +298,80 @@ def classify_command(
         text = sys_.stdin.read(MAX_TEXT + 1)
     result = classify_text(text, status, command)
     typer.echo(json_.dumps(result.to_dict(), ensure_ascii=False))
+
+
+# -- issue 12: the reference consumer of the events on RabbitMQ ------------------------------
+
+
+@app.command("consume", cls=PlainHelpCommand)
+def consume_command(
+    queue: Annotated[str, typer.Option(help="durable queue to declare (or use)")] = (
+        "returnpath.consume"
+    ),
+    bind: Annotated[
+        list[str] | None,
+        typer.Option(help="binding key on the exchange, repeatable (hard_bounce.#, complaint.*)"),
+    ] = None,
+    exec_: Annotated[
+        str | None,
+        typer.Option(
+            "--exec",
+            help="shell command run once per event, the event on its stdin; exit 0 acknowledges",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="RabbitMQ URL (default: RETURNPATH_AMQP_URL)")
+    ] = None,
+    exchange: Annotated[
+        str | None, typer.Option(help="topic exchange (default: RETURNPATH_EXCHANGE)")
+    ] = None,
+    queue_type: Annotated[str, typer.Option(help="quorum or classic")] = "quorum",
+    declare: Annotated[
+        bool, typer.Option(help="--no-declare: consume an existing queue as it is")
+    ] = True,
+    prefetch: Annotated[int, typer.Option(min=1, help="unacknowledged events on the wire")] = 50,
+    max_attempts: Annotated[
+        int, typer.Option(min=1, help="failures before an event goes to <queue>.dead")
+    ] = 5,
+    retry_delay: Annotated[float, typer.Option(min=0, help="seconds before a retry")] = 1.0,
+    timeout: Annotated[float, typer.Option(min=0.001, help="seconds --exec may run")] = 60.0,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file of handled event ids (default: <queue>.seen.sqlite)"),
+    ] = None,
+    remember: Annotated[int, typer.Option(min=1, help="handled ids the ledger keeps")] = 100_000,
+    limit: Annotated[int, typer.Option(min=0, help="exit after this many events (0: never)")] = 0,
+) -> None:
+    """Consume the events from RabbitMQ: print them as JSON Lines, or run --exec per event.
+
+    Manual acknowledgements after the event is handled; redeliveries (same message_id)
+    are recognised by the ledger and not handled twice; after --max-attempts failures an
+    event goes to the dead-letter exchange and queue <queue>.dead.
+    """
+    from returnpath.consume.run import ConsumeOptions, run_consumer
+
+    settings = load_settings()
+    amqp_url = url or settings.amqp_url
+    if not amqp_url:
+        fail("consume needs a broker: set RETURNPATH_AMQP_URL or pass --url")
+    if queue_type not in ("quorum", "classic"):
+        fail(f"--queue-type must be quorum or classic, not {queue_type!r}")
+    options = ConsumeOptions(
+        url=amqp_url,
+        queue=queue,
+        exchange=exchange or settings.exchange,
+        bindings=tuple(bind or ["#"]),
+        queue_type=queue_type,
+        declare=declare,
+        command=exec_,
+        prefetch=prefetch,
+        max_attempts=max_attempts,
+        retry_delay=retry_delay,
+        timeout=timeout,
+        ledger=ledger or Path(f"{queue}.seen.sqlite"),
+        remember=remember,
+        limit=limit,
+        log_format=settings.log_format,
+        log_level=settings.log_level,
+    )
+    run_consumer(options)

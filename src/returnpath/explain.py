@@ -1,5 +1,6 @@
 """``returnpath explain FILE``: how a message was recognised and why each finding got its
-kind and reason, in words. Pure: bytes in, a dict or lines of text out (no I/O here).
+kind and reason, in words, and what the default policy would do with each finding (the
+``effect`` its event would say). Pure: bytes in, a dict or lines of text out (no I/O here).
 
 The words come from what the parsers record: the family that read the message, and
 per finding its ``decided_by`` (a rule row's id, a status code's entry, a provider's
@@ -10,6 +11,7 @@ source comments are not available at run time; the id names the row in
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
 
@@ -18,6 +20,15 @@ from returnpath.parsers.fastparse import message_from_bytes
 from returnpath.parsers.mime import header_text
 from returnpath.parsers.model import Finding, Report
 from returnpath.parsers.vocabulary import REASONS
+from returnpath.store.policy import (
+    NO_HISTORY,
+    NO_RECIPIENT_WORDS,
+    Outcome,
+    Policy,
+    Seen,
+    Why,
+    decide,
+)
 
 #: one line per family: what the format is and what recognises it
 FAMILIES: dict[str, str] = {
@@ -138,6 +149,37 @@ def _status_from(f: Finding) -> str | None:
     return "read from the diagnostic" if in_diagnostic else "given by the family"
 
 
+#: any instant: with no history, ``decide`` compares times only with this one
+_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def policy_effects(f: Finding, report: Report) -> dict[str, dict[str, str]]:
+    """What the default policy would do with the finding, as the event's ``effect`` says it:
+    for the first finding about its address, without and with a valid signed return path.
+
+    Only an estimate: ``explain`` reads a file, not a tenant, so it knows neither the
+    tenant's policy, nor its signing keys (whether the return path verifies), nor what
+    happened to the address before (soft bounces counted, a suppression standing).
+    """
+    out = {}
+    for label, verified in (("unverified", False), ("signed", True)):
+        if not f.recipient:
+            outcome, code, words = Outcome.RECORDED, Why.NO_RECIPIENT, NO_RECIPIENT_WORDS
+        else:
+            seen = Seen(
+                kind=f.kind.value,
+                reason=f.reason.value,
+                at=_AT,
+                verified=verified,
+                family=report.family,
+                sender=report.sender,
+            )
+            d = decide(seen, NO_HISTORY, Policy())
+            outcome, code, words = d.outcome, d.code, d.why
+        out[label] = {"effect": outcome.value, "effect_reason": code.value, "effect_detail": words}
+    return out
+
+
 def explain_report(report: Report, msg: Message | None) -> dict[str, Any]:
     """What ``explain`` says about a parsed message, as data (``--json``)."""
     return {
@@ -158,6 +200,7 @@ def explain_report(report: Report, msg: Message | None) -> dict[str, Any]:
                 "status_from": _status_from(f),
                 "smtp_code": f.smtp_code,
                 "diagnostic": f.diagnostic,
+                "policy": policy_effects(f, report),
             }
             for f in report.findings
         ],
@@ -195,4 +238,12 @@ def as_text(name: str, data: dict[str, Any]) -> str:
             lines.append(f"    {'; '.join(codes)}")
         if f["diagnostic"]:
             lines.append(f"    diagnostic: {f['diagnostic'][:300]}")
+        lines.append("    the default policy, for a first finding about the address:")
+        for label, said in (
+            ("unverified", f["policy"]["unverified"]),
+            ("with a valid signed return path", f["policy"]["signed"]),
+        ):
+            lines.append(
+                f"      {label}: {said['effect']} ({said['effect_reason']}): {said['effect_detail']}"
+            )
     return "\n".join(lines)

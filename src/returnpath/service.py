@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import math
 import secrets
 import signal
 import socket
@@ -32,6 +33,7 @@ from returnpath.settings import Settings
 from returnpath.stage import Stage, spool_drained
 from returnpath.stage_process import StageSupervisor
 from returnpath.store.db import Store
+from returnpath.store.retention import purge_periodically
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
 from returnpath.webhooks.worker import WebhookWorker
 
@@ -152,6 +154,9 @@ class Service:
             access_log=False,
             lifespan="off",
             limit_concurrency=s.api_max_concurrency,
+            # an open event stream (GET /v1/events/stream) never ends by itself: without
+            # a bound uvicorn waits for it, and serve took the whole grace + 5 s to stop
+            timeout_graceful_shutdown=math.ceil(s.shutdown_grace),
         )
         self.api = _ApiServer(config)
         # Bind here, not in uvicorn, so that port 0 works and the real port is known.
@@ -205,6 +210,13 @@ class Service:
             tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         if self.webhooks is not None:
             tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
+
+        s = self.settings
+        if s.worker_index == 0 and s.raw_retention_days > 0:
+            purge = purge_periodically(
+                self.store, s.raw_retention_days, s.raw_purge_interval, self._stop
+            )
+            tasks.append(asyncio.create_task(purge, name="raw-purge"))
         return tasks
 
     async def settle(self) -> None:

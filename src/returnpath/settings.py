@@ -36,104 +36,345 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./returnpath.db",
-        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+        description=(
+            "Where events, suppressions and raw messages are stored: sqlite:///path/to/file.db"
+            " (embedded, one host) or postgresql://user:password@host/name (the async driver"
+            " is chosen for you). The default is a file in the working directory: set an"
+            " absolute path, or PostgreSQL for several hosts or more than one worker."
+        ),
     )
-    amqp_url: str = Field(default="", description="RabbitMQ URL; empty disables publishing")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 2525
-    smtp_hostname: str = Field(default="", description="name in the SMTP greeting")
-    api_host: str = "127.0.0.1"
-    api_port: int = 8025
+    amqp_url: str = Field(
+        default="",
+        description=(
+            "RabbitMQ URL (amqp://user:password@host:5672/vhost) events are published to;"
+            " empty: no broker, consumers long-poll GET /v1/events instead. Set it when"
+            " other services should react to bounces as they happen."
+        ),
+    )
+    smtp_host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address the SMTP listener binds. The default takes mail from this host only:"
+            " set 0.0.0.0 (or :: for IPv6) when the bounce domain's MX points here."
+        ),
+    )
+    smtp_port: int = Field(
+        default=2525,
+        json_schema_extra={"unit": "TCP port"},
+        description=(
+            "Port of the SMTP listener. Mail servers deliver to 25: set 25 (with the"
+            " privilege to bind it), or keep 2525 behind a port redirect or a relay."
+        ),
+    )
+    smtp_hostname: str = Field(
+        default="",
+        description=(
+            "Name in the SMTP greeting and replies; empty: the host's FQDN. Set it to the"
+            " name the MX record points at when the host's own name differs."
+        ),
+    )
+    api_host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address the HTTP API (and the one-click /unsubscribe route) binds. Keep it"
+            " local and publish only /unsubscribe through a reverse proxy."
+        ),
+    )
+    api_port: int = Field(
+        default=8025,
+        json_schema_extra={"unit": "TCP port"},
+        description="Port of the HTTP API. Change it when 8025 is taken.",
+    )
     domains: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["bounces.localhost"],
-        description="comma-separated recipient domains of the default tenant",
+        description=(
+            "Comma-separated bounce domains of the default tenant: mail to any address at"
+            " them is accepted, mail to other domains refused. Authoritative: a domain"
+            " removed here is no longer accepted. Set it to your return-path domains."
+        ),
     )
-    max_message_size: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_message_size: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        json_schema_extra={"unit": "bytes"},
+        description=(
+            "Largest message accepted (announced with SIZE); larger get 552 5.3.4. A bounce"
+            " quoting a large original may need more; lower it to bound the disk a sender"
+            " can fill."
+        ),
+    )
     api_key: str = Field(
-        default="", description="admin API key; empty: one is generated and printed"
+        default="",
+        description=(
+            "The admin API key: always accepted, acts on the default tenant and the admin"
+            " routes. Empty: one is generated and printed at start. Set it (from a secret"
+            " store) so that it survives a restart."
+        ),
     )
-    log_format: Literal["auto", "json", "console"] = "auto"
-    log_level: str = "info"
-    exchange: str = "returnpath.events"
-    shutdown_grace: float = Field(default=10.0, ge=0, description="seconds for in-flight SMTP")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description=(
+            "json (one object a line, for log collectors), console (for people), or auto:"
+            " console on a terminal, json otherwise."
+        ),
+    )
+    log_level: str = Field(
+        default="info",
+        description=(
+            "Least severe level written: debug, info, warning, error. info writes one line"
+            " per message recorded; set warning on busy hosts to keep only what needs"
+            " attention."
+        ),
+    )
+    exchange: str = Field(
+        default="returnpath.events",
+        description=(
+            "Topic exchange events are published to (routing key <kind>.<reason>). Change"
+            " it to run two installations on one RabbitMQ virtual host."
+        ),
+    )
+    shutdown_grace: float = Field(
+        default=10.0,
+        ge=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "On SIGTERM, how long SMTP transactions in flight may finish before the"
+            " connections are closed. Raise it when large messages are often cut off by"
+            " restarts; keep it below your supervisor's stop timeout."
+        ),
+    )
     sqlite_busy_timeout: float = Field(
-        default=30.0, gt=0, description="seconds a write waits for the SQLite lock"
+        default=30.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "How long a write waits for the SQLite lock before failing (the stage then"
+            " retries the group). Only SQLite; raise it if admin commands and the stage"
+            " contend on a slow disk."
+        ),
     )
     smtp_max_connections: int = Field(
-        default=1000, gt=0, description="concurrent SMTP sessions; more get 421"
+        default=1000,
+        gt=0,
+        json_schema_extra={"unit": "connections"},
+        description=(
+            "Concurrent SMTP sessions per process; more get 421 4.7.0 and retry later."
+            " Lower it on a small host; raise it only with the file-descriptor limit."
+        ),
     )
-    tls_cert: str = Field(default="", description="PEM certificate chain: offer STARTTLS when set")
-    tls_key: str = Field(default="", description="PEM private key for tls_cert")
+    tls_cert: str = Field(
+        default="",
+        description=(
+            "Path of a PEM certificate chain; when set (with RETURNPATH_TLS_KEY), the"
+            " listener offers STARTTLS. Set it when the MX faces the internet: most"
+            " senders prefer or require TLS."
+        ),
+    )
+    tls_key: str = Field(
+        default="",
+        description="Path of the PEM private key of RETURNPATH_TLS_CERT.",
+    )
     workers: int = Field(
         default=1,
         ge=1,
         le=64,
-        description="processes sharing the SMTP and API ports (SO_REUSEPORT)",
+        json_schema_extra={"unit": "processes"},
+        description=(
+            "Processes sharing the SMTP and API ports (SO_REUSEPORT). One per core when"
+            " one process's SMTP or API throughput is not enough; best on PostgreSQL."
+        ),
     )
-    worker_index: int = Field(default=0, ge=0, description="set by serve for its worker processes")
-    smtp_timeout: float = Field(default=300.0, gt=0, description="idle SMTP connection timeout")
+    worker_index: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Internal: set by serve for the worker processes it starts (0 is the first)."
+            " Do not set it."
+        ),
+    )
+    smtp_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "An SMTP connection idle this long is closed (RFC 5321 suggests 5 minutes)."
+            " Lower it when idle connections exhaust RETURNPATH_SMTP_MAX_CONNECTIONS."
+        ),
+    )
     # the accept path: spool, then stage (issue 16)
     spool_dir: str = Field(
         default="",
         description=(
-            "where accepted messages wait for the stage; empty: beside the SQLite file"
-            " (returnpath.db -> returnpath.spool), or ./returnpath.spool on PostgreSQL"
+            "Where accepted messages wait for the stage; empty: beside the SQLite file"
+            " (returnpath.db -> returnpath.spool), or ./returnpath.spool on PostgreSQL."
+            " Put it on a local disk whose fdatasync is honest: a 250 means it is there."
         ),
     )
     spool_max_backlog_mb: int = Field(
         default=256,
         gt=0,
-        description="spooled megabytes the stage may fall behind before SMTP answers 451 4.3.2",
+        json_schema_extra={"unit": "megabytes"},
+        description=(
+            "How far the stage may fall behind (spooled, not yet recorded) before SMTP"
+            " answers 451 4.3.2 and senders retry later. Raise it to ride out longer"
+            " database outages, within the spool disk's free space."
+        ),
     )
     stage: Literal["process", "inline"] = Field(
         default="process",
-        description="record spooled messages in a process of their own, or in serve's loop",
+        description=(
+            "process: messages are recorded in a child process of serve (a second core);"
+            " inline: in serve's own event loop (one core, lower throughput)."
+        ),
     )
     # edge limits (issue 16)
     db_timeout: float = Field(
         default=5.0,
         gt=0,
+        json_schema_extra={"unit": "seconds"},
         description=(
-            "seconds any wait on the database may last (connecting, a pooled connection,"
-            " a statement, a whole write transaction); then the store counts as unavailable"
+            "How long any wait on the database may last (connecting, a pooled connection,"
+            " a statement, a whole write transaction); then the store counts as"
+            " unavailable (API 503, the stage retries). Raise it for a remote database"
+            " with slow failovers."
         ),
     )
     api_body_timeout: float = Field(
-        default=30.0, gt=0, description="seconds an API request body may stall; then 408"
+        default=30.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "How long an API request body may stall before 408. Raise it for imports over"
+            " slow links."
+        ),
     )
     api_max_concurrency: int = Field(
-        default=500, gt=0, description="concurrent API connections and requests; more get 503"
+        default=500,
+        gt=0,
+        json_schema_extra={"unit": "requests"},
+        description=(
+            "Concurrent API connections and requests per process (uvicorn's"
+            " limit_concurrency); more get 503. Lower it to protect a small database."
+        ),
     )
     smtp_max_connections_per_peer: int = Field(
-        default=20, gt=0, description="concurrent SMTP sessions from one IP address; more get 421"
+        default=20,
+        gt=0,
+        json_schema_extra={"unit": "connections"},
+        description=(
+            "Concurrent SMTP sessions from one IP address; more get 421 4.7.0. Raise it"
+            " when one relay of yours forwards all bounces over many connections."
+        ),
     )
     # relay (issue 16)
     relay_linger: float = Field(
-        default=0.1, ge=0, le=10, description="seconds an event may wait to share a publish batch"
+        default=0.1,
+        ge=0,
+        le=10,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "How long an event may wait to share a publish batch with later ones. Lower"
+            " for less delay, raise for fewer broker round trips."
+        ),
     )
-    relay_batch_size: int = Field(default=500, gt=0, le=10_000, description="events per batch")
+    relay_batch_size: int = Field(
+        default=500,
+        gt=0,
+        le=10_000,
+        json_schema_extra={"unit": "events"},
+        description=(
+            "Events published (and confirmed) together; a full batch goes at once."
+            " Rarely needs changing."
+        ),
+    )
     relay_broker_timeout: float = Field(
-        default=10.0, gt=0, description="bound on each broker connect, batch confirm and close"
+        default=10.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "Bound on each broker connect, batch confirm and close; then the relay"
+            " reconnects and the events wait in the outbox. Raise it for a distant broker."
+        ),
     )
     relay_backoff_max: float = Field(
-        default=30.0, gt=0, description="longest pause between broker connection attempts"
+        default=30.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "Longest pause between broker connection attempts (the back-off starts at 1 s,"
+            " with jitter). Lower it for faster recovery, raise it to be gentler on a"
+            " struggling broker."
+        ),
+    )
+    # retention (issue 14)
+    raw_retention_days: int = Field(
+        default=90,
+        ge=0,
+        json_schema_extra={"unit": "days"},
+        description=(
+            "How long a received message's raw bytes are kept; then serve (or"
+            " `returnpath purge`) empties them, and the events, suppressions and audit stay."
+            " 0 keeps them for ever. Shorten it for data protection, lengthen it to re-read"
+            " older mail with better rules."
+        ),
+    )
+    raw_purge_interval: float = Field(
+        default=3600.0,
+        gt=0,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "Time between serve's passes of the raw-message purge (the first runs at"
+            " start). Rarely needs changing."
+        ),
     )
     # webhooks (issue 12)
     webhook_allow_private: bool = Field(
         default=False,
-        description="deliver webhooks to private, loopback and link-local addresses (SSRF risk)",
+        description=(
+            "Deliver webhooks to private, loopback and link-local addresses. Off, a URL"
+            " whose host resolves to one is refused at every delivery (SSRF: a tenant could"
+            " otherwise make serve call your internal services). Turn it on only for"
+            " on-premise consumers you trust, and for tests."
+        ),
     )
     webhook_timeout: float = Field(
-        default=10.0, gt=0, le=60, description="seconds one webhook delivery may take"
+        default=10.0,
+        gt=0,
+        le=60,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "How long one webhook delivery may take (connect, send, answer); then it counts"
+            " as failed and is retried. Raise it for slow receivers."
+        ),
     )
     webhook_retry_base: float = Field(
-        default=20.0, gt=0, le=60, description="seconds before the first webhook retry (jittered)"
+        default=20.0,
+        gt=0,
+        le=60,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "The first retry's wait (jittered to half or all of it); each next wait is four"
+            " times longer, up to 4 hours. Rarely needs changing."
+        ),
     )
     webhook_retry_hours: float = Field(
-        default=26.0, gt=0, description="hours a webhook delivery is retried before it fails"
+        default=26.0,
+        gt=0,
+        json_schema_extra={"unit": "hours"},
+        description=(
+            "How long a failing delivery is retried before it is marked failed (an endpoint"
+            " failing for 3 days is disabled). Raise it to ride out longer outages."
+        ),
     )
     webhook_concurrency: int = Field(
-        default=8, gt=0, le=256, description="concurrent deliveries to one webhook endpoint"
+        default=8,
+        gt=0,
+        le=256,
+        json_schema_extra={"unit": "deliveries"},
+        description=(
+            "Deliveries in flight to one endpoint at a time, per serve process; a slow"
+            " endpoint holds only its own. Raise it for a fast receiver with a large backlog."
+        ),
     )
 
     @field_validator("database_url")

@@ -210,6 +210,8 @@ class Stage:
                 kinds=report.kinds,
                 events=len(result.event_uids),
                 suppressed=len(result.suppressed),
+                # per event, what the policy did and why ("recorded:feedback_loop_not_listed")
+                effects=list(result.effects),
                 duplicate=result.duplicate,
             )
         metrics.STAGE_GROUP_SECONDS.observe(seconds)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 
+from tests.cli import run_cli
 from tests.conftest import Running, StartService
 from tests.integration.test_smtp_loop import send
 from tests.messages import dsn
@@ -154,19 +151,11 @@ async def test_an_internationalised_bounce_domain_is_kept_as_mail_servers_write_
     assert r.status_code == 422 and "IDNA 2008" in r.json()["detail"]
 
 
-def _cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETURNPATH_")}
-    env["RETURNPATH_DATABASE_URL"] = db
-    return subprocess.run(
-        [sys.executable, "-m", "returnpath", *args], env=env, capture_output=True, text=True
-    )
-
-
 async def test_cli_manages_tenants_and_keys_while_serve_runs(
     sqlite_url: str, start_service: StartService
 ) -> None:
     svc = await start_service(sqlite_url)
-    created = _cli(
+    created = run_cli(
         sqlite_url,
         "tenants",
         "create",
@@ -177,24 +166,24 @@ async def test_cli_manages_tenants_and_keys_while_serve_runs(
         "b2.cli.test",
     )
     assert created.returncode == 0, created.stderr
-    listed = _cli(sqlite_url, "tenants", "list").stdout
+    listed = run_cli(sqlite_url, "tenants", "list").stdout
     assert "cli-co\tb2.cli.test,bounces.cli.test" in listed
-    assert _cli(sqlite_url, "tenants", "create", "cli-co", "--domain", "x.test").returncode == 1
+    assert run_cli(sqlite_url, "tenants", "create", "cli-co", "--domain", "x.test").returncode == 1
     # domains one at a time; a bad one is one line and exit 1, no traceback
-    assert _cli(sqlite_url, "tenants", "add-domain", "cli-co", "b3.cli.test").returncode == 0
-    assert "b3.cli.test" in _cli(sqlite_url, "tenants", "list").stdout
-    assert _cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test").returncode == 0
-    bad = _cli(sqlite_url, "tenants", "add-domain", "cli-co", "b@cli.test")
+    assert run_cli(sqlite_url, "tenants", "add-domain", "cli-co", "b3.cli.test").returncode == 0
+    assert "b3.cli.test" in run_cli(sqlite_url, "tenants", "list").stdout
+    assert run_cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test").returncode == 0
+    bad = run_cli(sqlite_url, "tenants", "add-domain", "cli-co", "b@cli.test")
     assert bad.returncode == 1 and "address" in bad.stderr and "Traceback" not in bad.stderr
-    gone = _cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test")
+    gone = run_cli(sqlite_url, "tenants", "remove-domain", "cli-co", "b3.cli.test")
     assert gone.returncode == 1 and "no domain" in gone.stderr
-    assert "cli-co\tb2.cli.test,bounces.cli.test" in _cli(sqlite_url, "tenants", "list").stdout
+    assert "cli-co\tb2.cli.test,bounces.cli.test" in run_cli(sqlite_url, "tenants", "list").stdout
 
-    made = _cli(sqlite_url, "keys", "create", "--tenant", "cli-co")
+    made = run_cli(sqlite_url, "keys", "create", "--tenant", "cli-co")
     key = made.stdout.strip().splitlines()[-1]
     assert key.startswith("rp_")
     ro = (
-        _cli(sqlite_url, "keys", "create", "--tenant", "cli-co", "--read-only")
+        run_cli(sqlite_url, "keys", "create", "--tenant", "cli-co", "--read-only")
         .stdout.strip()
         .splitlines()[-1]
     )
@@ -207,11 +196,11 @@ async def test_cli_manages_tenants_and_keys_while_serve_runs(
         assert (await c.put("/v1/suppressions/x@example.org", json={})).status_code == 403
 
     key_id = key.split("_")[1]
-    listing = _cli(sqlite_url, "keys", "list", "--tenant", "cli-co").stdout
+    listing = run_cli(sqlite_url, "keys", "list", "--tenant", "cli-co").stdout
     assert key_id in listing and key not in listing and "write" in listing and "read" in listing
-    assert _cli(sqlite_url, "keys", "revoke", key_id).returncode == 0
-    assert "revoked" in _cli(sqlite_url, "keys", "list").stdout
-    assert _cli(sqlite_url, "keys", "revoke", "nope").returncode == 1
+    assert run_cli(sqlite_url, "keys", "revoke", key_id).returncode == 0
+    assert "revoked" in run_cli(sqlite_url, "keys", "list").stdout
+    assert run_cli(sqlite_url, "keys", "revoke", "nope").returncode == 1
 
 
 async def test_cli_prints_and_rotates_the_signing_key(
@@ -222,7 +211,7 @@ async def test_cli_prints_and_rotates_the_signing_key(
     from returnpath.parsers.signing import verify_return_path
 
     svc = await start_service(sqlite_url)
-    first = _cli(sqlite_url, "tenants", "signing-key", "default")
+    first = run_cli(sqlite_url, "tenants", "signing-key", "default")
     assert first.returncode == 0, first.stderr
     key_id, secret_b64 = first.stdout.strip().splitlines()[-1].split()
     # What the API signs, the printed secret verifies: the relay can sign locally with it.
@@ -234,9 +223,9 @@ async def test_cli_prints_and_rotates_the_signing_key(
     )
     assert verdict.verified
     rotated = (
-        _cli(sqlite_url, "tenants", "signing-key", "default", "--rotate")
+        run_cli(sqlite_url, "tenants", "signing-key", "default", "--rotate")
         .stdout.strip()
         .splitlines()[-1]
     )
     assert int(rotated.split()[0]) == int(key_id) + 1
-    assert _cli(sqlite_url, "tenants", "signing-key", "nobody").returncode == 1
+    assert run_cli(sqlite_url, "tenants", "signing-key", "nobody").returncode == 1

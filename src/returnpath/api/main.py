@@ -15,7 +15,9 @@ from returnpath.api.deps import AppState
 from returnpath.api.fast_check import FastCheck
 from returnpath.api.limits import BodyLimit
 from returnpath.api.routes import (
+    addresses,
     admin,
+    allowlist,
     classify,
     events,
     health,
@@ -23,6 +25,7 @@ from returnpath.api.routes import (
     policy,
     reasons,
     return_paths,
+    revert,
     stats,
     suppressions,
     transfer,
@@ -46,6 +49,7 @@ def create_app(state: AppState) -> FastAPI:
     app.add_middleware(BodyLimit)
     # Routes are matched in order: the pre-send checks first, they are most of the traffic.
     app.include_router(transfer.router)  # before /{address}, which would match 'export'
+    app.include_router(revert.router)
     app.include_router(suppressions.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -56,6 +60,8 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(return_paths.router)
     app.include_router(unsubscribe.router)
+    app.include_router(allowlist.router)
+    app.include_router(addresses.router)
     app.include_router(admin.router)
     app.include_router(webhook_routes.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from returnpath.store.policy import Outcome
+
 
 def _in_utc(value: datetime) -> datetime:
     """Every instant the API takes must be representable in UTC: the store keeps UTC,
@@ -102,6 +104,19 @@ class EventPublic(BaseModel):
     evidence: str | None = Field(
         default=None, description="what that row matched: a phrase, a status or reply code"
     )
+    effect: Outcome | None = Field(
+        default=None,
+        description="what the suppression policy did with the finding "
+        "(null on events recorded before it was kept)",
+    )
+    effect_reason: str | None = Field(
+        default=None,
+        description="why, as a stable token: soft_below_threshold, feedback_loop_not_listed, "
+        "unverified_not_rfc3464, ... (docs/policy.md lists them)",
+    )
+    effect_detail: str | None = Field(
+        default=None, description="the same in words, with the counts; for people"
+    )
 
 
 class EventPage(BaseModel):
@@ -155,3 +170,8 @@ class HistoryItem(BaseModel):
         default=None, description="for an event: the rule row or family step that decided it"
     )
     evidence: str | None = Field(default=None, description="for an event: what that row matched")
+    effect: Outcome | None = Field(
+        default=None, description="for an event: what the suppression policy did with it"
+    )
+    effect_reason: str | None = Field(default=None, description="for an event: why, as a token")
+    effect_detail: str | None = Field(default=None, description="for an event: why, in words")

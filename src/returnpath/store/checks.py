@@ -19,10 +19,12 @@ four; bench/api_latency.py).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from returnpath.store.cache import TtlCache
 from returnpath.store.models import storable, utcnow
 
 
@@ -76,6 +78,10 @@ class SuppressionChecks(Protocol):
         this process more than the lookup cost the database. A test holds every
         database's text to orjson's encoding of the rows.
         """
+        ...
+
+    def special_changed(self, tenant_id: int) -> None:
+        """A domain-wide or erased suppression was added or lifted through this process."""
         ...
 
     async def close(self) -> None:
@@ -139,14 +145,76 @@ def by_address(rows: list[Any]) -> dict[str, list[Hit]]:
     return found
 
 
+def domain_key(address: str) -> str:
+    """The key of a domain-wide suppression covering ``address`` (``@example.com``).
+
+    No address key starts with ``@`` (an address has a local part), so the two kinds
+    of rows share the table and its index without meeting.
+    """
+    return "@" + address.rpartition("@")[2]
+
+
+#: the prefix of an erased address's key (store.erase): no address starts with it
+#: and holds no '@' after it, so it meets no address key either
+ERASED_PREFIX = "sha256:"
+
+
+def erased_key(address: str) -> str:
+    """The key an address's suppressions keep after it was erased: a hash, so that the
+    address is still never mailed and no longer stored (pseudonymous: an address
+    someone already knows can be tested against it, which is what the check needs)."""
+    return ERASED_PREFIX + hashlib.sha256(address.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class Special(NamedTuple):
+    """Which keys besides its own a tenant's check must probe for each address."""
+
+    domains: bool  # it has domain-wide suppressions (@example.com)
+    erased: bool  # it has suppressions of erased addresses (sha256:...)
+
+
+NOTHING_SPECIAL = Special(False, False)
+
+#: how long a tenant's ``Special`` is believed (seconds); a change made through this
+#: process is seen at once (``special_changed``)
+SPECIAL_TTL = 2.0
+
+
+def keys_of(address: str, special: Special) -> list[str]:
+    keys = [address]
+    if special.domains and not address.startswith("@"):
+        keys.append(domain_key(address))
+    if special.erased and not address.startswith(ERASED_PREFIX):
+        keys.append(erased_key(address))
+    return keys
+
+
 class SlicedChecks:
     """``active`` and ``answers`` for a backend that answers one slice of addresses per
-    query: a backend gives ``slice_size`` and ``_fetch`` (its SQL, its driver)."""
+    query: a backend gives ``slice_size``, ``_fetch`` (its SQL, its driver) and
+    ``_special`` (which other keys the tenant's rows use).
+
+    Domain-wide suppressions (``@example.com``) and erased addresses' suppressions
+    (``sha256:…``) are probed only for a tenant that has some: the others pay a cached
+    flag per check, not a key more per address."""
 
     slice_size: int
+    _flags: TtlCache[int, Special] | None = None
 
     def _fetch(self, tenant_id: int, stream: str | None, now: datetime, shape: Shape) -> Fetch:
         raise NotImplementedError
+
+    async def _special(self, tenant_id: int) -> Special:
+        raise NotImplementedError
+
+    async def _special_cached(self, tenant_id: int) -> Special:
+        if self._flags is None:
+            self._flags = TtlCache(SPECIAL_TTL)
+        return await self._flags.get(tenant_id, lambda: self._special(tenant_id))
+
+    def special_changed(self, tenant_id: int) -> None:
+        if self._flags is not None:
+            self._flags.forget(tenant_id)
 
     async def active(
         self,
@@ -157,7 +225,18 @@ class SlicedChecks:
     ) -> dict[str, list[Hit]]:
         stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "full")
-        return by_address(await in_slices(addresses, self.slice_size, fetch))
+        special = await self._special_cached(tenant_id)
+        if special == NOTHING_SPECIAL:
+            return by_address(await in_slices(addresses, self.slice_size, fetch))
+        keys = {a: keys_of(a, special) for a in addresses}
+        asked = [k for ks in keys.values() for k in ks]
+        found = by_address(await in_slices(asked, self.slice_size, fetch))
+        hits: dict[str, list[Hit]] = {}
+        for address, mine in keys.items():
+            rows = [hit for key in mine for hit in found.get(key, ())]
+            if rows:
+                hits[address] = rows
+        return hits
 
     async def answers(
         self,
@@ -166,6 +245,19 @@ class SlicedChecks:
         stream: str | None,
         now: datetime | None = None,
     ) -> dict[str, str]:
+        """An address suppressed by itself and by its domain (or its erased key) is
+        answered with its own suppression first."""
         stream = None if stream is None else storable(stream)  # as the column holds it
         fetch = self._fetch(tenant_id, stream, now or utcnow(), "answer")
-        return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
+        special = await self._special_cached(tenant_id)
+        if special == NOTHING_SPECIAL:
+            return {row[0]: row[1] for row in await in_slices(addresses, self.slice_size, fetch)}
+        keys = {a: keys_of(a, special) for a in addresses}
+        rows = await in_slices([k for ks in keys.values() for k in ks], self.slice_size, fetch)
+        found = {row[0]: row[1] for row in rows}
+        answers: dict[str, str] = {}
+        for address, mine in keys.items():
+            answer = next((found[k] for k in mine if k in found), None)
+            if answer is not None:
+                answers[address] = answer
+        return answers

@@ -32,6 +32,7 @@ from returnpath.store.checks import (
     Fetch,
     Shape,
     SlicedChecks,
+    Special,
     answer_columns,
 )
 
@@ -129,6 +130,17 @@ class PostgresChecks(SlicedChecks):
                 return await pool.fetch(sql, tenant_id, asked, now, *extra)  # type: ignore[no-any-return]
 
         return fetch
+
+    async def _special(self, tenant_id: int) -> Special:
+        # each EXISTS reads a partial index that holds exactly those rows (same WHERE)
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE '@%'),"
+            " EXISTS (SELECT 1 FROM suppression WHERE tenant_id = $1 AND address LIKE 'sha256:%')"
+        )
+        async with asyncio.timeout(self.timeout):
+            pool = self._pool or await self._open()
+            row = await pool.fetchrow(sql, tenant_id)
+        return Special(bool(row[0]), bool(row[1]))
 
     async def _open(self) -> Any:
         async with self._opening:

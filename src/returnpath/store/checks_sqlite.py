@@ -30,6 +30,7 @@ from returnpath.store.checks import (
     Fetch,
     Shape,
     SlicedChecks,
+    Special,
     answer_columns,
 )
 
@@ -126,6 +127,16 @@ class SqliteChecks(SlicedChecks):
                 return [convert(r) for r in await cursor.fetchall()]
 
         return fetch
+
+    async def _special(self, tenant_id: int) -> Special:
+        # each EXISTS reads a partial index that holds exactly those rows (same WHERE)
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM suppression WHERE tenant_id = ? AND address LIKE '@%'),"
+            " EXISTS (SELECT 1 FROM suppression WHERE tenant_id = ? AND address LIKE 'sha256:%')"
+        )
+        async with self._reader() as conn, conn.execute(sql, (tenant_id, tenant_id)) as cursor:
+            row = await cursor.fetchone()
+        return Special(bool(row and row[0]), bool(row and row[1]))
 
     @contextlib.asynccontextmanager
     async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -12,9 +12,10 @@ from typing import Any
 from returnpath.store.models import rfc3339
 
 VERSION = 1
-#: additions within a version: 1 = ``decided_by`` and ``evidence`` (issue 17). A consumer
-#: that reads version 1 reads every minor of it; absent means 0.
-MINOR = 1
+#: additions within a version: 1 = ``decided_by`` and ``evidence`` (issue 17); 2 = ``effect``,
+#: ``effect_reason`` and ``effect_detail`` (issue 11). A consumer that reads version 1 reads
+#: every minor of it; absent means 0.
+MINOR = 2
 
 
 def routing_key(kind: str, reason: str) -> str:
@@ -37,6 +38,9 @@ FIELDS = (
     "verified",
     "decided_by",
     "evidence",
+    "effect",
+    "effect_reason",
+    "effect_detail",
 )
 
 

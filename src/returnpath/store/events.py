@@ -17,6 +17,7 @@ class EventFilter:
     reason: str | None = None
     recipient: str | None = None
     since: datetime | None = None
+    effect: str | None = None
 
 
 async def feed_page(
@@ -35,6 +36,8 @@ async def feed_page(
         q = q.where(col(Event.recipient) == flt.recipient)
     if flt.since:
         q = q.where(col(Event.created_at) >= flt.since)
+    if flt.effect:
+        q = q.where(col(Event.effect) == flt.effect)
     q = q.order_by(col(Event.id)).limit(limit)
     async with store.read() as session:
         return [(e, uid) for e, uid in (await session.execute(q)).all()]
@@ -51,9 +54,13 @@ async def get_event(store: Store, tenant_id: int, uid: str) -> tuple[Event, str]
     return (row[0], row[1]) if row else None
 
 
-async def get_raw(store: Store, tenant_id: int, message_uid: str) -> bytes | None:
-    q = select(col(Message.raw)).where(
+async def get_raw(
+    store: Store, tenant_id: int, message_uid: str
+) -> tuple[bytes, datetime | None] | None:
+    """The raw bytes and when they were purged (then the bytes are empty), or None."""
+    q = select(col(Message.raw), col(Message.raw_purged_at)).where(
         col(Message.tenant_id) == tenant_id, col(Message.uid) == message_uid
     )
     async with store.read() as session:
-        return (await session.execute(q)).scalar_one_or_none()
+        row = (await session.execute(q)).first()
+    return (row[0], row[1]) if row else None

@@ -17,7 +17,9 @@ SELECTs for the soft-bounce histories), built once per dialect, run as plain
 synchronous SQLAlchemy in one ``run_sync`` hop. The policy is decided in Python in
 between, message by message in arrival order, with the state the earlier messages
 of the group left (their soft bounces, their resets), so a group gives exactly
-what recording its messages one by one gives.
+what recording its messages one by one gives. It is decided before the events are
+inserted, so each event row (and its outbox body) is written once, already saying
+what the policy did with it and why (``effect``, ``effect_reason``, ``effect_detail``).
 """
 
 from __future__ import annotations
@@ -40,11 +42,13 @@ from returnpath.parsers.addresses import try_normalise
 from returnpath.parsers.model import Finding, Kind, Report
 from returnpath.parsers.vocabulary import Reason
 from returnpath.store import metrics
+from returnpath.store.allowlist import allowlisted
 from returnpath.store.db import Store
 from returnpath.store.dkim import signers_of
 from returnpath.store.event_body import event_body, routing_key
 from returnpath.store.models import (
     DECIDED_BY_CHARS,
+    EFFECT_DETAIL_CHARS,
     EVIDENCE_CHARS,
     AddressState,
     Event,
@@ -55,7 +59,20 @@ from returnpath.store.models import (
     new_uid,
     utcnow,
 )
-from returnpath.store.policy import NO_HISTORY, Decision, Effect, History, Policy, Seen, decide
+from returnpath.store.policy import (
+    ALLOWLISTED_WORDS,
+    CAP_REACHED_WORDS,
+    NO_HISTORY,
+    NO_RECIPIENT_WORDS,
+    Decision,
+    Effect,
+    History,
+    Outcome,
+    Policy,
+    Seen,
+    Why,
+    decide,
+)
 from returnpath.store.tenants import TenantContext, TenantRef, cached_context
 from returnpath.store.verification import Attribution, attribute
 
@@ -81,6 +98,7 @@ class Recorded:
     event_uids: tuple[str, ...]
     suppressed: tuple[str, ...]
     findings: tuple[tuple[str, bool], ...] = ()  # (kind, verified) per event
+    effects: tuple[str, ...] = ()  # "effect:effect_reason" per event, as the log line says them
 
 
 def dedup_key(received: Received, report: Report) -> str:
@@ -127,7 +145,7 @@ RESET_ATS = sa.select(STATES.c.tenant_id, STATES.c.address, STATES.c.soft_reset_
     STATES.c.address.in_(P("addresses", expanding=True)),
 )
 SOFT_BOUNCES = sa.select(
-    EVENTS.c.id, EVENTS.c.tenant_id, EVENTS.c.recipient, EVENTS.c.created_at, EVENTS.c.reason
+    EVENTS.c.tenant_id, EVENTS.c.recipient, EVENTS.c.created_at, EVENTS.c.reason
 ).where(
     EVENTS.c.tenant_id.in_(P("tenant_ids", expanding=True)),
     EVENTS.c.recipient.in_(P("addresses", expanding=True)),
@@ -280,12 +298,17 @@ class _StateChange:
 
 @dataclass(slots=True)
 class _Suppress:
+    """A suppression the policy asked for; its row is built once the event has its id."""
+
     message: _New
-    row: dict[str, Any]
+    event: dict[str, Any]
+    decision: Decision
+    at: datetime
+    row: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[int, str, str]:
-        return self.row["tenant_id"], self.row["address"], self.row["stream"]
+        return self.event["tenant_id"], self.event["recipient"], self.decision.stream
 
 
 @dataclass(slots=True)
@@ -305,8 +328,9 @@ class _Group:
         self.new, self.results = [], []
         uid_of = self._store_messages(conn)
         if self.new:
-            self._store_events(conn)
+            self._build_events()
             suppress = self._decide(conn)
+            self._store_events(conn)
             self._suppress(conn, suppress)
             if self.publish:
                 self._outbox(conn)
@@ -323,6 +347,7 @@ class _Group:
                     tuple(e["uid"] for e in m.events),
                     tuple(m.suppressed),
                     tuple((e["kind"], e["verified"]) for e in m.events),
+                    tuple(f"{e['effect']}:{e['effect_reason']}" for e in m.events),
                 )
             )
 
@@ -363,7 +388,9 @@ class _Group:
                     raise RuntimeError(f"message {m.key} neither inserted nor found")
         return uid_of
 
-    def _store_events(self, conn: Connection) -> None:
+    def _build_events(self) -> None:
+        """The event rows, without their ids: the policy decides on them before they are
+        inserted, so each row is written once, with its effect."""
         for m in self.new:
             assert m.id is not None
             received, report = m.received, m.report
@@ -383,14 +410,17 @@ class _Group:
                 )
                 for f in findings
             ]
+
+    def _store_events(self, conn: Connection) -> None:
         rows = [e for m in self.new for e in m.events]
         ids: dict[str, int] = dict(conn.execute(INSERT_EVENTS, rows).all())
         for event in rows:
             event["id"] = ids[event["uid"]]
 
     def _decide(self, conn: Connection) -> list[_Suppress]:
-        """Ask the policy about every event with an address, in arrival order, and write
-        the soft-bounce counters; the suppressions it asked for, in the same order."""
+        """Ask the policy about every event, in arrival order; write each one's effect
+        into its row and the soft-bounce counters; the suppressions it asked for, in the
+        same order (their event ids are filled in once the events are inserted)."""
         soft = _SoftHistories(conn, self.new)
         states: dict[tuple[int, str], _StateChange] = {}
         suppress: list[_Suppress] = []
@@ -401,7 +431,11 @@ class _Group:
             for event in m.events:
                 address = event["recipient"]
                 if not address:
+                    _set_effect(event, Outcome.RECORDED, Why.NO_RECIPIENT, NO_RECIPIENT_WORDS)
                     continue  # nobody to suppress or count
+                if allowlisted(m.context.allowlist, address):
+                    _set_effect(event, Outcome.RECORDED, Why.ALLOWLISTED, ALLOWLISTED_WORDS)
+                    continue  # recorded, never acted on (store.allowlist)
                 seen = _seen(event, m.report, now, self.signers[m.position])
                 key = (event["tenant_id"], address)
                 history = (
@@ -418,8 +452,12 @@ class _Group:
                     # One forged report must not empty a list: past the cap, recorded only.
                     if len(acted) >= policy.unverified_suppressions_per_message:
                         refused.add(address)
+                        _set_effect(
+                            event, Outcome.RECORDED, Why.UNVERIFIED_CAP_REACHED, CAP_REACHED_WORDS
+                        )
                         continue
                     acted.add(address)
+                _set_effect(event, decision.outcome, decision.code, decision.why)
                 if decision.effect is Effect.RESET:
                     change = states.setdefault(key, _StateChange())
                     change.soft_bounces, change.reset_at, change.last_event_at = 0, now, now
@@ -429,7 +467,7 @@ class _Group:
                     change.soft_bounces += 1
                     change.last_event_at = now
                 if decision.suppress:
-                    suppress.append(_Suppress(m, _suppression_row(event, decision, now)))
+                    suppress.append(_Suppress(m, event, decision, now))
             m.refused = len(refused)
         if states:
             conn.execute(
@@ -454,6 +492,8 @@ class _Group:
         second must see the first's outcome), so the n-th request for an address goes
         in the n-th statement: one statement unless the group names an address twice.
         """
+        for request in wanted:
+            request.row = _suppression_row(request.event, request.decision, request.at)
         rounds: list[list[_Suppress]] = []
         seen: defaultdict[tuple[int, str, str], int] = defaultdict(int)
         for request in wanted:
@@ -510,14 +550,15 @@ class _Group:
 class _SoftHistories:
     """The soft bounces and last resets of the group's soft-bounced addresses, read in
     two queries, and served to each message as it would have found them recorded one
-    by one: the group's own soft bounces up to and including that message's, and the
-    resets of the messages before it."""
+    by one: the group's own soft bounces up to and including that message's (not yet
+    inserted: they are added here), and the resets of the messages before it."""
 
     def __init__(self, conn: Connection, new: list[_New]) -> None:
+        # (position in the group of the message that recorded it, or -1 when stored
+        # before the group; time; reason)
         self.bounces: defaultdict[tuple[int, str], list[tuple[int, datetime, str]]]
         self.bounces = defaultdict(list)
         self.reset_at: dict[tuple[int, str], datetime | None] = {}
-        self.position: dict[int, int] = {}  # event id -> position of its message in the group
         soft = [
             (position, m, e)
             for position, m in enumerate(new)
@@ -526,25 +567,26 @@ class _SoftHistories:
         ]
         if not soft:
             return
-        for position, _, e in soft:
-            self.position[e["id"]] = position
         tenant_ids = sorted({e["tenant_id"] for _, _, e in soft})
         since = min(m.context.policy.soft_window_start(m.received.received_at) for _, m, _ in soft)
         for addresses in _chunks(sorted({e["recipient"] for _, _, e in soft})):
             params = {"tenant_ids": tenant_ids, "addresses": addresses}
             for tenant_id, address, reset_at in conn.execute(RESET_ATS, params):
                 self.reset_at[tenant_id, address] = reset_at
-            for event_id, tenant_id, address, at, reason in conn.execute(
+            for tenant_id, address, at, reason in conn.execute(
                 SOFT_BOUNCES, {**params, "since": since}
             ):
-                self.bounces[tenant_id, address].append((event_id, at, reason))
+                self.bounces[tenant_id, address].append((-1, at, reason))
+        for position, _, e in soft:
+            key = (e["tenant_id"], e["recipient"])
+            self.bounces[key].append((position, e["created_at"], e["reason"]))
 
     def history(self, key: tuple[int, str], position: int, since: datetime) -> History:
         return History(
             soft_bounces=[
                 (at, reason)
-                for event_id, at, reason in self.bounces.get(key, ())
-                if at >= since and self.position.get(event_id, -1) <= position
+                for recorded_by, at, reason in self.bounces.get(key, ())
+                if at >= since and recorded_by <= position
             ],
             soft_reset_at=self.reset_at.get(key),
         )
@@ -643,4 +685,14 @@ def _event_row(
         "verified": who.verified,
         "decided_by": _clip(finding.decided_by, DECIDED_BY_CHARS),
         "evidence": _clip(finding.evidence, EVIDENCE_CHARS),
+        # set by _Group._decide before the row is inserted
+        "effect": None,
+        "effect_reason": None,
+        "effect_detail": None,
     }
+
+
+def _set_effect(event: dict[str, Any], outcome: Outcome, code: Why, words: str) -> None:
+    event["effect"] = outcome.value
+    event["effect_reason"] = code.value
+    event["effect_detail"] = words[:EFFECT_DETAIL_CHARS]

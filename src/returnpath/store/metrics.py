@@ -45,3 +45,11 @@ SPOOL_BACKLOG_BYTES = Gauge(
     "spooled bytes the stage has not recorded yet (this listener)",
     multiprocess_mode="max",
 )
+RAW_PURGED = Counter(
+    "returnpath_raw_purged_total",
+    "raw messages emptied after RETURNPATH_RAW_RETENTION_DAYS (events and suppressions stay)",
+)
+ERASED = Counter(
+    "returnpath_addresses_erased_total",
+    "addresses erased on request (DELETE /v1/addresses/{address}); still suppressed, by hash",
+)

@@ -203,14 +203,31 @@ class Message(SQLModel, table=True):
     family: str = text_field(64)
     parse_error: str | None = Field(default=None, sa_column=sa.Column(StoredText()))
     raw: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    #: when the raw bytes were dropped (retention or erasure: store.retention); raw is then b""
+    raw_purged_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
 
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "dedup_key", name="uq_message_dedup"),
+        # only the rows still holding their bytes, oldest first: what a purge pass reads
+        sa.Index(
+            "ix_message_raw_kept",
+            "received_at",
+            "id",
+            sqlite_where=sa.text("raw_purged_at IS NULL"),
+            postgresql_where=sa.text("raw_purged_at IS NULL"),
+        ),
+    )
 
 
 #: the stored lengths of an event's evidence (the parsers keep evidence within 200 characters;
 #: a rule id is a few dozen)
 DECIDED_BY_CHARS = 128
 EVIDENCE_CHARS = 200
+#: the stored lengths of what the policy did with an event (store.policy.Outcome, Why, and
+#: Decision.why; the longest token is 26 characters, the longest words about 100)
+EFFECT_CHARS = 16
+EFFECT_REASON_CHARS = 32
+EFFECT_DETAIL_CHARS = 200
 
 
 class Event(SQLModel, table=True):
@@ -238,6 +255,11 @@ class Event(SQLModel, table=True):
     #: (parsers' Finding.decided_by / evidence; null on events recorded before 0004)
     decided_by: str | None = text_field(DECIDED_BY_CHARS, default=None)
     evidence: str | None = text_field(EVIDENCE_CHARS, default=None)
+    #: what the suppression policy did with the finding (store.policy.Outcome), its stable
+    #: reason (store.policy.Why) and the same in words, with the counts (null before 0006)
+    effect: str | None = text_field(EFFECT_CHARS, default=None)
+    effect_reason: str | None = text_field(EFFECT_REASON_CHARS, default=None)
+    effect_detail: str | None = text_field(EFFECT_DETAIL_CHARS, default=None)
 
     __table_args__ = (
         sa.Index("ix_event_tenant_id", "tenant_id", "id"),
@@ -268,6 +290,21 @@ class Suppression(SQLModel, table=True):
         # probe costs about a third less than a descent of the text B-tree (measured).
         sa.Index("ix_suppression_address_hash", "address", postgresql_using="hash").ddl_if(
             dialect="postgresql"
+        ),
+        # the domain-wide suppressions (@example.com) alone: whether a tenant has any is
+        # asked every two seconds by the checks (store.checks.SlicedChecks._special)
+        sa.Index(
+            "ix_suppression_domain",
+            "tenant_id",
+            sqlite_where=sa.text("address LIKE '@%'"),
+            postgresql_where=sa.text("address LIKE '@%'"),
+        ),
+        # the suppressions of erased addresses (sha256:…, store.erase), likewise
+        sa.Index(
+            "ix_suppression_erased",
+            "tenant_id",
+            sqlite_where=sa.text("address LIKE 'sha256:%'"),
+            postgresql_where=sa.text("address LIKE 'sha256:%'"),
         ),
     )
 
@@ -399,3 +436,14 @@ class WebhookCursor(SQLModel, table=True):
 
     name: str = Field(sa_column=sa.Column(StoredString(32), primary_key=True))
     event_id: int = Field(default=0, sa_type=ROW_ID)
+
+
+class AllowlistEntry(SQLModel, table=True):
+    """An address (``a@example.com``) or a whole domain (``@example.com``) never suppressed:
+    its findings are recorded, the policy does not act on them (store.allowlist)."""
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    entry: str = Field(sa_column=sa.Column(StoredString(320), primary_key=True))
+    note: str | None = text_field(1000, default=None)
+    actor: str = text_field(64)
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))

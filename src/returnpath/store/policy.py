@@ -3,7 +3,7 @@
 ``decide(finding, history, policy)`` is pure: no database, no clock. The store
 (``store.ingest``) gathers what it knows of the address (``History``), asks
 once per finding, and applies the ``Decision``. Read top to bottom: whether
-the finding may change anything at all (``trusted``); the kind decides the
+the finding may change anything at all (``untrusted_because``); the kind decides the
 effect (``EFFECT_BY_KIND``); the reason decides whose fault it is
 (``parsers.vocabulary.SENDER_SIDE_REASONS``); the tenant's ``Policy`` decides
 thresholds, holds, streams and how far an unverified finding is trusted.
@@ -35,6 +35,40 @@ class Effect(StrEnum):
     COUNT_SOFT = "count_soft"  # one more soft bounce; may suppress for a while
     RESET = "reset"  # proof of a working mailbox: clear the soft count
     RECORD = "record"  # nothing happens to the address
+
+
+class Outcome(StrEnum):
+    """What the policy did with a finding, as every event says it (its ``effect``).
+
+    ``Effect`` is what the kind asks for; the outcome is what happened once trust,
+    the soft-bounce threshold and the unverified cap were applied.
+    """
+
+    SUPPRESSED = "suppressed"  # a suppression stands on this finding's account
+    COUNTED = "counted"  # one more soft bounce, below the threshold
+    RESET = "reset"  # the soft count restarts: the mailbox takes mail
+    RECORDED = "recorded"  # kept as evidence; nothing done to the address
+
+
+class Why(StrEnum):
+    """The machine-readable reason for an outcome (an event's ``effect_reason``)."""
+
+    HARD_BOUNCE = "hard_bounce"  # suppressed at once
+    COMPLAINT = "complaint"  # suppressed at once
+    UNSUBSCRIBE = "unsubscribe"  # suppressed at once
+    SOFT_THRESHOLD_REACHED = "soft_threshold_reached"  # suppressed for a while
+    SOFT_BELOW_THRESHOLD = "soft_below_threshold"  # counted
+    DELIVERED = "delivered"  # reset
+    NO_RECIPIENT = "no_recipient"  # nobody named: nothing to act on
+    KIND_NOT_ACTED_ON = "kind_not_acted_on"  # delayed, auto_reply, unknown
+    SENDER_SIDE = "sender_side_reason"  # our sending's fault: never counts
+    UNVERIFIED_UNSUBSCRIBE = "unverified_unsubscribe"  # a From header proves nothing
+    FEEDBACK_LOOP_NOT_LISTED = "feedback_loop_not_listed"  # not in feedback_loop_sources
+    FEEDBACK_LOOP_NOT_SIGNED = "feedback_loop_not_signed"  # listed, no aligned DKIM signature
+    UNVERIFIED_NOT_RFC3464 = "unverified_not_rfc3464"  # unverified_hard_bounces=rfc3464_only
+    UNVERIFIED_BOUNCES_IGNORED = "unverified_bounces_ignored"  # unverified_hard_bounces=never
+    UNVERIFIED_CAP_REACHED = "unverified_cap_reached"  # unverified_suppressions_per_message
+    ALLOWLISTED = "allowlisted"  # the address or its domain is on the allowlist
 
 
 # The manual's policy table (docs/policy.md), one row per kind.
@@ -154,7 +188,8 @@ class Decision:
     """What to do with the address, and why.
 
     ``effect``: ``record`` (nothing), ``reset`` (clear the soft count),
-    ``count_soft`` (count one more soft bounce), ``suppress``. ``suppress``
+    ``count_soft`` (count one more soft bounce), ``suppress``. ``why`` says it in
+    words (with the counts), ``code`` as a stable token for machines. ``suppress``
     says whether a suppression is written now (a soft bounce that reaches the
     threshold counts *and* suppresses); ``stream`` is the suppression's
     stream ('' is every stream) and ``until`` its end (None: permanent).
@@ -162,43 +197,94 @@ class Decision:
 
     effect: Effect
     why: str
+    code: Why
     suppress: bool = False
     stream: str = ""
     until: datetime | None = None
 
+    @property
+    def outcome(self) -> Outcome:
+        if self.suppress:
+            return Outcome.SUPPRESSED
+        return _OUTCOME_OF[self.effect]
+
+
+_OUTCOME_OF = {
+    Effect.SUPPRESS: Outcome.SUPPRESSED,
+    Effect.COUNT_SOFT: Outcome.COUNTED,
+    Effect.RESET: Outcome.RESET,
+    Effect.RECORD: Outcome.RECORDED,
+}
+
 
 def decide(finding: Seen, history: History, policy: Policy) -> Decision:
     """The one decision the policy makes about a finding's address."""
-    if not trusted(
+    distrust = untrusted_because(
         policy,
         finding.kind,
         finding.verified,
         finding.family,
         finding.sender,
         finding.dkim_domains,
-    ):
-        return Decision(Effect.RECORD, f"unverified {finding.kind} not trusted by the tenant")
+    )
+    if distrust is not None:
+        return Decision(Effect.RECORD, UNTRUSTED_WORDS[distrust], distrust)
     effect = effect_of(finding.kind, finding.reason)
     if effect is Effect.RECORD:
         if EFFECT_BY_KIND.get(finding.kind) is Effect.COUNT_SOFT:
-            return Decision(effect, f"{finding.reason} is the sender's side: never counts")
-        return Decision(effect, f"{finding.kind} never suppresses")
+            return Decision(
+                effect,
+                f"{finding.reason} is the sender's side: never counts",
+                Why.SENDER_SIDE,
+            )
+        return Decision(effect, f"{finding.kind} never suppresses", Why.KIND_NOT_ACTED_ON)
     if effect is Effect.RESET:
-        return Decision(effect, f"{finding.kind}: the mailbox works, the soft count restarts")
+        return Decision(
+            effect, f"{finding.kind}: the mailbox works, the soft count restarts", Why.DELIVERED
+        )
     if effect is Effect.SUPPRESS:
         stream = suppression_stream(policy, finding.kind, finding.stream)
-        return Decision(effect, f"{finding.kind}: suppressed at once", suppress=True, stream=stream)
+        return Decision(
+            effect,
+            f"{finding.kind}: suppressed at once",
+            Why(finding.kind),
+            suppress=True,
+            stream=stream,
+        )
     days = soft_bounce_days(finding, history, policy)
+    window = policy.soft_bounce_window_days
     if len(days) < policy.soft_bounce_threshold:
         return Decision(
-            effect, f"soft bounces on {len(days)} of {policy.soft_bounce_threshold} days"
+            effect,
+            f"soft bounces on {len(days)} of {policy.soft_bounce_threshold} days within {window}",
+            Why.SOFT_BELOW_THRESHOLD,
         )
     return Decision(
         effect,
-        f"soft bounces on {len(days)} distinct days within {policy.soft_bounce_window_days}",
+        f"soft bounces on {len(days)} distinct days within {window}",
+        Why.SOFT_THRESHOLD_REACHED,
         suppress=True,
         until=soft_suppression_until(policy, finding.reason, finding.at),
     )
+
+
+#: the words for each refusal of ``untrusted_because`` (naming the setting to change)
+UNTRUSTED_WORDS: dict[Why, str] = {
+    Why.UNVERIFIED_UNSUBSCRIBE: "unverified unsubscribe: never trusted"
+    " (a From header proves nothing)",
+    Why.FEEDBACK_LOOP_NOT_LISTED: "unverified complaint: its sender is not in"
+    " feedback_loop_sources",
+    Why.FEEDBACK_LOOP_NOT_SIGNED: "unverified complaint: no valid DKIM signature aligned with"
+    " its listed feedback loop",
+    Why.UNVERIFIED_NOT_RFC3464: "unverified bounce in a format other than RFC 3464"
+    " (unverified_hard_bounces is rfc3464_only)",
+    Why.UNVERIFIED_BOUNCES_IGNORED: "unverified bounce (unverified_hard_bounces is never)",
+}
+
+#: the words for the outcomes the store decides besides ``decide`` (store.ingest)
+CAP_REACHED_WORDS = "unverified message past unverified_suppressions_per_message: recorded only"
+NO_RECIPIENT_WORDS = "the report names no recipient: nothing to act on"
+ALLOWLISTED_WORDS = "the address or its domain is on the allowlist: recorded only"
 
 
 def soft_bounce_days(finding: Seen, history: History, policy: Policy) -> set[str]:
@@ -222,15 +308,16 @@ def effect_of(kind: str, reason: str) -> Effect:
     return effect
 
 
-def trusted(
+def untrusted_because(
     policy: Policy,
     kind: str,
     verified: bool,
     family: str,
     report_sender: str | None,
     dkim_domains: frozenset[str] = frozenset(),
-) -> bool:
-    """May this finding change suppressions? Verified findings always may.
+) -> Why | None:
+    """Why this finding may not change suppressions; None if it may. Verified findings
+    always may.
 
     Forged bounces are cheap; a tenant can insist on signatures. The default
     trusts unverified hard bounces only in standard RFC 3464 reports (the
@@ -241,16 +328,22 @@ def trusted(
     permanent.
     """
     if verified:
-        return True
+        return None
     if kind == Kind.UNSUBSCRIBE:
-        return False
+        return Why.UNVERIFIED_UNSUBSCRIBE
     if kind == Kind.COMPLAINT:
-        return feedback_loop_vouched(policy, report_sender, dkim_domains)
+        if listed_feedback_loop(policy, report_sender) is None:
+            return Why.FEEDBACK_LOOP_NOT_LISTED
+        if not feedback_loop_vouched(policy, report_sender, dkim_domains):
+            return Why.FEEDBACK_LOOP_NOT_SIGNED
+        return None
     if kind in (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE):
         if policy.unverified_hard_bounces == "suppress":
-            return True
-        return policy.unverified_hard_bounces == "rfc3464_only" and family == "rfc3464"
-    return True
+            return None
+        if policy.unverified_hard_bounces == "never":
+            return Why.UNVERIFIED_BOUNCES_IGNORED
+        return None if family == "rfc3464" else Why.UNVERIFIED_NOT_RFC3464
+    return None
 
 
 def domain_of(address: str | None) -> str:

@@ -177,6 +177,9 @@ class HistoryEntry:
     event: str | None
     decided_by: str | None = None
     evidence: str | None = None
+    effect: str | None = None
+    effect_reason: str | None = None
+    effect_detail: str | None = None
 
 
 async def history(
@@ -216,6 +219,9 @@ async def history(
                 e.uid,
                 e.decided_by,
                 e.evidence,
+                e.effect,
+                e.effect_reason,
+                e.effect_detail,
             )
             for e in events
         ]

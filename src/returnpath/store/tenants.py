@@ -20,7 +20,7 @@ from sqlmodel import col, delete, select
 from returnpath.parsers.addresses import normalise_domain, try_normalise_domain
 from returnpath.store.db import Store
 from returnpath.store.errors import Conflict, NotFound
-from returnpath.store.models import Domain, SigningKey, Tenant, utcnow
+from returnpath.store.models import AllowlistEntry, Domain, SigningKey, Tenant, utcnow
 from returnpath.store.policy import Policy
 from returnpath.store.signing_keys import ensure_key
 
@@ -31,12 +31,13 @@ DEFAULT_TENANT = "default"
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
 
-def bounce_domain(domain: str) -> str:
+def bounce_domain(domain: str, what: str = "a bounce domain") -> str:
     """A bounce domain as stored and looked up (lower case, IDNA 2008 A-labels), or
-    ValueError saying what is wrong: an address, a space, a label no DNS name has."""
+    ValueError saying what is wrong: an address, a space, a label no DNS name has.
+    Also the key of the other domains a user names (``what`` says which in errors)."""
     text = domain.strip()
     if not text:
-        raise ValueError("a bounce domain is empty")
+        raise ValueError(f"{what} is empty")
     if "@" in text:
         raise ValueError(f"{domain!r} is an address, not a domain: give only what follows the @")
     key = normalise_domain(text)  # InvalidAddress (a ValueError) where IDNA 2008 refuses
@@ -60,6 +61,8 @@ class TenantContext:
 
     policy: Policy
     signing_keys: dict[int, tuple[bytes, datetime | None]]  # key id -> (secret, retire_at)
+    #: addresses and @domains never suppressed (store.allowlist)
+    allowlist: frozenset[str] = frozenset()
 
 
 async def cached_context(store: Store, tenant_id: int) -> TenantContext:
@@ -85,7 +88,13 @@ async def load_context(session: AsyncSession, tenant_id: int) -> TenantContext:
     rows = (
         await session.execute(select(SigningKey).where(col(SigningKey.tenant_id) == tenant_id))
     ).scalars()
-    return TenantContext(policy, {k.key_id: (k.secret, k.retire_at) for k in rows})
+    keys = {k.key_id: (k.secret, k.retire_at) for k in rows}
+    allowed = (
+        await session.execute(
+            select(col(AllowlistEntry.entry)).where(col(AllowlistEntry.tenant_id) == tenant_id)
+        )
+    ).scalars()
+    return TenantContext(policy, keys, frozenset(allowed))
 
 
 async def ensure_tenant(

@@ -9,7 +9,7 @@ report names none, but it is never trusted for that.
 
 Unsubscribes (mailed to the return path as RFC 2369's ``mailto:``, or posted
 as RFC 8058's one-click) are judged like every other finding: only a valid
-token makes them count (``policy.trusted``), and then for the recipient the
+token makes them count (``policy.untrusted_because``), and then for the recipient the
 token was issued for, not for the request's From. The token is the proof, as
 the one-click POST (which has no From at all) already assumed: whoever holds
 the message can unsubscribe the address it was sent to, from its stream, and

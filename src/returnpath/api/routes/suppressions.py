@@ -26,7 +26,8 @@ from returnpath.api.schemas import (
 from returnpath.parsers.addresses import InvalidAddress, normalise_address, normalise_many
 from returnpath.store import checks, suppressions
 from returnpath.store.models import ORJSON_TIMES, utcnow
-from returnpath.store.policy import Policy
+from returnpath.store.policy import Outcome, Policy
+from returnpath.store.tenants import bounce_domain
 
 router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"])
 
@@ -48,9 +49,12 @@ def public(row: Any, events: dict[int, str]) -> SuppressionPublic:
 
 
 def _address(raw: str, policy: Policy) -> str:
+    """An address's key, or ``@domain``'s: a domain-wide suppression (every address there)."""
     try:
+        if raw.strip().startswith("@"):
+            return "@" + bounce_domain(raw.strip()[1:], "the domain of @domain")
         return normalise_address(raw, fold_local=policy.fold_local_case)
-    except InvalidAddress as exc:
+    except (InvalidAddress, ValueError) as exc:
         raise HTTPException(422, str(exc)) from exc
 
 
@@ -214,10 +218,11 @@ async def put_suppression(
     policy: PolicyDep,
     response: Response,
 ) -> SuppressionPublic:
+    key = _address(address, policy)
     row, created = await suppressions.put(
         store,
         who.tenant_id,
-        _address(address, policy),
+        key,
         kind=body.kind,
         reason=body.reason,
         stream=body.stream or "",
@@ -225,6 +230,8 @@ async def put_suppression(
         note=body.note,
         actor=who.actor,
     )
+    if key.startswith("@"):
+        store.checks.special_changed(who.tenant_id)
     response.status_code = 201 if created else 200
     return public(row, {})
 
@@ -239,14 +246,12 @@ async def delete_suppression(
     reason: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """Lift a suppression; audited. A later hard bounce suppresses again."""
+    key = _address(address, policy)
     removed = await suppressions.remove(
-        store,
-        who.tenant_id,
-        _address(address, policy),
-        stream or "",
-        actor=who.actor,
-        reason=reason,
+        store, who.tenant_id, key, stream or "", actor=who.actor, reason=reason
     )
+    if key.startswith("@"):
+        store.checks.special_changed(who.tenant_id)
     if not removed:
         raise HTTPException(404, "no active suppression for this address")
     return Response(status_code=204)
@@ -271,6 +276,9 @@ async def address_history(
             event=e.event,
             decided_by=e.decided_by,
             evidence=e.evidence,
+            effect=Outcome(e.effect) if e.effect else None,
+            effect_reason=e.effect_reason,
+            effect_detail=e.effect_detail,
         )
         for e in entries
     ]

@@ -1,0 +1,1 @@
+from tests.consume.broker import names  # noqa: F401 (the fixture)
