@@ -35,6 +35,7 @@ from returnpath.stage_process import StageSupervisor
 from returnpath.store.db import Store
 from returnpath.store.retention import purge_periodically
 from returnpath.store.tenants import DEFAULT_TENANT, DomainDirectory, ensure_tenant
+from returnpath.webhooks.worker import WebhookWorker
 
 log = structlog.get_logger("returnpath")
 
@@ -73,6 +74,7 @@ class Service:
             timeout=settings.db_timeout,
         )
         self.relay: OutboxRelay | None = None
+        self.webhooks: WebhookWorker | None = None
         self.stage: Stage | None = None
         self.supervisor: StageSupervisor | None = None
         self.handler: BounceHandler | None = None
@@ -109,6 +111,8 @@ class Service:
                 )
             else:
                 self.supervisor = StageSupervisor(s, grace=s.shutdown_grace)
+            # Webhooks: one worker, beside the stage (it reads committed events, never SMTP).
+            self.webhooks = WebhookWorker.from_settings(self.store, s)
         spool = SpoolWriter(root / f"w{s.worker_index}")
         spool.open()
         handler = BounceHandler(
@@ -204,6 +208,9 @@ class Service:
             self.supervisor.start()
         if self.relay is not None:
             tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        if self.webhooks is not None:
+            tasks.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
+
         s = self.settings
         if s.worker_index == 0 and s.raw_retention_days > 0:
             purge = purge_periodically(
@@ -259,6 +266,8 @@ class Service:
             await self.supervisor.stop()
         if self.relay is not None:
             await self.relay.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await asyncio.wait(tasks, timeout=self.settings.shutdown_grace + 5)
         for task in tasks:
             task.cancel()

@@ -327,6 +327,55 @@ class Settings(BaseSettings):
             " start). Rarely needs changing."
         ),
     )
+    # webhooks (issue 12)
+    webhook_allow_private: bool = Field(
+        default=False,
+        description=(
+            "Deliver webhooks to private, loopback and link-local addresses. Off, a URL"
+            " whose host resolves to one is refused at every delivery (SSRF: a tenant could"
+            " otherwise make serve call your internal services). Turn it on only for"
+            " on-premise consumers you trust, and for tests."
+        ),
+    )
+    webhook_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "How long one webhook delivery may take (connect, send, answer); then it counts"
+            " as failed and is retried. Raise it for slow receivers."
+        ),
+    )
+    webhook_retry_base: float = Field(
+        default=20.0,
+        gt=0,
+        le=60,
+        json_schema_extra={"unit": "seconds"},
+        description=(
+            "The first retry's wait (jittered to half or all of it); each next wait is four"
+            " times longer, up to 4 hours. Rarely needs changing."
+        ),
+    )
+    webhook_retry_hours: float = Field(
+        default=26.0,
+        gt=0,
+        json_schema_extra={"unit": "hours"},
+        description=(
+            "How long a failing delivery is retried before it is marked failed (an endpoint"
+            " failing for 3 days is disabled). Raise it to ride out longer outages."
+        ),
+    )
+    webhook_concurrency: int = Field(
+        default=8,
+        gt=0,
+        le=256,
+        json_schema_extra={"unit": "deliveries"},
+        description=(
+            "Deliveries in flight to one endpoint at a time, per serve process; a slow"
+            " endpoint holds only its own. Raise it for a fast receiver with a large backlog."
+        ),
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -31,6 +31,7 @@ from returnpath.api.routes import (
     transfer,
     unsubscribe,
 )
+from returnpath.api.routes import webhooks as webhook_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -62,6 +63,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(allowlist.router)
     app.include_router(addresses.router)
     app.include_router(admin.router)
+    app.include_router(webhook_routes.router)
     # Swagger UI is served from the package so /docs works on an air-gapped host.
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

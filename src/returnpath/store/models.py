@@ -347,6 +347,97 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
 
 
+# ---------------------------------------------------------------- webhooks (issue 12)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A tenant's HTTP receiver of events (returnpath.webhooks)."""
+
+    id: str = Field(sa_column=sa.Column(StoredString(32), primary_key=True))
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    url: str = text_field(2048)
+    kinds: str = text_field(400, default="")  # space-separated event kinds; "" is every kind
+    description: str | None = text_field(1000, default=None)
+    enabled: bool = True
+    disabled_reason: str | None = text_field(200, default=None)
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # the first failure since the last success: three days of it disable the endpoint
+    failing_since: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class WebhookSecret(SQLModel, table=True):
+    """A signing secret; after a rotation the old one signs beside the new until it expires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: str = Field(
+        sa_column=sa.Column(
+            StoredString(32),
+            sa.ForeignKey("webhookendpoint.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        )
+    )
+    secret: str = text_field(100)  # whsec_ + base64: needed in clear to sign
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event owed to one endpoint: pending until a 2xx, failed after the retries."""
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ROW_ID)
+    endpoint_id: str = Field(
+        sa_column=sa.Column(
+            StoredString(32),
+            sa.ForeignKey("webhookendpoint.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    event_id: int = Field(foreign_key="event.id", sa_type=ROW_ID)
+    event_uid: str = text_field(32)  # the webhook-id header
+    state: str = text_field(16, default="pending")  # pending | delivered | failed
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    # when the retries started (the first failure): the retry window counts from here
+    first_failed_at: datetime | None = Field(default=None, sa_column=sa.Column(UTCDateTime()))
+    next_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhookdelivery_event"),
+        sa.Index("ix_webhookdelivery_due", "endpoint_id", "state", "next_at"),
+    )
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One HTTP try of a delivery, as the deliveries list shows it."""
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=ROW_ID)
+    delivery_id: int = Field(
+        sa_column=sa.Column(
+            ROW_ID,
+            sa.ForeignKey("webhookdelivery.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        )
+    )
+    endpoint_id: str = text_field(32)
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    outcome: str = text_field(16)  # delivered | http_error | timeout | connection | refused
+    latency_ms: int = 0
+    response_code: int | None = None
+    response_body: str | None = text_field(1024, default=None)  # the first 1 KB of the answer
+    error: str | None = text_field(300, default=None)
+
+    __table_args__ = (sa.Index("ix_webhookattempt_endpoint", "endpoint_id", "id"),)
+
+
+class WebhookCursor(SQLModel, table=True):
+    """How far the fan-out has read the event table (one row)."""
+
+    name: str = Field(sa_column=sa.Column(StoredString(32), primary_key=True))
+    event_id: int = Field(default=0, sa_type=ROW_ID)
+
+
 class AllowlistEntry(SQLModel, table=True):
     """An address (``a@example.com``) or a whole domain (``@example.com``) never suppressed:
     its findings are recorded, the policy does not act on them (store.allowlist)."""
