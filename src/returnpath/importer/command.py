@@ -85,7 +85,7 @@ def build_sources(o: ImportOptions) -> list[Source]:
                 continue
             where = remote_mod.parse_url(text)
         except (ValueError, OSError) as exc:
-            fail(f"{text}: {exc}", exc)
+            fail(f"{remote_mod.masked(text)}: {exc}", exc)
         assert password is not None and context is not None
         if where.protocol == "imap":
             sources.append(
@@ -216,6 +216,9 @@ async def _tenancy(store: Store, settings: Settings, o: ImportOptions) -> Tenanc
     listed = await tenant_store.list_tenants(store)
     refs = {t.name: (TenantRef(t.id, t.name), domains) for t, domains in listed if t.id is not None}
     wanted = o.tenant or tenant_store.DEFAULT_TENANT
+    if wanted not in refs and not o.tenant and o.dry_run:
+        # a database serve has not started on yet: nothing of it is stored, nothing found
+        refs[wanted] = (TenantRef(0, wanted), [])
     if wanted not in refs:
         fail(f"no tenant {wanted!r} (returnpath tenants list)")
     chosen = [refs[wanted]] if o.tenant else list(refs.values())

@@ -46,6 +46,16 @@ def is_remote(text: str) -> bool:
     return text.split("://", 1)[0].lower() in _SCHEMES and "://" in text
 
 
+def masked(text: str) -> str:
+    """``text`` as it may be repeated in a message: a password typed into a URL hidden."""
+    scheme, sep, rest = text.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if sep and at and ":" in userinfo:
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{slash}{path}"
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Remote:
     protocol: str  # imap or pop3
