@@ -71,6 +71,11 @@ class Dovecot:
                 self.process.wait()
             self.process = None
 
+    def kick(self, user: str) -> None:
+        """Disconnect the user's sessions, as a server restarting or a proxy timing out does."""
+        conf = str(self.root / "dovecot.conf")
+        subprocess.run(["doveadm", "-c", conf, "kick", user], check=True, capture_output=True)
+
     def log(self) -> str:
         path = self.root / "dovecot.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""

@@ -122,6 +122,29 @@ def test_watch_imports_mail_as_it_arrives_and_stops_on_sigterm(
     assert importing.db.counts()["event"] == 2
 
 
+def test_watch_reconnects_after_the_server_drops_it(dovecot: Dovecot, importing: Importing) -> None:
+    user = dovecot.user()
+    _deliver(dovecot, user, bounce(40))
+    url = f"imap://{user}@127.0.0.1:{dovecot.imaps}/INBOX"
+    proc = importing.popen(
+        "--ca-file", str(dovecot.ca_file), "--move-to", "Done", "--watch", url, **PASSWORD_ENV
+    )
+    try:
+        _wait_until(lambda: _count(dovecot, user, "Done") == 1, proc)
+        dovecot.kick(user)  # the server closes the session waiting in IDLE
+        _deliver(dovecot, user, bounce(41))
+        _wait_until(lambda: _count(dovecot, user, "Done") == 2, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "import_reconnecting" in err
+    assert json.loads(out.strip().splitlines()[-1])["new"] == 2
+
+
 def _wait_until(condition: object, proc: object, seconds: float = 90) -> None:
     import subprocess
 
