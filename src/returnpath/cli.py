@@ -301,6 +301,7 @@ def import_command(
         typer.Argument(
             help="mbox files, Maildir folders, .eml files or folders of them,"
             " imap://USER@HOST[:PORT]/FOLDER, pop3://USER@HOST[:PORT]",
+            metavar="PATH|URL",
             show_default=False,
         ),
     ],
