@@ -108,7 +108,7 @@ def test_dry_run_prints_the_summary_and_writes_nothing(
 def test_an_import_killed_midway_resumes_after_its_last_committed_group(
     importing: Importing, tmp_path: Path
 ) -> None:
-    total = 600
+    total = 300
     mbox = write_mbox(tmp_path / "big.mbox", (bounce(n) for n in range(total)))
     proc = importing.popen("--batch", "5", str(mbox))
     checkpoints = importing.spool / "imports"
@@ -133,7 +133,7 @@ def test_an_import_killed_midway_resumes_after_its_last_committed_group(
 def test_ctrl_c_stops_after_the_group_in_flight_and_says_how_to_resume(
     importing: Importing, tmp_path: Path
 ) -> None:
-    mbox = write_mbox(tmp_path / "big.mbox", (bounce(n) for n in range(600)))
+    mbox = write_mbox(tmp_path / "big.mbox", (bounce(n) for n in range(300)))
     proc = importing.popen("--batch", "5", str(mbox))
     checkpoints = importing.spool / "imports"
     deadline = time.monotonic() + 120
@@ -146,9 +146,9 @@ def test_ctrl_c_stops_after_the_group_in_flight_and_says_how_to_resume(
     assert '"interrupted": true' in out
     # what it said it recorded is what the store holds
     summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["interrupted"] is True and 0 < summary["new"] < 300
     assert importing.db.counts()["message"] == summary["new"]
-    rest = importing.run(str(mbox))
-    assert summary["new"] + rest["new"] == 600
+    assert any(checkpoints.glob("*.json"))  # kept for the next run (resuming: the kill test)
 
 
 def test_a_path_that_is_not_there_is_one_line_and_nothing_is_read(importing: Importing) -> None:
