@@ -49,3 +49,14 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   install_chromium || { apt-get update -q >/dev/null 2>&1 && install_chromium; } \
     || echo "Chromium could not be installed: the web-page tests will fail in CI" >&2
 fi
+
+# Dovecot, the real IMAP and POP3 server of the importer's tests (tests/importer/dovecot.py
+# starts a private instance on loopback; the system one is never configured or started).
+# With CI=true those tests fail if it is missing.
+if ! command -v dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Dovecot for the importer's IMAP and POP3 tests"
+  export DEBIAN_FRONTEND=noninteractive
+  install_dovecot() { apt-get install -y -q --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null 2>&1; }
+  install_dovecot || { apt-get update -q >/dev/null 2>&1 && install_dovecot; } \
+    || echo "Dovecot could not be installed: the importer's IMAP/POP3 tests will fail in CI" >&2
+fi

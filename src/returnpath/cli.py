@@ -375,3 +375,99 @@ def consume_command(
         log_level=settings.log_level,
     )
     run_consumer(options)
+
+
+# -- issue 13: mailboxes and archives (the importer is imported inside: `--help` stays fast) --
+
+
+@app.command("import", cls=PlainHelpCommand)
+def import_command(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="mbox files, Maildir folders, .eml files or folders of them,"
+            " imap://USER@HOST[:PORT]/FOLDER, pop3://USER@HOST[:PORT]",
+            metavar="PATH|URL",
+            show_default=False,
+        ),
+    ],
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="record everything for this tenant [default: by recipient domain]"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="read and parse, print the summary, write nothing")
+    ] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="mbox, maildir or eml [default: detected]"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the summary as one JSON object")] = False,
+    batch: Annotated[int, typer.Option(help="messages per transaction")] = 256,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="ignore a checkpoint: read from the start")
+    ] = False,
+    password_env: Annotated[
+        str | None,
+        typer.Option(help="variable holding the password [default: RETURNPATH_IMPORT_PASSWORD]"),
+    ] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(help="file whose first line is the password")
+    ] = None,
+    ca_file: Annotated[
+        Path | None, typer.Option(help="CA certificates (PEM) to verify the server with")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="do not verify the server's certificate")
+    ] = False,
+    move_to: Annotated[
+        str | None, typer.Option(help="IMAP: move processed messages to this folder")
+    ] = None,
+    flag: Annotated[
+        str | None, typer.Option(help="IMAP: mark processed messages with this keyword")
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="IMAP: keep waiting for new mail (until Ctrl-C)")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(help="IMAP --watch without IDLE: seconds between checks")
+    ] = 30.0,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="POP3: delete messages once recorded")
+    ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(help="database URL [default: RETURNPATH_DATABASE_URL]", show_default=False),
+    ] = None,
+) -> None:
+    """Import bounces from mailboxes and archives, as if they had arrived over SMTP.
+
+    Idempotent (a message already recorded creates nothing new) and resumable: run the
+    same command again after a crash or Ctrl-C. The password of a server comes from an
+    environment variable or a file, never from the command line.
+    """
+    from returnpath.importer.command import ImportOptions, run_import
+
+    if fmt is not None and fmt not in ("mbox", "maildir", "eml"):
+        fail(f"--format {fmt!r}: use mbox, maildir or eml")
+    run_import(
+        ImportOptions(
+            sources,
+            tenant=tenant,
+            dry_run=dry_run,
+            fmt=fmt,
+            as_json=as_json,
+            batch=batch,
+            restart=restart,
+            database=database,
+            password_env=password_env,
+            password_file=password_file,
+            ca_file=ca_file,
+            insecure=insecure,
+            move_to=move_to,
+            flag=flag,
+            watch=watch,
+            poll=poll,
+            delete=delete,
+        )
+    )
