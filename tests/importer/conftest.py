@@ -159,22 +159,14 @@ class Importing:
     def run(self, *args: str, code: int = 0, **extra: str) -> dict[str, Any]:
         """``returnpath import --json ARGS`` in this process (a new one costs seconds of
         imports here); its summary. Signals and kills use ``popen``."""
-        from typer.testing import CliRunner
-
-        from returnpath.cli import app
-
-        done = CliRunner().invoke(app, ["import", "--json", *args], env=self.env(**extra))
+        done = _invoke(["import", "--json", *args], self.env(**extra))
         assert done.exit_code == code, f"{done.stderr}{done.stdout}{done.exception!r}"
         summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return summary
 
     def fails(self, *args: str, **extra: str) -> str:
         """What a refused command says on standard error."""
-        from typer.testing import CliRunner
-
-        from returnpath.cli import app
-
-        done = CliRunner().invoke(app, ["import", *args], env=self.env(**extra))
+        done = _invoke(["import", *args], self.env(**extra))
         assert done.exit_code in (1, 2), done.stdout
         return str(done.stderr).strip().splitlines()[-1]  # after the "database: ..." line
 
@@ -195,3 +187,31 @@ def importing(db: Database, tmp_path: Path) -> Importing:
 
 def findings(summary: dict[str, Any]) -> dict[tuple[str, str], int]:
     return {(f["kind"], f["reason"]): f["count"] for f in summary["findings"]}
+
+
+def _invoke(args: list[str], env: dict[str, str]) -> Any:
+    """The command in this process, its logging put back afterwards.
+
+    The command configures structlog and the root logger to write to the standard
+    error it sees, which CliRunner replaces with a buffer and closes afterwards; left
+    so, every later test's log line would go to a closed file (and fail that test).
+    """
+    import logging
+
+    import structlog
+    from typer.testing import CliRunner
+
+    from returnpath.cli import app
+
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return CliRunner().invoke(app, args, env=env)
+    finally:
+        structlog.configure(**saved)
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
